@@ -1,0 +1,23 @@
+"""The CCG: wants emergency admissions down and its books balanced.
+
+NHS money moved to social care above the floor is money it no longer controls; under the
+revised 2014 rule, unearned performance money comes back to the local NHS, so the money at risk
+weighs less.
+"""
+
+from bettercare.model.plan import Feature
+
+from .organisation import Organisation
+
+
+class CCG(Organisation):
+    kind = "ccg"
+    BASE_WEIGHTS = {
+        Feature.SOCIAL_CARE: 0.1,
+        Feature.COMMUNITY: 0.6,
+        Feature.AVOIDANCE: 0.8,
+        Feature.CCG_TOPUP: -0.8,
+        Feature.NHS_OUTFLOW: -0.6,
+        Feature.AMBITION: 0.3,
+        Feature.P4P_AT_RISK: -0.5,
+    }

@@ -1,0 +1,1 @@
+"""The model: scenario, areas, plans, negotiation, trust, assurance, delivery."""

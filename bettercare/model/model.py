@@ -1,0 +1,337 @@
+"""BetterCareModel: guidance, planning, the pause, assurance, escalation and delivery.
+
+One step is a week while plans are made and assured, then a month in delivery. Phases follow
+the 2014 history by default (docs/ODD.md, "Process overview and scheduling").
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from bettercare.agents import KINDS, Centre, Organisation
+
+from . import areas as geo
+from . import assurance
+from .delivery import Delivery
+from .negotiation import AgentSeat, Table
+from .plan import FLOORS, LINE_NAMES, Rules, Slot, candidates, imposed, p4p_pot, spend_shares
+from .scenario import Parameters
+from .trust import CENTRE, TrustNetwork
+
+ENGLAND_POPULATION = 54_300_000
+SUBMITTED, APPROVED, CONDITIONS, IMPOSED, TALKING, PAUSED = (
+    "submitted", assurance.APPROVED, assurance.CONDITIONS, assurance.IMPOSED, "talking", "paused")
+
+
+class BetterCareModel(mesa.Model):
+    """All areas of England (or a chosen few, or synthetic ones) under one centre."""
+
+    def __init__(self, params: Parameters | None = None, rng: int | None = None, geography: geo.Geography | None = None):
+        super().__init__(rng=rng)
+        self.params = p = params or Parameters()
+        if geography is None:
+            if p.areas.source == "england":
+                geography = geo.england(p.areas.min_ccg_share, p.acute.population_per_trust)
+            else:
+                geography = geo.synthetic(p.areas.synthetic_n, self.rng, p.acute.population_per_trust)
+        geography = geo.select(geography, p.areas.names, p.areas.coterminous_only)
+        if len(geography.areas) == 0:
+            from .scenario import ScenarioError
+            raise ScenarioError("the area selection is empty: no area matches areas.names / areas.coterminous_only")
+        self.geography = geography
+        self.area_frame = geography.areas
+        pop = geography.areas["population"].to_numpy(float)
+        self.n_areas = len(pop)
+        self.minimum_gbp = p.money.minimum_gbp * pop / ENGLAND_POPULATION
+        self.admissions = pop * p.costs.admissions_per_person
+        self.dtoc_days = pop * p.costs.dtoc_days_per_person
+        self.care_home = pop * p.costs.care_home_per_person
+        self.true_return = self.rng.normal(p.delivery.return_mean, p.delivery.return_sd, self.n_areas)
+        self.maturity = self.rng.uniform(0.1, 0.3, self.n_areas)
+        self.maturity_start = self.maturity.copy()
+
+        self.rules = self._rules(p.centre.p4p_rule, 0.0 if p.pause.enabled else p.centre.ambition_target)
+        self.candidates = candidates(self.rng, p.negotiation.candidates, p.money.max_topup, p.planning.ambition_max)
+        s = spend_shares(self.candidates)
+        self.scheme_spend_rel = s[:, 2] + 0.5 * s[:, 1]
+        self.agent_seat = AgentSeat()
+
+        self.centre = Centre(self)
+        self.orgs: dict[str, Organisation] = {}
+        for row in geography.orgs.itertuples(index=False):
+            self.orgs[row.org_code] = KINDS[row.kind](self, row.org_code, row.org_name, row.population)
+        self.trust = TrustNetwork(p.trust.gain_good, p.trust.gain_bad)
+        self.trust.graph.add_node(CENTRE)
+        seats_by_area = {code: grp for code, grp in geography.seats.groupby("area_code", sort=False)}
+        self.acute_at_table = self.rng.random(self.n_areas) < p.acute.at_table
+        self.tables: list[Table] = []
+        for a, code in enumerate(geography.areas["area_code"]):
+            grp = seats_by_area[code]
+            members = [self.orgs[c] for c in grp["org_code"]]
+            at_table = [o for o in members if o.kind != "acute" or self.acute_at_table[a]]
+            outsiders = [o for o in members if o not in at_table]
+            self.trust.connect([o.code for o in members], p.trust.initial)
+            self.tables.append(Table(self, a, at_table, outsiders))
+        for o in self.orgs.values():
+            self.trust.graph.add_edge(o.code, CENTRE, trust=p.trust.centre_initial)
+            self.trust.graph.add_edge(CENTRE, o.code, trust=0.5)
+        self.acute_share = self._acute_share_matrix()
+        self.trust_start = self.trust.mean()
+        self.area_trust = np.full(self.n_areas, p.trust.initial)
+        self.area_trust_start = self.area_trust.copy()
+
+        self.status = [TALKING] * self.n_areas
+        self.signed_off_week = np.full(self.n_areas, np.nan)
+        self.first_agreed_week = np.full(self.n_areas, np.nan)
+        self.reviews: dict[int, assurance.Review] = {}
+        self.first_round: dict[int, assurance.Review] = {}
+        self.review_count = np.zeros(self.n_areas, int)
+        self._offers: list[tuple] = []
+        self._responses: list[tuple] = []
+        self._series: list[dict] = []
+        self.delivery: Delivery | None = None
+
+        d = p.deadline
+        self.w1 = d.weeks
+        self.pause_end = self.w1 + (p.pause.weeks if p.pause.enabled else 0)
+        self.w2 = self.pause_end + (p.pause.revised_weeks if p.pause.enabled else 0)
+        self.w3 = self.w2 + d.final_weeks
+        self.week_no = 0
+        self.month_no = 0
+        self.phase = "planning"
+        for t in self.tables:
+            t.open(window=self.w1, start_week=0)
+        self.datacollector = mesa.DataCollector(model_reporters={
+            "phase": "phase", "week": "week_no", "month": "month_no",
+            "trust_mean": lambda m: float(m.area_trust.mean()),
+            "signed_off": lambda m: int(np.isfinite(m.signed_off_week).sum()),
+            "agreed": lambda m: int(sum(t.agreed is not None for t in m.tables)),
+            "integration_index": lambda m: float(m.maturity.mean()),
+        })
+        self.datacollector.collect(self)
+
+    # --- set-up helpers ----------------------------------------------------------------------
+    def _rules(self, p4p_rule: str, target: float) -> Rules:
+        p = self.params
+        return Rules(p4p_rule=p4p_rule, p4p_share=p.centre.p4p_share, withheld_to=p.centre.withheld_to,
+                     ambition_target=target, divert_room=p.money.divert_room,
+                     fixed_cost_share=p.acute.fixed_cost_share,
+                     p4p_gbp_per_admission=p.costs.p4p_gbp_per_admission, admission_gbp=p.costs.admission_gbp)
+
+    def _acute_share_matrix(self) -> tuple[list[str], np.ndarray]:
+        seats = self.geography.seats
+        acute = seats[seats.kind == "acute"]
+        codes = list(dict.fromkeys(acute.org_code))
+        col = {c: i for i, c in enumerate(codes)}
+        row = {c: i for i, c in enumerate(self.geography.areas.area_code)}
+        mat = np.zeros((self.n_areas, len(codes)))
+        for r in acute.itertuples(index=False):
+            mat[row[r.area_code], col[r.org_code]] += r.share
+        return codes, mat
+
+    def p4p_pot_for(self, plans: np.ndarray) -> np.ndarray:
+        return np.array([p4p_pot(plans[a:a + 1], self.minimum_gbp[a], self.admissions[a], self.rules)[0]
+                         for a in range(self.n_areas)])
+
+    def planned_dtoc_cut(self, plans: np.ndarray) -> np.ndarray:
+        """Delayed days the plans claim to save, at the return the partners believed."""
+        p = self.params
+        s = spend_shares(plans) * self.minimum_gbp[:, None]
+        excess_sc = np.maximum(s[:, 0] - FLOORS[0] * self.minimum_gbp, 0)
+        excess_ch = np.maximum(s[:, 1] - FLOORS[1] * self.minimum_gbp, 0)
+        believed = np.array([t.believed_return() for t in self.tables])
+        return (p.delivery.social_care_spillover * 0.5 * excess_sc + believed * 0.5 * excess_ch) / p.costs.bed_day_gbp
+
+    # --- recording -----------------------------------------------------------------------------
+    def record_offer(self, table: Table, week: int, proposer: int, offer: int, accepts: np.ndarray) -> None:
+        oid = len(self._offers)
+        self._offers.append((oid, table.area, self.phase, week, table.rounds, table.codes[proposer], offer,
+                             *self.candidates[offer]))
+        for j, code in enumerate(table.codes):
+            resp = "proposed" if j == proposer else ("accept" if accepts[j] else "reject")
+            self._responses.append((oid, code, table.parties[j].kind, float(table.utility[j, offer]),
+                                    float(table.reservation[j]), float(table.targets[j]), resp))
+        if table.n > 1:
+            self.area_trust[table.area] = table.trust[~np.eye(table.n, dtype=bool)].mean()
+
+    # --- schedule ----------------------------------------------------------------------------
+    @property
+    def done(self) -> bool:
+        return self.phase == "done"
+
+    def step(self) -> None:
+        if self.phase == "done":
+            return
+        if self.phase == "delivery":
+            self._month()
+        else:
+            self._week()
+        self.datacollector.collect(self)
+
+    def run_model(self) -> None:
+        while not self.done:
+            self.step()
+
+    def _week(self) -> None:
+        w = self.week_no
+        p = self.params
+        if w >= self.w3:
+            self._escalate()
+            self.phase = "delivery"
+            self._start_delivery()
+            return
+        if p.pause.enabled and w == self.w1:
+            self._first_round_stress_test()
+            self.phase = "pause"
+        if p.pause.enabled and w == self.pause_end:
+            self._revise_rules()
+        if self.phase != "pause":
+            for a in self.rng.permutation(self.n_areas):
+                if self.status[a] == TALKING and self.tables[a].week(w):
+                    if np.isnan(self.first_agreed_week[a]):
+                        self.first_agreed_week[a] = w
+                    if self.phase == "assurance":
+                        self.status[a] = SUBMITTED
+                        self.centre.queue.append(a)
+            if self.phase == "assurance":
+                self._assure(w)
+            elif w + 1 == self.w2:
+                self._submit_agreed()
+                self.phase = "assurance"
+        self._people(weeks=1)
+        self.week_no += 1
+
+    def _submit_agreed(self) -> None:
+        for a, t in enumerate(self.tables):
+            if t.agreed is not None and self.status[a] == TALKING:
+                self.status[a] = SUBMITTED
+                self.centre.queue.append(a)
+
+    def _first_round_stress_test(self) -> None:
+        """Plans in by the first deadline are stress-tested (NHS England, May 2014), then reopened."""
+        for a, t in enumerate(self.tables):
+            if t.agreed is not None:
+                self.first_round[a] = assurance.stress_test(self, a, t.plan)
+            self.status[a] = PAUSED
+
+    def _revise_rules(self) -> None:
+        p = self.params
+        self.rules = self._rules(p.pause.revised_p4p_rule, p.centre.ambition_target)
+        self.phase = "revised"
+        for a, t in enumerate(self.tables):
+            t.rescore()
+            t.open(window=p.pause.revised_weeks, start_week=self.pause_end)
+            self.status[a] = TALKING
+
+    def _assure(self, w: int) -> None:
+        style = self.params.centre.style
+        for _ in range(min(self.centre.capacity, len(self.centre.queue))):
+            a = self.centre.queue.pop(0)
+            t = self.tables[a]
+            review = assurance.stress_test(self, a, t.plan)
+            self.reviews[a] = review
+            self.review_count[a] += 1
+            self.trust.experience_with_centre(t.codes, assurance.VERDICT_EXPERIENCE[style][review.verdict])
+            if review.verdict == assurance.NOT_APPROVED:
+                weeks = assurance.resubmission(self, t, review)
+                t.open(window=weeks, start_week=w + 1)
+                self.status[a] = TALKING
+            else:
+                self.status[a] = review.verdict
+                self.signed_off_week[a] = w
+
+    def _escalate(self) -> None:
+        """After the final deadline the centre imposes its minimum plan on every area not signed off."""
+        style = self.params.centre.style
+        for a, t in enumerate(self.tables):
+            if self.status[a] in (APPROVED, CONDITIONS):
+                continue
+            t.plan = imposed(self.rules.ambition_target)
+            t.imposed = True
+            self.status[a] = IMPOSED
+            self.trust.experience_with_centre(t.codes, assurance.VERDICT_EXPERIENCE[style][IMPOSED])
+
+    def _people(self, weeks: float) -> None:
+        """Staff turnover resets relationships; co-location adds contact (H6)."""
+        p = self.params.trust
+        if p.turnover > 0:
+            prob = 1 - (1 - p.turnover) ** (weeks / 52)
+            codes = list(self.orgs)
+            for i in np.flatnonzero(self.rng.random(len(codes)) < prob):
+                self.trust.reset(codes[i], p.initial)
+        if p.colocation > 0:
+            for t in self.tables:
+                self.trust.experience(t.codes, 1.0, weight=p.colocation * 0.1 * weeks)
+
+    # --- delivery ------------------------------------------------------------------------------
+    def _start_delivery(self) -> None:
+        plans = np.stack([t.plan for t in self.tables])
+        defensiveness = np.zeros(self.n_areas)
+        for a, t in enumerate(self.tables):
+            grievances = []
+            for o in t.outsiders + [q for q in t.parties if q.kind == "acute"]:
+                grievances.append(self._grievance(t, o, plans[a]) + (0.25 if o in t.outsiders else 0.0))
+            if grievances:
+                defensiveness[a] = min(1.0, 2 * float(np.mean(grievances)))
+        self.defensiveness = defensiveness
+        self.delivery = Delivery(self, plans, defensiveness)
+        self._acute_income_start = np.array([self.orgs[c].income for c in self.acute_share[0]])
+        self._acute_costs_start = np.array([self.orgs[c].costs for c in self.acute_share[0]])
+
+    def _grievance(self, table: Table, org: Organisation, plan: np.ndarray) -> float:
+        """How far below its walk-away value a plan leaves an acute trust, on its own 0-1 scale."""
+        from .plan import features
+        a = table.area
+        f_all = features(self.candidates, self.minimum_gbp[a], self.admissions[a], self.rules)
+        u_all = org.utility(f_all)
+        u_plan = org.utility(features(plan[None], self.minimum_gbp[a], self.admissions[a], self.rules))[0]
+        u_res = org.utility(features(imposed(self.rules.ambition_target)[None], self.minimum_gbp[a],
+                                     self.admissions[a], self.rules))[0]
+        span = max(u_all.max() - u_all.min(), 1e-9)
+        return max(0.0, (u_res - u_plan) / span)
+
+    def _month(self) -> None:
+        p = self.params
+        m = self.month_no
+        out = self.delivery.month(m)
+        drive = (2 * (self.area_trust - 0.5) + 0.5 * p.trust.colocation - self.defensiveness
+                 - 10 * p.money.social_care_cut)
+        if m % 3 == 2:
+            self._quarterly_review(out)
+            pot = np.maximum(self.delivery.pot, 1.0)
+            if p.centre.withheld_to == "centre":
+                drive = drive - 2 * out["withheld"] * 4 / pot
+        rate = p.delivery.maturity_rate
+        self.maturity = np.clip(self.maturity + rate * drive * np.where(drive > 0, 1 - self.maturity, self.maturity), 0, 1)
+        self._people(weeks=52 / 12)
+        for a in range(self.n_areas):
+            self._series.append((a, m, out["admissions"][a], out["dtoc_days"][a], out["care_home_admissions_65"][a],
+                                 self.maturity[a], self.area_trust[a]))
+        self.month_no += 1
+        if self.month_no >= p.delivery.months:
+            self.phase = "done"
+
+    def _quarterly_review(self, out: dict[str, np.ndarray]) -> None:
+        """Partners review delivery: commitments kept build trust; money taken away breeds blame."""
+        to_centre = self.params.centre.withheld_to == "centre"
+        pot = np.maximum(self.delivery.pot / 4, 1.0)
+        for a, t in enumerate(self.tables):
+            members = t.codes + [o.code for o in t.outsiders]
+            planned = self.delivery.plans[a, Slot.AMBITION]
+            kept = float(out["achieved"][a]) if planned > 0 else 0.5
+            self.trust.experience(members, kept, weight=0.5)
+            if to_centre and out["withheld"][a] > 0:
+                share = float(out["withheld"][a] / pot[a])
+                self.trust.experience(members, 0.3, weight=share)
+                self.trust.experience_with_centre(members, 0.0, weight=share)
+            if t.outsiders and self.defensiveness[a] > 0:
+                for o in t.outsiders:
+                    for c in t.codes:
+                        d = self.trust.graph[o.code][c]
+                        d["trust"] = float(np.clip(d["trust"] + self.params.trust.gain_bad * self.defensiveness[a] * (0 - d["trust"]), 0, 1))
+            if len(members) > 1:
+                self.area_trust[a] = self.trust.matrix(members)[~np.eye(len(members), dtype=bool)].mean()

@@ -1,0 +1,207 @@
+"""The weekly negotiation at one area's table: stacked alternating offers with unanimity.
+
+A proposer rotates among the parties (Aydogan et al.'s stacked alternating offers protocol); the
+others accept or reject, and a plan is agreed when every required party accepts. Anything that
+can `propose` and `respond` sits at the table as a `Seat`: the built-in `AgentSeat` strategy,
+or a workshop participant. This module never asks which.
+
+Utilities are normalised per party to [0, 1] over the candidate plans, so targets, reservation
+values and the trust bonus share one scale.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from .plan import Slot, features, imposed
+from .trust import updated
+
+if TYPE_CHECKING:
+    from bettercare.agents import Organisation
+
+    from .model import BetterCareModel
+
+EPS = 1e-9
+
+
+class Seat(Protocol):
+    """Anything that can sit at a table."""
+
+    def propose(self, table: Table, party: int) -> int:
+        """Index of the candidate plan this party puts on the table."""
+
+    def respond(self, table: Table, party: int, offer: int) -> bool:
+        """Accept (True) or reject the plan on the table."""
+
+
+class AgentSeat:
+    """The model's strategy: concede over time, reciprocate, walk in the others' shoes.
+
+    Proposals: among credible plans that meet one's own target, the one whose worst estimated
+    gain for the others is largest. Estimates err less the more one trusts the other, because
+    trusted partners share information (DESIGN.md section 3, H1).
+    """
+
+    def propose(self, table: Table, party: int) -> int:
+        own = table.utility[party]
+        ok = table.credible & (own >= table.targets[party] - EPS)
+        if not ok.any():
+            pool = np.flatnonzero(table.credible)
+            return int(pool[np.argmax(own[pool])])
+        others = [j for j in range(table.n) if j != party]
+        if not others:
+            return int(np.flatnonzero(ok)[np.argmax(own[ok])])
+        idx = np.flatnonzero(ok)
+        noise = table.noise_sd * (1.0 - table.trust[party, others])[:, None]
+        est = table.utility[others][:, idx] + noise * table.belief_error[party, others][:, idx]
+        gain = est - table.targets[others][:, None]
+        return int(idx[np.argmax(gain.min(axis=0))])
+
+    def respond(self, table: Table, party: int, offer: int) -> bool:
+        u = table.utility[party, offer]
+        threshold = table.targets[party] - table.bonus * table.trust[party, table.proposer]
+        return bool(u >= max(threshold, table.reservation[party]) - EPS)
+
+
+class Table:
+    """One area's partners, their candidate plans and the state of their talks."""
+
+    def __init__(self, model: BetterCareModel, area: int, parties: list[Organisation], outsiders: list[Organisation]):
+        self.model = model
+        self.area = area
+        self.parties = parties
+        self.outsiders = outsiders  # organisations of the area not at the table (acute trusts left out)
+        self.codes = [p.code for p in parties]
+        self.n = len(parties)
+        self.seats: list[Seat] = [model.agent_seat] * self.n
+        self.required = np.ones(self.n, bool)
+        k = len(model.candidates)
+        self.belief_error = model.rng.standard_normal((self.n, self.n, k))
+        self.noise_sd = model.params.negotiation.perspective_noise
+        self.bonus = model.params.negotiation.trust_bonus
+        self.agreed: int | None = None
+        self.agreed_week: int | None = None
+        self.plan: np.ndarray | None = None
+        self.imposed = False
+        self.ceiling_return: float | None = None  # the centre's cap on claimed returns after a rejection
+        self.optimism_scale = 1.0
+        self.rounds = 0
+        self.proposer = 0
+        self.trust = np.ones((self.n, self.n))
+        self.rescore()
+        self.open(window=1, start_week=0)
+
+    # --- scoring -------------------------------------------------------------------------
+    def rescore(self) -> None:
+        """Recompute every party's utility of every candidate under the rules in force."""
+        m = self.model
+        a = self.area
+        rules = m.rules
+        self.features = features(m.candidates, m.minimum_gbp[a], m.admissions[a], rules)
+        raw = np.stack([p.utility(self.features) for p in self.parties])
+        fallback_plan = imposed(rules.ambition_target)[None]
+        fallback = np.array([p.utility(features(fallback_plan, m.minimum_gbp[a], m.admissions[a], rules))[0]
+                             for p in self.parties])
+        lo = np.minimum(raw.min(axis=1), fallback)
+        hi = np.maximum(raw.max(axis=1), fallback)
+        span = np.maximum(hi - lo, EPS)
+        self.utility = (raw - lo[:, None]) / span[:, None]
+        penalty = m.params.deadline.penalty
+        self.reservation = np.clip((fallback - lo) / span - penalty, 0.0, 1.0)
+        self._lo, self._span = lo, span
+
+    def score(self, plan: np.ndarray) -> np.ndarray:
+        """Normalised utility of one plan for every party (for plans from people)."""
+        m = self.model
+        f = features(plan[None], m.minimum_gbp[self.area], m.admissions[self.area], m.rules)
+        return (np.array([p.utility(f)[0] for p in self.parties]) - self._lo) / self._span
+
+    def believed_return(self) -> float:
+        """Scheme return the partners believe: optimistic unless trust lets them share what they know."""
+        p = self.model.params
+        mean_trust = self.trust[~np.eye(self.n, dtype=bool)].mean() if self.n > 1 else 1.0
+        pressure = (p.deadline.reference_weeks / max(self.window, 1)) ** p.deadline.pressure
+        bias = p.planning.optimism * pressure * (1.0 - p.trust.info_sharing * mean_trust) * self.optimism_scale
+        believed = p.delivery.return_mean + bias * p.delivery.return_sd
+        if self.ceiling_return is not None:
+            believed = min(believed, self.ceiling_return)
+        return believed
+
+    def credible_mask(self) -> np.ndarray:
+        """Plans whose claimed ambition the schemes they fund could deliver, as the table believes."""
+        m = self.model
+        a = self.area
+        scheme = m.scheme_spend_rel  # (K,) avoidance + half community, relative to M
+        ceiling = self.believed_return() * scheme * m.minimum_gbp[a] / (m.admissions[a] * m.params.costs.admission_gbp)
+        mask = m.candidates[:, Slot.AMBITION] <= ceiling
+        if not mask.any():
+            mask = m.candidates[:, Slot.AMBITION] <= m.candidates[:, Slot.AMBITION].min() + EPS
+        return mask
+
+    # --- the talks -------------------------------------------------------------------------
+    def open(self, window: int, start_week: int) -> None:
+        """Start (or restart) talks with a deadline `window` weeks from `start_week`."""
+        self.window = window
+        self.start_week = start_week
+        self.agreed = None
+        self.agreed_week = None
+        self.last_offer = np.full(self.n, -1)
+        self.last_concession = np.zeros(self.n)
+        self.credit = np.zeros(self.n)
+
+    def week(self, week: int) -> bool:
+        """One week of talks; True if a plan was agreed."""
+        if self.agreed is not None:
+            return False
+        m = self.model
+        ledger = m.trust
+        self.trust = ledger.matrix(self.codes)
+        t = week - self.start_week
+        self.targets = np.array([
+            max(p.target(t, self.window, r), r) for p, r in zip(self.parties, self.reservation)])
+        self.targets = np.maximum(self.targets - self.credit, self.reservation)
+        self.credible = self.credible_mask()
+        p = self.rounds % self.n
+        self.proposer = p
+        self.rounds += 1
+        offer = int(self.seats[p].propose(self, p))
+        accepts = np.ones(self.n, bool)
+        for j in range(self.n):
+            if j != p:
+                accepts[j] = bool(self.seats[j].respond(self, j, offer))
+        self._learn(p, offer)
+        m.record_offer(self, week, p, offer, accepts)
+        ledger.store(self.codes, self.trust)
+        if accepts[self.required].all():
+            self.agreed = offer
+            self.agreed_week = week
+            self.plan = m.candidates[offer].copy()
+            return True
+        return False
+
+    def _learn(self, p: int, offer: int) -> None:
+        """Trust and reciprocity from the offer just made: did the proposer move toward me?"""
+        prm = self.model.params
+        prev = self.last_offer[p]
+        if prev >= 0:
+            own_drop = self.utility[p, prev] - self.utility[p, offer]
+            self.last_concession[p] = max(own_drop, 0.0)
+        self.last_offer[p] = offer
+        if prev < 0:
+            return
+        for j in range(self.n):
+            if j == p:
+                continue
+            delta = self.utility[j, offer] - self.utility[j, prev]
+            if delta > EPS:
+                e, w = 1.0, min(1.0, delta / 0.1)
+                self.credit[j] += prm.negotiation.reciprocity * self.trust[j, p] * delta
+            elif delta < -EPS:
+                e, w = 0.0, min(1.0, -delta / 0.1)
+            elif self.last_concession[j] > EPS:
+                e, w = 0.0, min(1.0, self.last_concession[j] / 0.1)  # I conceded, they stood still
+            else:
+                continue
+            self.trust[j, p] = updated(self.trust[j, p], e, prm.trust.gain_good, prm.trust.gain_bad, w)

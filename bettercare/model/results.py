@@ -1,0 +1,188 @@
+"""Tidy tables and national fields from a finished model (units in docs/outputs.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import assurance
+from .plan import LINE_NAMES, Slot, spend_shares
+from .trust import CENTRE
+
+NATIONAL_FIELDS = [
+    "areas", "plans_agreed", "plans_approved", "plans_approved_with_conditions", "plans_imposed",
+    "weeks_to_agreement_mean", "signed_off_first_6_weeks", "pool_minimum_gbp", "pool_total_gbp",
+    "areas_topping_up", "topup_council_gbp", "topup_ccg_gbp",
+    "spend_social_care_gbp", "spend_community_health_gbp", "spend_admission_avoidance_gbp",
+    "spend_acute_risk_share_gbp", "spend_other_gbp",
+    "first_round_planned_savings_gbp", "first_round_assured_savings_gbp",
+    "planned_savings_gbp", "assured_savings_gbp", "realised_savings_gbp", "ambition_mean",
+    "plan_realism_mean",
+    "planned_emergency_admissions_change", "realised_emergency_admissions_change",
+    "planned_dtoc_days_change", "realised_dtoc_days_change",
+    "care_home_admissions_65_change_pct", "reablement_91_day_change_pct",
+    "performance_money_released_gbp", "performance_money_withheld_gbp",
+    "acute_trusts_in_deficit_share_start", "acute_trusts_in_deficit_share_end", "acute_net_deficit_gbp_end",
+    "trust_mean_start", "trust_mean_end", "trust_in_centre_mean_end",
+    "areas_joint_working_improved_share", "integration_index_mean",
+]
+
+
+@dataclass
+class RunResult:
+    """What one run returns: national fields, and tidy tables for deeper work."""
+
+    seed: int | None
+    scenario: str
+    params: dict[str, Any]
+    national: dict[str, float]
+    areas: pd.DataFrame
+    organisations: pd.DataFrame
+    offers: pd.DataFrame
+    timeseries: pd.DataFrame
+    model_series: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        national = pd.DataFrame([self.national])
+        return {"national": national, "areas": self.areas, "organisations": self.organisations,
+                "offers": self.offers, "timeseries": self.timeseries}
+
+
+def collect(model) -> tuple[dict[str, float], dict[str, pd.DataFrame]]:
+    p = model.params
+    d = model.delivery
+    plans = d.plans
+    M = model.minimum_gbp
+    pool_rel = 1 + plans[:, Slot.COUNCIL_TOPUP] + plans[:, Slot.CCG_TOPUP]
+    spend = spend_shares(plans) * M[:, None]
+    verdict = np.array(model.status, dtype=object)
+    imposed = np.array([t.imposed for t in model.tables])
+    claimed = plans[:, Slot.AMBITION] * model.admissions * p.costs.admission_gbp
+    assured = np.array([model.reviews[a].assured_gbp if a in model.reviews and not imposed[a] else 0.0
+                        for a in range(model.n_areas)])
+    realism = np.array([model.reviews[a].ratio if a in model.reviews and not imposed[a] else np.nan
+                        for a in range(model.n_areas)])
+    realised_adm = d.admissions - model.admissions * d.months_done / 12
+    realised_dtoc = d.dtoc - model.dtoc_days * d.months_done / 12
+    realised_savings = d.avoided_admissions * p.costs.admission_gbp + d.avoided_dtoc * p.costs.bed_day_gbp
+    planned_dtoc = -model.planned_dtoc_cut(plans) * d.months_done / 12
+
+    codes, share = model.acute_share
+    inc0 = np.array([model.orgs[c].income for c in codes])
+    cost0 = np.array([model.orgs[c].costs for c in codes])
+    # Year-1 acute finances: activity above baseline earns 30% of tariff (marginal rate rule),
+    # variable costs follow activity, risk-share and (under the 2014 rule) withheld money flow in,
+    # and the NHS's share of the minimum that is not new money comes out of acute income.
+    adm_delta = share.T @ realised_adm
+    tariff = p.costs.admission_gbp
+    income_delta = np.where(adm_delta > 0, 0.3, 1.0) * adm_delta * tariff
+    cost_delta = adm_delta * tariff * (1 - p.acute.fixed_cost_share)
+    inflow = share.T @ spend[:, 3]
+    if p.centre.withheld_to == "nhs":
+        inflow = inflow + share.T @ d.withheld
+    nhs_min = 0.5 * M * (1 - p.money.new_money_share)
+    drain = share.T @ (0.5 * nhs_min)
+    inc1 = inc0 + income_delta + inflow - drain
+    cost1 = cost0 + cost_delta
+    trust_centre = np.mean([model.trust.graph[c][CENTRE]["trust"] for c in model.orgs])
+    n = model.n_areas
+    agreed = ~imposed
+
+    def total(x):
+        return float(np.sum(x))
+
+    national = {
+        "areas": n,
+        "plans_agreed": int(agreed.sum()),
+        "plans_approved": int((verdict == assurance.APPROVED).sum()),
+        "plans_approved_with_conditions": int((verdict == assurance.CONDITIONS).sum()),
+        "plans_imposed": int(imposed.sum()),
+        "weeks_to_agreement_mean": float(np.nanmean(model.first_agreed_week)) if np.isfinite(model.first_agreed_week).any() else float("nan"),
+        "signed_off_first_6_weeks": int((model.signed_off_week < model.w2 + 6).sum()),
+        "pool_minimum_gbp": total(M),
+        "pool_total_gbp": total(M * pool_rel),
+        "areas_topping_up": int((pool_rel > 1 + 1e-9).sum()),
+        "topup_council_gbp": total(M * plans[:, Slot.COUNCIL_TOPUP]),
+        "topup_ccg_gbp": total(M * plans[:, Slot.CCG_TOPUP]),
+        **{f"spend_{name}_gbp": total(spend[:, i]) for i, name in enumerate(LINE_NAMES)},
+        "first_round_planned_savings_gbp": total([r.claimed_gbp for r in model.first_round.values()]),
+        "first_round_assured_savings_gbp": total([r.assured_gbp for r in model.first_round.values()]),
+        "planned_savings_gbp": total(claimed[agreed]),
+        "assured_savings_gbp": total(assured),
+        "realised_savings_gbp": total(realised_savings),
+        "ambition_mean": float(np.average(plans[:, Slot.AMBITION], weights=model.admissions)),
+        "plan_realism_mean": float(np.nanmean(realism)) if np.isfinite(realism).any() else float("nan"),
+        "planned_emergency_admissions_change": total(-plans[:, Slot.AMBITION] * model.admissions * d.months_done / 12),
+        "realised_emergency_admissions_change": total(realised_adm),
+        "planned_dtoc_days_change": total(planned_dtoc),
+        "realised_dtoc_days_change": total(realised_dtoc),
+        "care_home_admissions_65_change_pct": float(100 * (d.care_home.sum() / (model.care_home.sum() * d.months_done / 12) - 1)),
+        "reablement_91_day_change_pct": float(np.average(d.reablement_pp, weights=model.admissions)),
+        "performance_money_released_gbp": total(d.released),
+        "performance_money_withheld_gbp": total(d.withheld),
+        "acute_trusts_in_deficit_share_start": float(np.mean(inc0 < cost0)),
+        "acute_trusts_in_deficit_share_end": float(np.mean(inc1 < cost1)),
+        "acute_net_deficit_gbp_end": total(cost1 - inc1),
+        "trust_mean_start": float(model.trust_start),
+        "trust_mean_end": float(model.trust.mean()),
+        "trust_in_centre_mean_end": float(trust_centre),
+        "areas_joint_working_improved_share": float(np.mean(model.maturity > model.maturity_start)),
+        "integration_index_mean": float(np.mean(model.maturity)),
+    }
+
+    af = model.area_frame
+    areas = pd.DataFrame({
+        "area_code": af.area_code, "area_name": af.area_name, "population": af.population,
+        "coterminous": af.coterminous, "acute_at_table": model.acute_at_table,
+        "parties": [t.n for t in model.tables],
+        "first_agreed_week": model.first_agreed_week, "signed_off_week": model.signed_off_week,
+        "verdict": verdict.astype(str), "reviews": model.review_count,
+        "pool_minimum_gbp": M, "pool_total_gbp": M * pool_rel,
+        "topup_council_gbp": M * plans[:, Slot.COUNCIL_TOPUP], "topup_ccg_gbp": M * plans[:, Slot.CCG_TOPUP],
+        **{f"spend_{name}_gbp": spend[:, i] for i, name in enumerate(LINE_NAMES)},
+        "ambition": plans[:, Slot.AMBITION], "planned_savings_gbp": np.where(agreed, claimed, 0.0),
+        "assured_savings_gbp": assured, "realised_savings_gbp": realised_savings, "plan_realism": realism,
+        "true_return": model.true_return,
+        "planned_emergency_admissions_change": -plans[:, Slot.AMBITION] * model.admissions * d.months_done / 12,
+        "realised_emergency_admissions_change": realised_adm,
+        "planned_dtoc_days_change": planned_dtoc, "realised_dtoc_days_change": realised_dtoc,
+        "performance_money_released_gbp": d.released, "performance_money_withheld_gbp": d.withheld,
+        "diverted_gbp": d.diverted, "acute_defensiveness": model.defensiveness,
+        "trust_start": model.area_trust_start, "trust_end": model.area_trust,
+        "maturity_start": model.maturity_start, "maturity_end": model.maturity,
+    })
+
+    rows = []
+    in_deficit_end = dict(zip(codes, inc1 < cost1))
+    margin_end = dict(zip(codes, (inc1 - cost1) / inc1))
+    g = model.trust.graph
+    n_tables = model.geography.seats.groupby("org_code")["area_code"].nunique()
+    for code, o in model.orgs.items():
+        out_t = [d_["trust"] for _, b, d_ in g.out_edges(code, data=True) if b != CENTRE]
+        in_t = [d_["trust"] for a_, _, d_ in g.in_edges(code, data=True) if a_ != CENTRE]
+        rows.append({
+            "org_code": code, "org_name": o.name, "kind": o.kind, "population": o.population,
+            "areas": int(n_tables.get(code, 0)), "beta": o.beta, "holdout": o.holdout,
+            "trust_out_mean": float(np.mean(out_t)) if out_t else np.nan,
+            "trust_in_mean": float(np.mean(in_t)) if in_t else np.nan,
+            "trust_in_centre": g[code][CENTRE]["trust"],
+            "margin_start": getattr(o, "margin", np.nan),
+            "margin_end": margin_end.get(code, np.nan),
+            "in_deficit_end": bool(in_deficit_end[code]) if code in in_deficit_end else None,
+        })
+    organisations = pd.DataFrame(rows)
+
+    offers = pd.DataFrame(model._offers, columns=["offer_id", "area", "phase", "week", "round", "proposer",
+                                                   "candidate", *[s.name.lower() for s in Slot]])
+    responses = pd.DataFrame(model._responses, columns=["offer_id", "org_code", "kind", "utility",
+                                                         "reservation", "target", "response"])
+    offers = responses.merge(offers, on="offer_id", how="left")
+    offers.insert(1, "area_code", af.area_code.to_numpy()[offers.pop("area").to_numpy()] if len(offers) else [])
+
+    ts = pd.DataFrame(model._series, columns=["area", "month", "admissions", "dtoc_days", "care_home_admissions_65",
+                                              "maturity", "trust_mean"])
+    ts.insert(0, "area_code", af.area_code.to_numpy()[ts.pop("area").to_numpy()] if len(ts) else [])
+    return national, {"areas": areas, "organisations": organisations, "offers": offers, "timeseries": ts}

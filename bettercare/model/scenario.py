@@ -1,0 +1,274 @@
+"""Validated parameters, named presets and scenario loading.
+
+Every behaviour switch (H1-H8 in docs/ODD.md) is a field here, with a default, bounds and a
+one-line description, so that `bettercare params`, sweep specs and the workshop sliders all
+read one source of truth. Dotted names (`trust.initial`) address fields.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class _Group(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+
+class TrustParams(_Group):
+    initial: float = Field(0.5, ge=0, le=1, description="Initial trust between partners at a table (H1)")
+    centre_initial: float = Field(0.5, ge=0, le=1, description="Initial trust of local organisations in the centre")
+    gain_good: float = Field(0.08, ge=0, le=1, description="Learning rate for a good experience (Jonker & Treur)")
+    gain_bad: float = Field(0.2, ge=0, le=1, description="Learning rate for a bad experience; above gain_good, trust breaks faster than it builds")
+    info_sharing: float = Field(0.8, ge=0, le=1, description="How much trust makes partners share information: cuts planning optimism and perspective error (H1)")
+    colocation: float = Field(0.0, ge=0, le=1, description="Share of teams co-located in one office; adds weekly contact that builds trust (H6)")
+    turnover: float = Field(0.15, ge=0, le=1, description="Annual turnover of the leaders who hold relationships; a leaver resets their trust to the prior (H6)")
+
+
+class NegotiationParams(_Group):
+    compromise: float = Field(1.0, ge=0.01, le=10, description="Concession exponent beta for all partners: <1 Boulware (holds out), >1 Conceder (H2)")
+    holdout: Literal["none", "council", "ccg", "acute"] = Field("none", description="Which partner type refuses to compromise (H2)")
+    holdout_compromise: float = Field(0.0, ge=0, le=10, description="Beta of the holdout partner; 0 never concedes (H2)")
+    initial_concession: float = Field(0.0, ge=0, le=1, description="Faratin's k: the concession made at the first round")
+    reciprocity: float = Field(0.5, ge=0, le=2, description="Tit-for-tat: share of a trusted partner's concession returned (H1)")
+    perspective_noise: float = Field(0.4, ge=0, le=2, description="Error in estimating a partner's utility at zero trust; shrinks linearly with trust (H1)")
+    trust_bonus: float = Field(0.1, ge=0, le=0.5, description="Acceptance threshold is lowered by this times trust in the proposer")
+    candidates: int = Field(384, ge=16, le=4096, description="Candidate plans scored at each table")
+    individual_variation: float = Field(0.2, ge=0, le=1, description="Log-normal spread of each organisation's incentive weights")
+
+
+class DeadlineParams(_Group):
+    weeks: int = Field(16, ge=1, le=104, description="Weeks from guidance to the first plan deadline (H3)")
+    pressure: float = Field(1.0, ge=0, le=3, description="How strongly a short deadline raises beta and planning optimism (H3)")
+    penalty: float = Field(0.1, ge=0, le=1, description="Utility a partner loses if the centre imposes a plan (deadline penalty)")
+    final_weeks: int = Field(27, ge=1, le=104, description="Weeks from submission to escalation, after which the centre imposes plans")
+    reference_weeks: int = Field(16, ge=1, le=104, description="Window at which deadline pressure is neutral")
+
+
+class PauseParams(_Group):
+    enabled: bool = Field(True, description="The centre pauses planning and revises the rules mid-course (2014 history)")
+    weeks: int = Field(14, ge=0, le=52, description="Length of the pause before revised guidance")
+    revised_weeks: int = Field(10, ge=1, le=52, description="Weeks from revised guidance to the revised plan deadline")
+    revised_p4p_rule: Literal["multi_metric", "admissions_ambition", "none"] = Field("admissions_ambition", description="Pay-for-performance rule after the pause")
+
+
+class AcuteParams(_Group):
+    at_table: float = Field(0.25, ge=0, le=1, description="Share of areas whose acute trusts sit at the table as required signatories (H4)")
+    deficit_sensitivity: float = Field(2.0, ge=0, le=10, description="How much a trust's deficit sharpens its defence of activity income (H4)")
+    fixed_cost_share: float = Field(0.7, ge=0, le=1, description="Share of an admission's cost that is fixed in the short run (marginal tariff 30%)")
+    margin_mean: float = Field(-0.005, ge=-0.2, le=0.2, description="Mean initial surplus of acute trusts as a share of income")
+    margin_sd: float = Field(0.02, ge=0, le=0.2, description="Spread of initial surplus across trusts")
+    population_per_trust: int = Field(450_000, ge=50_000, le=2_000_000, description="Catchment used to size synthetic acute trusts")
+
+
+class CentreParams(_Group):
+    style: Literal["command", "enabling"] = Field("command", description="Command and control, or enabling support (H5)")
+    p4p_rule: Literal["multi_metric", "admissions_ambition", "none"] = Field("multi_metric", description="Pay-for-performance rule at the start (H5)")
+    p4p_share: float = Field(0.263, ge=0, le=0.5, description="Share of the minimum pool paid on performance under multi_metric (GBP 1bn of 3.8bn)")
+    withheld_to: Literal["nhs", "centre"] = Field("nhs", description="Where unearned performance money goes: local NHS (2014 rule) or back to the centre (H5)")
+    ambition_target: float = Field(0.0307, ge=0, le=0.2, description="Average emergency-admissions cut the revised rules ask for")
+    capacity: int = Field(30, ge=1, le=2000, description="Plans the centre can assure per week (no central programme team)")
+    stress_test_noise: float = Field(0.3, ge=0, le=3, description="Log-sd of the centre's estimate of a plan's realistic impact")
+    approve_ratio: float = Field(2.0, ge=1, le=50, description="Claimed over stress-tested savings at or below which a plan is approved outright")
+    conditions_ratio: float = Field(8.0, ge=1, le=100, description="Ratio at or below which a plan is approved with conditions; above it, resubmit")
+
+
+class PlanningParams(_Group):
+    optimism: float = Field(3.0, ge=0, le=30, description="Bias in partners' belief of scheme returns at zero trust and neutral pressure (H3)")
+    ambition_max: float = Field(0.10, ge=0.01, le=0.5, description="Largest emergency-admissions cut a candidate plan may claim")
+
+
+class MoneyParams(_Group):
+    minimum_gbp: float = Field(3.8e9, ge=0, le=1e11, description="National minimum pooled fund, GBP, split by population")
+    new_money_share: float = Field(0.0, ge=0, le=1, description="Share of the NHS minimum that is new money rather than taken from NHS budgets (H8)")
+    divert_room: float = Field(0.3, ge=0, le=1, description="Councils' room to divert unringfenced social-care money to other services (H8)")
+    max_topup: float = Field(0.6, ge=0, le=2, description="Largest top-up a partner may add, as a share of the area minimum")
+    social_care_cut: float = Field(0.02, ge=-0.2, le=0.2, description="Real-terms annual cut in council adult social care outside the pool")
+
+
+class AreasParams(_Group):
+    source: Literal["england", "synthetic"] = Field("england", description="Real 150 HWB areas or synthetic ones drawn to match England")
+    synthetic_n: int = Field(150, ge=1, le=20_000, description="Number of synthetic areas (scale tests)")
+    names: list[str] = Field(default_factory=list, description="Run only these areas, by name (empty: all)")
+    coterminous_only: bool = Field(False, description="Run only areas with one council, one CCG and one acute trust (H7)")
+    min_ccg_share: float = Field(0.05, ge=0, le=1, description="Smallest population share for a CCG to sit at an area's table")
+
+
+class DeliveryParams(_Group):
+    months: int = Field(12, ge=1, le=60, description="Months of delivery simulated")
+    demand_growth: float = Field(0.032, ge=-0.1, le=0.2, description="Annual growth of emergency admissions (3.2% a year, 2006-2018)")
+    return_mean: float = Field(0.05, ge=-1, le=2, description="Mean avoided-admission cost per GBP of scheme spend (evidence: mostly null)")
+    return_sd: float = Field(0.2, ge=0, le=2, description="Spread of the true scheme return across areas (evidence: wide)")
+    social_care_spillover: float = Field(0.34, ge=0, le=2, description="NHS spend saved per GBP of adult social care (DH estimate)")
+    maturity_rate: float = Field(0.03, ge=0, le=1, description="Monthly rate at which joint working matures with trust")
+    ramp_months: int = Field(6, ge=1, le=36, description="Months for schemes to reach full effect")
+
+
+class CostParams(_Group):
+    admission_gbp: float = Field(2360.0, ge=0, le=1e5, description="Average cost of an emergency admission (NAO 2018)")
+    bed_day_gbp: float = Field(300.0, ge=0, le=5000, description="Cost of a hospital bed day")
+    p4p_gbp_per_admission: float = Field(1490.0, ge=0, le=1e5, description="Performance money per avoided admission under the ambition rule")
+    admissions_per_person: float = Field(0.1038, ge=0, le=1, description="Emergency admissions per person a year, 2014-15 (5.64m / 54.3m)")
+    dtoc_days_per_person: float = Field(0.0321, ge=0, le=1, description="Delayed-transfer days per person a year (about 145,000 a month)")
+    care_home_per_person: float = Field(0.00121, ge=0, le=1, description="Permanent care-home admissions 65+ per person a year")
+
+
+class Parameters(_Group):
+    trust: TrustParams = Field(default_factory=TrustParams)
+    negotiation: NegotiationParams = Field(default_factory=NegotiationParams)
+    deadline: DeadlineParams = Field(default_factory=DeadlineParams)
+    pause: PauseParams = Field(default_factory=PauseParams)
+    acute: AcuteParams = Field(default_factory=AcuteParams)
+    centre: CentreParams = Field(default_factory=CentreParams)
+    planning: PlanningParams = Field(default_factory=PlanningParams)
+    money: MoneyParams = Field(default_factory=MoneyParams)
+    areas: AreasParams = Field(default_factory=AreasParams)
+    delivery: DeliveryParams = Field(default_factory=DeliveryParams)
+    costs: CostParams = Field(default_factory=CostParams)
+
+    def flat(self) -> dict[str, Any]:
+        """Dotted name -> value, for output rows and manifests."""
+        return {f"{g}.{k}": v for g, grp in self.model_dump().items() for k, v in grp.items()}
+
+
+class ScenarioError(ValueError):
+    """A bad scenario or parameter. Its message is one line meant for the user."""
+
+
+class Scenario(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = "england-2014"
+    description: str = ""
+    params: Parameters = Field(default_factory=Parameters)
+
+
+PRESETS: dict[str, tuple[str, dict[str, Any]]] = {
+    "england-2014": ("The 2014 history: a short window, the pause, the 3.07% ambition, command-style assurance", {}),
+    "high-trust": ("H1: partners start with high trust", {"trust.initial": 0.85}),
+    "low-trust": ("H1: partners start with low trust", {"trust.initial": 0.15}),
+    "holdout-council": ("H2: the council refuses to compromise", {"negotiation.holdout": "council"}),
+    "holdout-ccg": ("H2: the CCG refuses to compromise", {"negotiation.holdout": "ccg"}),
+    "short-deadline": ("H3: six weeks to plan", {"deadline.weeks": 6}),
+    "long-deadline": ("H3: a year to plan, no mid-course pause", {"deadline.weeks": 52, "pause.enabled": False}),
+    "hospitals-out": ("H4: acute trusts are left out of every table", {"acute.at_table": 0.0}),
+    "hospitals-in": ("H4: acute trusts sign every plan", {"acute.at_table": 1.0}),
+    "enabling-centre": ("H5: an enabling centre; unearned money stays local", {"centre.style": "enabling"}),
+    "p4p-takeaway": ("H5: unearned performance money goes back to the centre", {"centre.withheld_to": "centre"}),
+    "co-located": ("H6: co-located teams with stable leaders (Sunderland)", {"trust.colocation": 0.8, "trust.turnover": 0.05}),
+    "high-turnover": ("H6: leaders turn over fast", {"trust.turnover": 0.5}),
+    "coterminous": ("H7: coterminous areas only (Wigan)", {"areas.coterminous_only": True}),
+    "new-money": ("H8: the NHS minimum is new money, not taken from NHS budgets", {"money.new_money_share": 1.0}),
+    "ringfenced": ("H8: councils cannot divert social-care money", {"money.divert_room": 0.0}),
+}
+
+
+def _field_info(dotted: str):
+    group, _, key = dotted.partition(".")
+    grp_field = Parameters.model_fields.get(group)
+    if grp_field is None or not key:
+        return None
+    return grp_field.annotation.model_fields.get(key)
+
+
+def describe_range(dotted: str) -> str:
+    """The allowed values of a field, as a user reads them."""
+    info = _field_info(dotted)
+    if info is None:
+        return "unknown"
+    ann = info.annotation
+    if getattr(ann, "__origin__", None) is Literal:
+        return "one of " + ", ".join(repr(a) for a in ann.__args__)
+    lo = hi = None
+    for m in info.metadata:
+        lo = getattr(m, "ge", lo)
+        hi = getattr(m, "le", hi)
+    if ann is bool:
+        return "true or false"
+    if lo is not None or hi is not None:
+        return f"[{lo}, {hi}]"
+    return getattr(ann, "__name__", str(ann))
+
+
+def parameter_table() -> list[dict[str, Any]]:
+    """Every parameter: dotted name, default, allowed range and description."""
+    rows = []
+    defaults = Parameters().flat()
+    for group, gf in Parameters.model_fields.items():
+        for key, f in gf.annotation.model_fields.items():
+            name = f"{group}.{key}"
+            rows.append({"name": name, "default": defaults[name], "range": describe_range(name),
+                         "description": f.description or ""})
+    return rows
+
+
+def _one_line(err: ValidationError, values: dict[str, Any]) -> str:
+    e = err.errors()[0]
+    loc = ".".join(str(p) for p in e["loc"] if not isinstance(p, int))
+    if e["type"] == "extra_forbidden":
+        return f"unknown parameter '{loc}' (see `bettercare params`)"
+    value = values.get(loc, e.get("input"))
+    return f"{loc} = {value!r} is invalid: allowed {describe_range(loc)}"
+
+
+def _nest(flat: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    nested: dict[str, dict[str, Any]] = {}
+    for dotted, value in flat.items():
+        group, dot, key = dotted.partition(".")
+        if not dot or group not in Parameters.model_fields:
+            raise ScenarioError(f"unknown parameter '{dotted}' (see `bettercare params`)")
+        nested.setdefault(group, {})[key] = value
+    return nested
+
+
+def build_parameters(base: Parameters | None = None, overrides: dict[str, Any] | None = None) -> Parameters:
+    """Apply dotted overrides to a base, validating every value."""
+    merged = (base or Parameters()).flat()
+    overrides = dict(overrides or {})
+    for k in overrides:
+        if k not in merged:
+            raise ScenarioError(f"unknown parameter '{k}' (see `bettercare params`)")
+    merged.update(overrides)
+    try:
+        return Parameters.model_validate(_nest(merged))
+    except ValidationError as err:
+        raise ScenarioError(_one_line(err, merged)) from None
+
+
+def parse_value(text: str) -> Any:
+    """Parse a command-line value with TOML rules, falling back to a bare string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def load_scenario(name_or_path: str | Path = "england-2014", overrides: dict[str, Any] | None = None) -> Scenario:
+    """A preset by name, or a TOML file with `[scenario]` and dotted or nested parameter tables."""
+    text = str(name_or_path)
+    if text in PRESETS:
+        desc, preset = PRESETS[text]
+        flat = {**preset, **(overrides or {})}
+        base = build_parameters(None, PRESETS["england-2014"][1])
+        return Scenario(name=text, description=desc, params=build_parameters(base, flat))
+    path = Path(text)
+    if not path.exists():
+        raise ScenarioError(f"no scenario named '{text}': choose one of {', '.join(PRESETS)} or give a TOML file")
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML ({exc})") from None
+    meta = data.pop("scenario", {})
+    base_name = meta.get("base", "england-2014")
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            flat.update({f"{key}.{k}": v for k, v in value.items()})
+        else:
+            flat[key] = value
+    flat.update(overrides or {})
+    base = load_scenario(base_name)
+    return Scenario(name=meta.get("name", path.stem), description=meta.get("description", ""),
+                    params=build_parameters(base.params, flat))
