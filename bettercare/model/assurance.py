@@ -73,7 +73,8 @@ def resubmission(model: BetterCareModel, table: Table, review: Review) -> int:
     Under command and control, partners who distrust the centre drag their feet.
     """
     c = model.params.centre
-    table.ceiling_return = max(review.estimated_return, 1e-6) * c.approve_ratio
+    # The partners must bring claims within what the centre would accept with conditions.
+    table.ceiling_return = max(review.estimated_return, 1e-6) * 0.9 * c.conditions_ratio
     if c.style == "enabling":
         table.optimism_scale *= 0.5
         return 4

@@ -222,9 +222,14 @@ class BetterCareModel(mesa.Model):
         p = self.params
         self.rules = self._rules(p.pause.revised_p4p_rule, p.centre.ambition_target)
         self.phase = "revised"
+        g = self.trust.graph
         for a, t in enumerate(self.tables):
-            t.rescore()
+            if a in self.first_round:
+                t.centre_view = self.first_round[a].estimated_return
+                t.centre_weight = float(np.mean([g[c][CENTRE]["trust"] for c in t.codes]))
             t.open(window=p.pause.revised_weeks, start_week=self.pause_end)
+            t.trust = self.trust.matrix(t.codes)
+            t.rescore()
             self.status[a] = TALKING
 
     def _assure(self, w: int) -> None:
@@ -298,8 +303,11 @@ class BetterCareModel(mesa.Model):
         p = self.params
         m = self.month_no
         out = self.delivery.month(m)
-        drive = (2 * (self.area_trust - 0.5) + 0.5 * p.trust.colocation - self.defensiveness
-                 - 10 * p.money.social_care_cut)
+        # Maturity drive: trust above a neutral 0.4, contact from co-location and from running
+        # pooled schemes together, against a defensive acute trust and social-care cuts.
+        pooled = 0.2 + (self.delivery.plans[:, Slot.COUNCIL_TOPUP] + self.delivery.plans[:, Slot.CCG_TOPUP])
+        drive = (2 * (self.area_trust - 0.4) + 0.5 * p.trust.colocation + pooled - self.defensiveness
+                 - 5 * p.money.social_care_cut)
         if m % 3 == 2:
             self._quarterly_review(out)
             pot = np.maximum(self.delivery.pot, 1.0)
@@ -321,8 +329,10 @@ class BetterCareModel(mesa.Model):
         pot = np.maximum(self.delivery.pot / 4, 1.0)
         for a, t in enumerate(self.tables):
             members = t.codes + [o.code for o in t.outsiders]
-            planned = self.delivery.plans[a, Slot.AMBITION]
-            kept = float(out["achieved"][a]) if planned > 0 else 0.5
+            # Commitments kept: the schemes funded as agreed, less what the council diverted and
+            # what a defensive acute trust held back.
+            excess = max(self.delivery.social_care_effective[a] + self.delivery.diverted[a], 1.0)
+            kept = 1.0 - 0.5 * self.delivery.diverted[a] / excess - 0.5 * self.defensiveness[a]
             self.trust.experience(members, kept, weight=0.5)
             if to_centre and out["withheld"][a] > 0:
                 share = float(out["withheld"][a] / pot[a])

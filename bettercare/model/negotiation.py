@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from .plan import Slot, features, imposed
+from .plan import Slot, features, imposed, spend_shares
 from .trust import updated
 
 if TYPE_CHECKING:
@@ -24,6 +24,12 @@ if TYPE_CHECKING:
     from .model import BetterCareModel
 
 EPS = 1e-9
+SIGNAL = 0.05  # a change in normalised utility that partners notice
+
+
+def prm_gain(model: BetterCareModel, bad: bool = False) -> float:
+    t = model.params.trust
+    return t.gain_bad if bad else t.gain_good
 
 
 class Seat(Protocol):
@@ -61,7 +67,8 @@ class AgentSeat:
 
     def respond(self, table: Table, party: int, offer: int) -> bool:
         u = table.utility[party, offer]
-        threshold = table.targets[party] - table.bonus * table.trust[party, table.proposer]
+        bonus = 0.0 if table.parties[party].holdout else table.bonus
+        threshold = table.targets[party] - bonus * table.trust[party, table.proposer]
         return bool(u >= max(threshold, table.reservation[party]) - EPS)
 
 
@@ -87,11 +94,13 @@ class Table:
         self.imposed = False
         self.ceiling_return: float | None = None  # the centre's cap on claimed returns after a rejection
         self.optimism_scale = 1.0
+        self.centre_view: float | None = None  # the centre's stress-tested return, once fed back
+        self.centre_weight = 0.0
         self.rounds = 0
         self.proposer = 0
-        self.trust = np.ones((self.n, self.n))
+        self.trust = model.trust.matrix(self.codes)
+        self.open(window=model.params.deadline.weeks, start_week=0)
         self.rescore()
-        self.open(window=1, start_week=0)
 
     # --- scoring -------------------------------------------------------------------------
     def rescore(self) -> None:
@@ -101,7 +110,12 @@ class Table:
         rules = m.rules
         self.features = features(m.candidates, m.minimum_gbp[a], m.admissions[a], rules)
         raw = np.stack([p.utility(self.features) for p in self.parties])
-        fallback_plan = imposed(rules.ambition_target)[None]
+        # Partners read an imposed plan's ambition as no more than its schemes could deliver.
+        base = imposed(0.0)
+        scheme = spend_shares(base[None])[0]
+        ceiling = self.believed_return() * (scheme[2] + 0.5 * scheme[1]) * m.minimum_gbp[a] / (
+            m.admissions[a] * m.params.costs.admission_gbp)
+        fallback_plan = imposed(min(rules.ambition_target, max(ceiling, 0.0)))[None]
         fallback = np.array([p.utility(features(fallback_plan, m.minimum_gbp[a], m.admissions[a], rules))[0]
                              for p in self.parties])
         lo = np.minimum(raw.min(axis=1), fallback)
@@ -125,6 +139,10 @@ class Table:
         pressure = (p.deadline.reference_weeks / max(self.window, 1)) ** p.deadline.pressure
         bias = p.planning.optimism * pressure * (1.0 - p.trust.info_sharing * mean_trust) * self.optimism_scale
         believed = p.delivery.return_mean + bias * p.delivery.return_sd
+        if self.centre_view is not None:
+            # Feedback from the centre's stress test, believed as far as the centre is trusted.
+            w = self.centre_weight
+            believed = float(np.exp(w * np.log(max(self.centre_view, 1e-4)) + (1 - w) * np.log(max(believed, 1e-4))))
         if self.ceiling_return is not None:
             believed = min(believed, self.ceiling_return)
         return believed
@@ -175,6 +193,11 @@ class Table:
         m.record_offer(self, week, p, offer, accepts)
         ledger.store(self.codes, self.trust)
         if accepts[self.required].all():
+            # Reaching agreement is itself a shared good experience (a commitment made together).
+            np.fill_diagonal(self.trust, 1.0)
+            self.trust = updated(self.trust, 1.0, prm_gain(m), prm_gain(m, bad=True), 0.5)
+            np.fill_diagonal(self.trust, 1.0)
+            ledger.store(self.codes, self.trust)
             self.agreed = offer
             self.agreed_week = week
             self.plan = m.candidates[offer].copy()
@@ -196,12 +219,13 @@ class Table:
                 continue
             delta = self.utility[j, offer] - self.utility[j, prev]
             if delta > EPS:
-                e, w = 1.0, min(1.0, delta / 0.1)
-                self.credit[j] += prm.negotiation.reciprocity * self.trust[j, p] * delta
-            elif delta < -EPS:
-                e, w = 0.0, min(1.0, -delta / 0.1)
-            elif self.last_concession[j] > EPS:
-                e, w = 0.0, min(1.0, self.last_concession[j] / 0.1)  # I conceded, they stood still
+                e, w = 1.0, min(1.0, delta / SIGNAL)
+                if not self.parties[j].holdout:  # reciprocity is a way of compromising
+                    self.credit[j] += prm.negotiation.reciprocity * self.trust[j, p] * delta
+            elif delta < -SIGNAL:
+                e, w = 0.0, min(1.0, -delta / SIGNAL - 1.0)  # a retraction, beyond noise
+            elif self.last_concession[j] > SIGNAL and self.last_concession[p] <= EPS:
+                e, w = 0.0, 0.5 * min(1.0, self.last_concession[j] / SIGNAL)  # I conceded, they stood still
             else:
                 continue
             self.trust[j, p] = updated(self.trust[j, p], e, prm.trust.gain_good, prm.trust.gain_bad, w)

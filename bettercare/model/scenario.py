@@ -72,8 +72,8 @@ class CentreParams(_Group):
     ambition_target: float = Field(0.0307, ge=0, le=0.2, description="Average emergency-admissions cut the revised rules ask for")
     capacity: int = Field(30, ge=1, le=2000, description="Plans the centre can assure per week (no central programme team)")
     stress_test_noise: float = Field(0.3, ge=0, le=3, description="Log-sd of the centre's estimate of a plan's realistic impact")
-    approve_ratio: float = Field(2.0, ge=1, le=50, description="Claimed over stress-tested savings at or below which a plan is approved outright")
-    conditions_ratio: float = Field(8.0, ge=1, le=100, description="Ratio at or below which a plan is approved with conditions; above it, resubmit")
+    approve_ratio: float = Field(3.0, ge=1, le=50, description="Claimed over stress-tested savings at or below which a plan is approved outright")
+    conditions_ratio: float = Field(10.0, ge=1, le=100, description="Ratio at or below which a plan is approved with conditions; above it, resubmit")
 
 
 class PlanningParams(_Group):
@@ -152,7 +152,7 @@ PRESETS: dict[str, tuple[str, dict[str, Any]]] = {
     "holdout-council": ("H2: the council refuses to compromise", {"negotiation.holdout": "council"}),
     "holdout-ccg": ("H2: the CCG refuses to compromise", {"negotiation.holdout": "ccg"}),
     "short-deadline": ("H3: six weeks to plan", {"deadline.weeks": 6}),
-    "long-deadline": ("H3: a year to plan, no mid-course pause", {"deadline.weeks": 52, "pause.enabled": False}),
+    "long-deadline": ("H3: forty weeks to plan before the pause", {"deadline.weeks": 40}),
     "hospitals-out": ("H4: acute trusts are left out of every table", {"acute.at_table": 0.0}),
     "hospitals-in": ("H4: acute trusts sign every plan", {"acute.at_table": 1.0}),
     "enabling-centre": ("H5: an enabling centre; unearned money stays local", {"centre.style": "enabling"}),

@@ -1,0 +1,368 @@
+"""The `bettercare` command line: run scenarios, list parameters, presets and areas.
+
+Heavy modules (numpy, pandas, mesa, pydantic, the model) are imported inside the commands, so
+that `bettercare --help` starts fast. Mistakes in the input (an unknown parameter, a value out
+of range, a missing file) print one line starting with `error: ` and exit with code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+app = typer.Typer(
+    name="bettercare",
+    help="An agent-based model of England's Better Care Fund (2014-2017).",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+DEFAULT_SCENARIO = "england-2014"
+USAGE_ERROR = 2
+
+
+class UsageProblem(Exception):
+    """A mistake in the command line or its inputs; the message is one line for the user."""
+
+
+def _fail(message: str) -> NoReturn:
+    one_line = " ".join(str(message).split())
+    sys.stderr.write(f"error: {one_line}\n")
+    sys.stderr.flush()
+    raise typer.Exit(code=USAGE_ERROR)
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Turn input mistakes into `error: ...` on stderr and exit code 2, without a traceback."""
+    from bettercare.model.scenario import ScenarioError
+
+    try:
+        yield
+    except (ScenarioError, UsageProblem) as exc:
+        _fail(str(exc))
+
+
+def _print_json(obj: Any) -> None:
+    from bettercare.experiments.manifest import jsonable
+
+    sys.stdout.write(json.dumps(jsonable(obj), allow_nan=False) + "\n")
+    sys.stdout.flush()
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        from bettercare import __version__
+
+        typer.echo(f"bettercare {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version_callback, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    """An agent-based model of England's Better Care Fund (2014-2017)."""
+
+
+# --- run ------------------------------------------------------------------------------------
+
+def parse_sets(items: list[str] | None) -> dict[str, Any]:
+    """`["trust.initial=0.8", ...]` -> `{"trust.initial": 0.8}`; values are parsed as TOML."""
+    from bettercare.model.scenario import parse_value
+
+    out: dict[str, Any] = {}
+    for item in items or []:
+        key, eq, text = item.partition("=")
+        key = key.strip()
+        if not eq or not key:
+            raise UsageProblem(f"--set {item!r} is malformed: expected KEY=VALUE, e.g. --set trust.initial=0.8")
+        out[key] = parse_value(text.strip())
+    return out
+
+
+def _load(scenario: str | None, config: Path | None, overrides: dict[str, Any]):
+    from bettercare.model.scenario import load_scenario
+
+    if scenario is not None and config is not None:
+        raise UsageProblem("give either --scenario or --config, not both")
+    if config is not None:
+        if not config.exists():
+            raise UsageProblem(f"config file '{config}' not found")
+        if not config.is_file():
+            raise UsageProblem(f"config file '{config}' is not a file")
+        try:
+            return load_scenario(config, overrides)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageProblem(f"config file '{config}' cannot be read: {exc}") from None
+    return load_scenario(scenario or DEFAULT_SCENARIO, overrides)
+
+
+# Fields of the readable summary: group title -> [(field, format)]. Fields not listed here
+# (added to the model later) appear under "Other".
+SUMMARY_GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
+    ("Plans", [
+        ("areas", "count"), ("plans_agreed", "count"), ("plans_approved", "count"),
+        ("plans_approved_with_conditions", "count"), ("plans_imposed", "count"),
+        ("weeks_to_agreement_mean", "weeks"), ("signed_off_first_6_weeks", "count"),
+        ("areas_topping_up", "count"), ("ambition_mean", "percent"), ("plan_realism_mean", "ratio"),
+    ]),
+    ("Money (GBP millions)", [
+        ("pool_minimum_gbp", "gbp"), ("pool_total_gbp", "gbp"), ("topup_council_gbp", "gbp"),
+        ("topup_ccg_gbp", "gbp"), ("spend_social_care_gbp", "gbp"), ("spend_community_health_gbp", "gbp"),
+        ("spend_admission_avoidance_gbp", "gbp"), ("spend_acute_risk_share_gbp", "gbp"),
+        ("spend_other_gbp", "gbp"), ("performance_money_released_gbp", "gbp"),
+        ("performance_money_withheld_gbp", "gbp"),
+    ]),
+    ("Savings (GBP millions)", [
+        ("first_round_planned_savings_gbp", "gbp"), ("first_round_assured_savings_gbp", "gbp"),
+        ("planned_savings_gbp", "gbp"), ("assured_savings_gbp", "gbp"), ("realised_savings_gbp", "gbp"),
+    ]),
+    ("Metrics (delivery against the baseline year)", [
+        ("planned_emergency_admissions_change", "signed"), ("realised_emergency_admissions_change", "signed"),
+        ("planned_dtoc_days_change", "signed"), ("realised_dtoc_days_change", "signed"),
+        ("care_home_admissions_65_change_pct", "pct"), ("reablement_91_day_change_pct", "pp"),
+    ]),
+    ("Acute trusts", [
+        ("acute_trusts_in_deficit_share_start", "percent"), ("acute_trusts_in_deficit_share_end", "percent"),
+        ("acute_net_deficit_gbp_end", "gbp"),
+    ]),
+    ("Trust and integration", [
+        ("trust_mean_start", "index"), ("trust_mean_end", "index"), ("trust_in_centre_mean_end", "index"),
+        ("areas_joint_working_improved_share", "percent"), ("integration_index_mean", "index"),
+    ]),
+]
+
+
+def _fmt(kind: str) -> Callable[[float], str]:
+    return {
+        "count": lambda x: f"{x:,.0f}" if float(x).is_integer() else f"{x:,.1f}",
+        "weeks": lambda x: f"{x:.1f}",
+        "percent": lambda x: f"{100 * x:.1f}%",
+        "ratio": lambda x: f"{x:.2f}",
+        "gbp": lambda x: f"{x / 1e6:,.1f}",
+        "signed": lambda x: f"{x:+,.0f}",
+        "pct": lambda x: f"{x:+.2f}%",
+        "pp": lambda x: f"{x:+.2f} pp",
+        "index": lambda x: f"{x:.3f}",
+    }.get(kind, lambda x: f"{x:,.4g}")
+
+
+def _show(value: Any, kind: str) -> str:
+    if value is None:
+        return "-"
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if x != x:  # NaN
+        return "-"
+    if x in (float("inf"), float("-inf")):
+        return "inf" if x > 0 else "-inf"
+    return _fmt(kind)(x)
+
+
+def _seeds_text(seeds: list[int]) -> str:
+    shown = ", ".join(str(s) for s in seeds[:5])
+    return shown + (f", ... ({len(seeds)} in all)" if len(seeds) > 5 else "")
+
+
+def _print_summary(name: str, description: str, seeds: list[int], nationals: list[dict[str, Any]],
+                   summary: dict[str, dict[str, Any]], out: Path | None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    r = len(seeds)
+    header = (f"[bold]Scenario[/] {name} | [bold]seed{'s' if r > 1 else ''}[/] {_seeds_text(seeds)} | "
+              f"[bold]replicates[/] {r}")
+    console.print(header)
+    if description:
+        console.print(f"[dim]{description}[/]")
+    table = Table(show_header=True, header_style="bold")
+    table.add_column("field")
+    if r == 1:
+        table.add_column("value", justify="right")
+    else:
+        table.add_column("mean", justify="right")
+        table.add_column("95% CI", justify="right")
+    groups = [(title, list(items)) for title, items in SUMMARY_GROUPS]
+    listed = {f for _, items in groups for f, _ in items}
+    rest = [(f, "") for f in (nationals[0] if nationals else {}) if f not in listed and f in summary]
+    if rest:
+        groups.append(("Other", rest))
+    for gi, (title, items) in enumerate(groups):
+        items = [(f, k) for f, k in items if f in summary]
+        if not items:
+            continue
+        table.add_row(f"[bold cyan]{title}[/]", *([""] * (len(table.columns) - 1)),
+                      end_section=False)
+        for i, (f, kind) in enumerate(items):
+            s = summary[f]
+            last = i == len(items) - 1 and gi < len(groups) - 1
+            if r == 1:
+                table.add_row(f"  {f}", _show(nationals[0].get(f), kind), end_section=last)
+            else:
+                lo, hi = s["ci95"]
+                ci = "-" if lo is None else f"[{_show(lo, kind)}, {_show(hi, kind)}]"
+                table.add_row(f"  {f}", _show(s["mean"], kind), ci, end_section=last)
+    console.print(table)
+    console.print("[dim]Units and meanings: docs/outputs.md[/]")
+    if out is not None:
+        console.print(f"Tables and manifest written to [bold]{out}[/]")
+
+
+@app.command()
+def run(
+    scenario: Annotated[str | None, typer.Option("--scenario", "-s", metavar="NAME",
+                                                 help=f"A preset (see `bettercare scenarios`); default {DEFAULT_SCENARIO}.")] = None,
+    config: Annotated[Path | None, typer.Option("--config", "-c", metavar="FILE",
+                                                help="A TOML scenario file (\\[scenario] name/base, then parameter tables).")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", metavar="KEY=VALUE",
+                                                   help="Override a parameter, e.g. --set trust.initial=0.8 (TOML value; repeatable).")] = None,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Master seed.")] = 1,
+    replicates: Annotated[int, typer.Option("--replicates", "-r", min=1,
+                                            help="Independent runs; seeds spawned from the master seed.")] = 1,
+    out: Annotated[Path | None, typer.Option("--out", "-o", metavar="DIR",
+                                             help="Write the tables as Parquet and a manifest.json here.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (runs and summary) to stdout.")] = False,
+) -> None:
+    """Run a scenario and summarise its national outcomes."""
+    with _user_errors():
+        overrides = parse_sets(set_)
+        sc = _load(scenario, config, overrides)
+        if out is not None and out.exists() and not out.is_dir():
+            raise UsageProblem(f"--out '{out}' exists and is not a directory")
+
+        from bettercare.analysis.summary import summarise
+        from bettercare.experiments.manifest import utc_now
+        from bettercare.experiments.replicates import replicate_seeds, run_replicates
+
+        seeds = replicate_seeds(seed, replicates)
+        started = utc_now()
+        if replicates > 1 and not as_json:
+            from rich.console import Console
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                       TimeElapsedColumn, TimeRemainingColumn)
+
+            with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                          TimeElapsedColumn(), TimeRemainingColumn(),
+                          console=Console(stderr=True), transient=True) as bar:
+                task = bar.add_task(f"{sc.name}: replicates", total=replicates)
+                results = run_replicates(sc, seed, replicates,
+                                         progress=lambda done, total: bar.update(task, completed=done))
+        else:
+            results = run_replicates(sc, seed, replicates)
+
+    nationals = [r.national for r in results]
+    summary = summarise(nationals)
+    if out is not None:
+        from bettercare.experiments.manifest import manifest
+        from bettercare.experiments.outputs import tidy_tables, write_outputs
+
+        extra = {"description": sc.description, "master_seed": seed, "run_ids": list(range(len(results))),
+                 "overrides": overrides, "config": str(config) if config is not None else None}
+        record = manifest(sc.name, sc.params.flat(), seeds, extra, started_utc=started)
+        write_outputs(out, tidy_tables(results), record)
+    if as_json:
+        _print_json({
+            "scenario": sc.name,
+            "runs": [{"run_id": i, "seed": r.seed, "national": r.national} for i, r in enumerate(results)],
+            "summary": summary,
+        })
+    else:
+        _print_summary(sc.name, sc.description, seeds, nationals, summary, out)
+
+
+# --- listings -------------------------------------------------------------------------------
+
+@app.command()
+def params(as_json: Annotated[bool, typer.Option("--json", help="Print JSON to stdout.")] = False) -> None:
+    """Every parameter with its default, allowed range and description."""
+    from bettercare.model.scenario import parameter_table
+
+    rows = parameter_table()
+    if as_json:
+        _print_json(rows)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_header=True, header_style="bold", show_lines=False)
+    table.add_column("parameter", no_wrap=True)
+    table.add_column("default", justify="right")
+    table.add_column("range")
+    table.add_column("description")
+    group = None
+    for row in rows:
+        g = row["name"].split(".")[0]
+        if group is not None and g != group:
+            table.add_section()
+        group = g
+        table.add_row(row["name"], json.dumps(row["default"]), row["range"], row["description"])
+    Console().print(table)
+
+
+@app.command()
+def scenarios(as_json: Annotated[bool, typer.Option("--json", help="Print JSON to stdout.")] = False) -> None:
+    """The named presets, their descriptions and the parameters they change."""
+    from bettercare.model.scenario import PRESETS
+
+    rows = [{"name": name, "description": desc, "overrides": dict(changes)}
+            for name, (desc, changes) in PRESETS.items()]
+    if as_json:
+        _print_json(rows)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_header=True, header_style="bold")
+    table.add_column("scenario", no_wrap=True)
+    table.add_column("description")
+    table.add_column("changes")
+    for row in rows:
+        changes = ", ".join(f"{k}={json.dumps(v)}" for k, v in row["overrides"].items()) or "(defaults)"
+        table.add_row(row["name"], row["description"], changes)
+    Console().print(table)
+
+
+@app.command()
+def areas(as_json: Annotated[bool, typer.Option("--json", help="Print JSON to stdout.")] = False) -> None:
+    """The 150 health and wellbeing board areas: population, CCGs at the table, coterminosity."""
+    from bettercare.model.areas import england
+
+    geo = england()
+    ccgs = geo.seats[geo.seats.kind == "ccg"].groupby("area_code", sort=False)["org_name"].agg(list)
+    rows = [{"area_code": a.area_code, "name": a.area_name, "population": int(a.population),
+             "ccgs": ccgs.get(a.area_code, []), "coterminous": bool(a.coterminous)}
+            for a in geo.areas.itertuples(index=False)]
+    if as_json:
+        _print_json(rows)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_header=True, header_style="bold",
+                  caption=f"{len(rows)} areas; {sum(r['coterminous'] for r in rows)} coterminous")
+    table.add_column("code", no_wrap=True)
+    table.add_column("area")
+    table.add_column("population", justify="right")
+    table.add_column("CCGs", justify="right")
+    table.add_column("coterminous")
+    table.add_column("CCG names")
+    for r in rows:
+        table.add_row(r["area_code"], r["name"], f"{r['population']:,}", str(len(r["ccgs"])),
+                      "yes" if r["coterminous"] else "", "; ".join(r["ccgs"]))
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    app(prog_name="bettercare")

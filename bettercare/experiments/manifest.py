@@ -1,0 +1,164 @@
+"""Provenance for every output directory: what ran, with which code, parameters and seeds.
+
+`manifest()` is shared by `bettercare run --out` and the sweep engine; keep it general.
+Only the standard library is imported here, so the command line stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+MANIFEST_SCHEMA = "bettercare.manifest/1"
+PACKAGES = ("bettercare", "mesa", "numpy", "pandas", "pyarrow", "pydantic", "networkx")
+
+
+def utc_now() -> str:
+    """The current time, ISO 8601 in UTC with a trailing Z."""
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def package_versions(packages: tuple[str, ...] = PACKAGES) -> dict[str, str | None]:
+    """Installed version of each package (None if absent), plus the Python version."""
+    out: dict[str, str | None] = {}
+    for name in packages:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    out["python"] = platform.python_version()
+    return out
+
+
+def _git(args: list[str], cwd: Path) -> str | None:
+    try:
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def git_state(package_dir: Path | None = None) -> dict[str, Any]:
+    """`{"git_revision": sha or None, "git_dirty": bool or None}` for the repo holding the package.
+
+    The revision is only reported if the package's own files are tracked in that repository, so
+    an installed copy that happens to sit inside some other checkout reports None. Dirty means
+    tracked changes or untracked (not ignored) files anywhere in the work tree.
+    """
+    if package_dir is None:
+        package_dir = Path(__file__).resolve().parent.parent
+    none = {"git_revision": None, "git_dirty": None}
+    if not package_dir.is_dir():
+        return none
+    top = _git(["rev-parse", "--show-toplevel"], package_dir)
+    if not top:
+        return none
+    tracked = _git(["ls-files", "--", str(package_dir / "__init__.py")], package_dir)
+    if not tracked:
+        return none
+    rev = _git(["rev-parse", "HEAD"], package_dir)
+    if not rev:
+        return none
+    status = _git(["status", "--porcelain"], Path(top))
+    return {"git_revision": rev, "git_dirty": None if status is None else bool(status)}
+
+
+def jsonable(obj: Any) -> Any:
+    """A strict-JSON copy: numpy scalars and arrays to Python, NaN and infinities to None."""
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, int):
+        return int(obj)
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, Path):
+        return str(obj)
+    if isinstance(obj, datetime):
+        return obj.isoformat()
+    item = getattr(obj, "item", None)  # numpy scalar
+    if callable(item) and getattr(obj, "shape", None) == ():
+        return jsonable(item())
+    tolist = getattr(obj, "tolist", None)  # numpy array
+    if callable(tolist):
+        return jsonable(tolist())
+    return str(obj)
+
+
+def manifest(scenario_name: str, params: dict[str, Any], seeds: list[int], extra: dict[str, Any] | None = None,
+             *, started_utc: str | None = None) -> dict[str, Any]:
+    """The provenance record of a set of runs.
+
+    `params` is the flat dotted parameter dict (or, for a sweep, whatever describes the design);
+    `extra` is merged in last, so callers can add files, run ids, the command line, and so on.
+    """
+    now = utc_now()
+    record: dict[str, Any] = {
+        "schema": MANIFEST_SCHEMA,
+        "created_utc": now,
+        "started_utc": started_utc or now,
+        "scenario": scenario_name,
+        "seeds": [int(s) for s in seeds],
+        "replicates": len(seeds),
+        "params": dict(params),
+        **git_state(),
+        "versions": package_versions(),
+        "platform": platform.platform(),
+        "command": [Path(sys.argv[0]).name, *sys.argv[1:]] if sys.argv and sys.argv[0] else [],
+    }
+    if extra:
+        record.update(extra)
+    return jsonable(record)
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[Path]:
+    """Yield a temporary path in the target's directory; on success it replaces the target.
+
+    Readers never see a half-written file: the final step is one `os.replace`.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+
+
+def write_atomic(path: str | os.PathLike, writer: Callable[[Path], None]) -> Path:
+    """Call `writer(tmp_path)` and move the result onto `path` atomically."""
+    with atomic_path(path) as tmp:
+        writer(tmp)
+    return Path(path)
+
+
+def write_json_atomic(path: str | os.PathLike, obj: Any) -> Path:
+    """Write `obj` as indented strict JSON (NaN becomes null), atomically, fsynced."""
+    text = json.dumps(jsonable(obj), indent=2, allow_nan=False) + "\n"
+
+    def _write(tmp: Path) -> None:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+
+    return write_atomic(path, _write)

@@ -1,0 +1,80 @@
+"""The negotiation's mechanisms, each tested where it can fail."""
+
+import numpy as np
+
+from bettercare import run
+from bettercare.model.model import BetterCareModel
+from bettercare.model.scenario import load_scenario
+
+WIGAN = {"areas.names": ["Wigan"], "acute.at_table": 1.0}
+
+
+def _model(**overrides):
+    return BetterCareModel(load_scenario("england-2014", {**WIGAN, **overrides}).params, rng=3)
+
+
+def test_boulware_concedes_later_than_conceder():
+    m = _model()
+    org = m.tables[0].parties[0]
+    T, r = 16, 0.2
+    org.beta = 0.3
+    boulware = [org.target(t, T, r) for t in range(T + 1)]
+    org.beta = 3.0
+    conceder = [org.target(t, T, r) for t in range(T + 1)]
+    assert boulware[0] == conceder[0] == 1.0
+    assert all(b >= c for b, c in zip(boulware[1:-1], conceder[1:-1]))
+    assert boulware[T // 2] - r > 2 * (conceder[T // 2] - r)
+    assert abs(boulware[-1] - r) < 1e-12 and abs(conceder[-1] - r) < 1e-12
+
+
+def test_boulware_tables_agree_later_than_conceder_tables():
+    def weeks(beta):
+        r = run("england-2014", seed=4, overrides={"negotiation.compromise": beta, "pause.enabled": False,
+                                                   "areas.names": ["Wigan", "Kent", "Leeds", "Devon", "Sunderland"]})
+        return r.areas.first_agreed_week.mean()
+    assert weeks(0.2) > weeks(4.0)
+
+
+def test_missed_deadline_leads_to_imposed_plan():
+    r = run("england-2014", seed=1, overrides={**WIGAN, "negotiation.holdout": "council"})
+    a = r.areas.iloc[0]
+    assert a.verdict == "imposed"
+    assert np.isnan(a.first_agreed_week)
+    assert r.national["plans_imposed"] == 1
+
+
+def test_partner_who_never_concedes_holds_its_ground():
+    for kind in ("council", "ccg", "acute"):
+        r = run("england-2014", seed=2, overrides={**WIGAN, "negotiation.holdout": kind,
+                                                    "negotiation.holdout_compromise": 0.0})
+        mine = r.offers[r.offers.kind == kind]
+        proposed = mine[mine.response == "proposed"]
+        # Its target never moves from its best, and it accepts nothing less.
+        assert len(proposed) > 0, kind
+        assert (mine.target >= 1 - 1e-9).all(), kind
+        assert (mine[mine.response == "accept"].utility >= 1 - 1e-9).all(), kind
+
+
+def test_partner_who_never_concedes_blocks_agreement():
+    names = {"areas.names": ["Kent", "Surrey", "Essex", "Leeds", "Devon", "Wigan", "Sunderland", "Cumbria"]}
+    base = run("england-2014", seed=3, overrides=names).national
+    held = run("england-2014", seed=3, overrides={**names, "negotiation.holdout": "council",
+                                                   "negotiation.holdout_compromise": 0.0}).national
+    assert base["plans_agreed"] >= 7
+    assert held["plans_agreed"] <= 1
+    assert held["plans_imposed"] >= 7
+
+
+def test_same_table_without_holdout_agrees():
+    r = run("england-2014", seed=2, overrides=WIGAN)
+    assert r.national["plans_agreed"] == 1
+
+
+def test_trust_reduces_perspective_error_and_speeds_agreement():
+    def outcome(trust):
+        r = run("england-2014", seed=7, overrides={"trust.initial": trust,
+                                                   "areas.names": ["Kent", "Surrey", "Essex", "Lancashire", "Devon", "Leeds"]})
+        return r.national
+    low, high = outcome(0.1), outcome(0.9)
+    assert high["weeks_to_agreement_mean"] <= low["weeks_to_agreement_mean"]
+    assert high["trust_mean_end"] > low["trust_mean_end"]
