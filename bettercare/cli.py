@@ -50,6 +50,16 @@ def _user_errors() -> Iterator[None]:
         _fail(str(exc))
 
 
+def _console():
+    """A rich console on stdout; output that is not a terminal gets 160 columns instead of 80."""
+    from rich.console import Console
+
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=160)
+    return console
+
+
 def _print_json(obj: Any) -> None:
     from bettercare.experiments.manifest import jsonable
 
@@ -177,10 +187,9 @@ def _seeds_text(seeds: list[int]) -> str:
 
 def _print_summary(name: str, description: str, seeds: list[int], nationals: list[dict[str, Any]],
                    summary: dict[str, dict[str, Any]], out: Path | None) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    console = _console()
     r = len(seeds)
     header = (f"[bold]Scenario[/] {name} | [bold]seed{'s' if r > 1 else ''}[/] {_seeds_text(seeds)} | "
               f"[bold]replicates[/] {r}")
@@ -293,14 +302,13 @@ def params(as_json: Annotated[bool, typer.Option("--json", help="Print JSON to s
     if as_json:
         _print_json(rows)
         return
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(show_header=True, header_style="bold", show_lines=False)
     table.add_column("parameter", no_wrap=True)
-    table.add_column("default", justify="right")
-    table.add_column("range")
-    table.add_column("description")
+    table.add_column("default", justify="right", no_wrap=True)
+    table.add_column("range", ratio=1, min_width=10)
+    table.add_column("description", ratio=2, min_width=20)
     group = None
     for row in rows:
         g = row["name"].split(".")[0]
@@ -308,7 +316,7 @@ def params(as_json: Annotated[bool, typer.Option("--json", help="Print JSON to s
             table.add_section()
         group = g
         table.add_row(row["name"], json.dumps(row["default"]), row["range"], row["description"])
-    Console().print(table)
+    _console().print(table)
 
 
 @app.command()
@@ -321,17 +329,16 @@ def scenarios(as_json: Annotated[bool, typer.Option("--json", help="Print JSON t
     if as_json:
         _print_json(rows)
         return
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(show_header=True, header_style="bold")
     table.add_column("scenario", no_wrap=True)
-    table.add_column("description")
-    table.add_column("changes")
+    table.add_column("description", ratio=3)
+    table.add_column("changes", ratio=2)
     for row in rows:
         changes = ", ".join(f"{k}={json.dumps(v)}" for k, v in row["overrides"].items()) or "(defaults)"
         table.add_row(row["name"], row["description"], changes)
-    Console().print(table)
+    _console().print(table)
 
 
 @app.command()
@@ -347,21 +354,20 @@ def areas(as_json: Annotated[bool, typer.Option("--json", help="Print JSON to st
     if as_json:
         _print_json(rows)
         return
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(show_header=True, header_style="bold",
                   caption=f"{len(rows)} areas; {sum(r['coterminous'] for r in rows)} coterminous")
     table.add_column("code", no_wrap=True)
-    table.add_column("area")
-    table.add_column("population", justify="right")
-    table.add_column("CCGs", justify="right")
-    table.add_column("coterminous")
-    table.add_column("CCG names")
+    table.add_column("area", min_width=12)
+    table.add_column("population", justify="right", no_wrap=True)
+    table.add_column("CCGs", justify="right", no_wrap=True)
+    table.add_column("cot.", no_wrap=True)
+    table.add_column("CCG names", ratio=1, min_width=20)
     for r in rows:
         table.add_row(r["area_code"], r["name"], f"{r['population']:,}", str(len(r["ccgs"])),
                       "yes" if r["coterminous"] else "", "; ".join(r["ccgs"]))
-    Console().print(table)
+    _console().print(table)
 
 
 if __name__ == "__main__":

@@ -78,3 +78,51 @@ def test_trust_reduces_perspective_error_and_speeds_agreement():
     low, high = outcome(0.1), outcome(0.9)
     assert high["weeks_to_agreement_mean"] <= low["weeks_to_agreement_mean"]
     assert high["trust_mean_end"] > low["trust_mean_end"]
+
+
+class ScriptedSeat:
+    """A stand-in for a person: proposes one fixed plan and accepts anything."""
+
+    def __init__(self, plan):
+        self.plan = plan
+        self.index = None
+
+    def propose(self, table, party):
+        if self.index is None:
+            self.index = table.add_plan(self.plan)
+        return self.index
+
+    def respond(self, table, party, offer):
+        return True
+
+
+def test_any_seat_can_sit_at_the_table():
+    from bettercare.model import plan as P
+
+    m = _model()
+    t = m.tables[0]
+    mine = P.make_plans(0.1, 0.0, [[0.3, 0.3, 0.2, 0.2, 0.0]], 0.01)[0]
+    seat = ScriptedSeat(mine)
+    t.seats = [seat] + t.seats[1:]
+    for w in range(m.w1):
+        if t.week(w):
+            break
+    offers = m._offers
+    assert any(o[5] == t.codes[0] for o in offers)  # the scripted party proposed
+    if t.agreed is not None and t.agreed == seat.index:
+        np.testing.assert_allclose(t.plan, mine)
+
+
+def test_add_plan_refuses_broken_plans():
+    import pytest
+
+    from bettercare.model import plan as P
+
+    t = _model().tables[0]
+    bad = P.imposed(0.03)
+    bad[P.Slot.SOCIAL_CARE] = 0.0
+    with pytest.raises(ValueError, match="add up|floor"):
+        t.add_plan(bad)
+    k = len(t.plans)
+    assert t.add_plan(P.imposed(0.02)) == k
+    assert t.utility.shape[1] == k + 1

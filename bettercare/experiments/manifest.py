@@ -12,7 +12,7 @@ import os
 import platform
 import subprocess
 import sys
-import tempfile
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -133,9 +133,9 @@ def atomic_path(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[Path]
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    # A fresh hidden name beside the target (same file system, so os.replace is atomic); the
+    # writer creates it, so the file gets the usual permissions rather than mkstemp's 0600.
+    tmp_path = path.parent / f".{path.name}.{uuid.uuid4().hex}{suffix}"
     try:
         yield tmp_path
         os.replace(tmp_path, path)

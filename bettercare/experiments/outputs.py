@@ -64,15 +64,19 @@ def write_parquet_atomic(path: str | Path, df: pd.DataFrame) -> Path:
 def write_outputs(out_dir: str | Path, tables: dict[str, pd.DataFrame], manifest_record: dict[str, Any]) -> dict[str, Any]:
     """Write `<name>.parquet` for every table, then `manifest.json` listing the files.
 
-    Returns the manifest as written (with a `files` entry: rows and columns of each table).
+    Returns the manifest as written. Its `files` entry gives each table's file, row count and
+    own columns; every table also carries `id_columns` first and `param_columns` last.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    param_names = list(manifest_record.get("params", {}))
+    skip = set(ID_COLUMNS) | set(param_names)
     files = {}
     for name, df in tables.items():
         fname = f"{name}.parquet"
         write_parquet_atomic(out / fname, df)
-        files[name] = {"file": fname, "rows": int(len(df)), "columns": [str(c) for c in df.columns]}
-    record = {**manifest_record, "files": files}
+        files[name] = {"file": fname, "rows": int(len(df)),
+                       "columns": [str(c) for c in df.columns if c not in skip]}
+    record = {**manifest_record, "id_columns": list(ID_COLUMNS), "param_columns": param_names, "files": files}
     write_json_atomic(out / "manifest.json", record)
     return record

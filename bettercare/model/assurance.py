@@ -78,5 +78,5 @@ def resubmission(model: BetterCareModel, table: Table, review: Review) -> int:
     if c.style == "enabling":
         table.optimism_scale *= 0.5
         return 4
-    trust_c = np.mean([model.trust.graph[code]["CENTRE"]["trust"] for code in table.codes])
+    trust_c = np.mean([model.trust.get(code, "CENTRE") for code in table.codes])
     return int(round(4 * (1 + 2 * max(0.0, 0.5 - trust_c))))

@@ -20,7 +20,7 @@ from .delivery import Delivery
 from .negotiation import AgentSeat, Table
 from .plan import FLOORS, LINE_NAMES, Rules, Slot, candidates, imposed, p4p_pot, spend_shares
 from .scenario import Parameters
-from .trust import CENTRE, TrustNetwork
+from .trust import CENTRE, TrustNetwork, off_diagonal_mean
 
 ENGLAND_POPULATION = 54_300_000
 SUBMITTED, APPROVED, CONDITIONS, IMPOSED, TALKING, PAUSED = (
@@ -68,17 +68,20 @@ class BetterCareModel(mesa.Model):
         self.trust.graph.add_node(CENTRE)
         seats_by_area = {code: grp for code, grp in geography.seats.groupby("area_code", sort=False)}
         self.acute_at_table = self.rng.random(self.n_areas) < p.acute.at_table
+        members_by_area = []
+        for code in geography.areas["area_code"]:
+            members = [self.orgs[c] for c in seats_by_area[code]["org_code"]]
+            members_by_area.append(members)
+            self.trust.connect([o.code for o in members], p.trust.initial)
+        for o in self.orgs.values():
+            self.trust.add(o.code, CENTRE, p.trust.centre_initial)
+            self.trust.add(CENTRE, o.code, 0.5)
+        self.trust.freeze()
         self.tables: list[Table] = []
-        for a, code in enumerate(geography.areas["area_code"]):
-            grp = seats_by_area[code]
-            members = [self.orgs[c] for c in grp["org_code"]]
+        for a, members in enumerate(members_by_area):
             at_table = [o for o in members if o.kind != "acute" or self.acute_at_table[a]]
             outsiders = [o for o in members if o not in at_table]
-            self.trust.connect([o.code for o in members], p.trust.initial)
             self.tables.append(Table(self, a, at_table, outsiders))
-        for o in self.orgs.values():
-            self.trust.graph.add_edge(o.code, CENTRE, trust=p.trust.centre_initial)
-            self.trust.graph.add_edge(CENTRE, o.code, trust=0.5)
         self.acute_share = self._acute_share_matrix()
         self.trust_start = self.trust.mean()
         self.area_trust = np.full(self.n_areas, p.trust.initial)
@@ -150,13 +153,13 @@ class BetterCareModel(mesa.Model):
     def record_offer(self, table: Table, week: int, proposer: int, offer: int, accepts: np.ndarray) -> None:
         oid = len(self._offers)
         self._offers.append((oid, table.area, self.phase, week, table.rounds, table.codes[proposer], offer,
-                             *self.candidates[offer]))
+                             *table.plans[offer]))
         for j, code in enumerate(table.codes):
             resp = "proposed" if j == proposer else ("accept" if accepts[j] else "reject")
             self._responses.append((oid, code, table.parties[j].kind, float(table.utility[j, offer]),
                                     float(table.reservation[j]), float(table.targets[j]), resp))
         if table.n > 1:
-            self.area_trust[table.area] = table.trust[~np.eye(table.n, dtype=bool)].mean()
+            self.area_trust[table.area] = off_diagonal_mean(table.trust)
 
     # --- schedule ----------------------------------------------------------------------------
     @property
@@ -222,11 +225,10 @@ class BetterCareModel(mesa.Model):
         p = self.params
         self.rules = self._rules(p.pause.revised_p4p_rule, p.centre.ambition_target)
         self.phase = "revised"
-        g = self.trust.graph
         for a, t in enumerate(self.tables):
             if a in self.first_round:
                 t.centre_view = self.first_round[a].estimated_return
-                t.centre_weight = float(np.mean([g[c][CENTRE]["trust"] for c in t.codes]))
+                t.centre_weight = float(np.mean([self.trust.get(c, CENTRE) for c in t.codes]))
             t.open(window=p.pause.revised_weeks, start_week=self.pause_end)
             t.trust = self.trust.matrix(t.codes)
             t.rescore()
@@ -339,9 +341,11 @@ class BetterCareModel(mesa.Model):
                 self.trust.experience(members, 0.3, weight=share)
                 self.trust.experience_with_centre(members, 0.0, weight=share)
             if t.outsiders and self.defensiveness[a] > 0:
-                for o in t.outsiders:
-                    for c in t.codes:
-                        d = self.trust.graph[o.code][c]
-                        d["trust"] = float(np.clip(d["trust"] + self.params.trust.gain_bad * self.defensiveness[a] * (0 - d["trust"]), 0, 1))
+                # A defensive trust left out of the table sours on the partners who made the plan.
+                e = np.ones((len(members), len(members)))
+                e[len(t.codes):, :len(t.codes)] = 0.0
+                w = np.zeros_like(e)
+                w[len(t.codes):, :len(t.codes)] = self.defensiveness[a]
+                self.trust.experience(members, e, weight=w)
             if len(members) > 1:
-                self.area_trust[a] = self.trust.matrix(members)[~np.eye(len(members), dtype=bool)].mean()
+                self.area_trust[a] = off_diagonal_mean(self.trust.matrix(members))

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from .plan import Slot, features, imposed, spend_shares
-from .trust import updated
+from .plan import Slot, features, imposed, spend_shares, validate
+from .trust import off_diagonal_mean, updated
 
 if TYPE_CHECKING:
     from bettercare.agents import Organisation
@@ -83,8 +83,12 @@ class Table:
         self.codes = [p.code for p in parties]
         self.n = len(parties)
         self.seats: list[Seat] = [model.agent_seat] * self.n
+        self.plans = model.candidates  # copied on write if a person adds a plan
+        self.scheme_spend_rel = model.scheme_spend_rel
         self.required = np.ones(self.n, bool)
         k = len(model.candidates)
+        self.offer: int | None = None
+        self.last_accepts = np.zeros(0, bool)
         self.belief_error = model.rng.standard_normal((self.n, self.n, k))
         self.noise_sd = model.params.negotiation.perspective_noise
         self.bonus = model.params.negotiation.trust_bonus
@@ -108,7 +112,7 @@ class Table:
         m = self.model
         a = self.area
         rules = m.rules
-        self.features = features(m.candidates, m.minimum_gbp[a], m.admissions[a], rules)
+        self.features = features(self.plans, m.minimum_gbp[a], m.admissions[a], rules)
         raw = np.stack([p.utility(self.features) for p in self.parties])
         # Partners read an imposed plan's ambition as no more than its schemes could deliver.
         base = imposed(0.0)
@@ -135,7 +139,7 @@ class Table:
     def believed_return(self) -> float:
         """Scheme return the partners believe: optimistic unless trust lets them share what they know."""
         p = self.model.params
-        mean_trust = self.trust[~np.eye(self.n, dtype=bool)].mean() if self.n > 1 else 1.0
+        mean_trust = off_diagonal_mean(self.trust) if self.n > 1 else 1.0
         pressure = (p.deadline.reference_weeks / max(self.window, 1)) ** p.deadline.pressure
         bias = p.planning.optimism * pressure * (1.0 - p.trust.info_sharing * mean_trust) * self.optimism_scale
         believed = p.delivery.return_mean + bias * p.delivery.return_sd
@@ -151,11 +155,12 @@ class Table:
         """Plans whose claimed ambition the schemes they fund could deliver, as the table believes."""
         m = self.model
         a = self.area
-        scheme = m.scheme_spend_rel  # (K,) avoidance + half community, relative to M
+        scheme = self.scheme_spend_rel  # (K,) avoidance + half community, relative to M
         ceiling = self.believed_return() * scheme * m.minimum_gbp[a] / (m.admissions[a] * m.params.costs.admission_gbp)
-        mask = m.candidates[:, Slot.AMBITION] <= ceiling
+        ambition = self.plans[:, Slot.AMBITION]
+        mask = ambition <= ceiling
         if not mask.any():
-            mask = m.candidates[:, Slot.AMBITION] <= m.candidates[:, Slot.AMBITION].min() + EPS
+            mask = ambition <= ambition.min() + EPS
         return mask
 
     # --- the talks -------------------------------------------------------------------------
@@ -173,36 +178,68 @@ class Table:
         """One week of talks; True if a plan was agreed."""
         if self.agreed is not None:
             return False
-        m = self.model
-        ledger = m.trust
-        self.trust = ledger.matrix(self.codes)
+        self.begin_week(week)
+        self.put_offer(int(self.seats[self.proposer].propose(self, self.proposer)))
+        return self.finish_week(week)
+
+    # The week in three moves, so that a person can take their time over each (the workshop).
+    def begin_week(self, week: int) -> int:
+        """Targets and credible plans for this week; returns the index of this week's proposer."""
+        self.trust = self.model.trust.matrix(self.codes)
         t = week - self.start_week
-        self.targets = np.array([
-            max(p.target(t, self.window, r), r) for p, r in zip(self.parties, self.reservation)])
-        self.targets = np.maximum(self.targets - self.credit, self.reservation)
+        beta_targets = [p.target(t, self.window, r) for p, r in zip(self.parties, self.reservation)]
+        self.targets = np.maximum(np.array(beta_targets) - self.credit, self.reservation)
         self.credible = self.credible_mask()
-        p = self.rounds % self.n
-        self.proposer = p
+        self.proposer = self.rounds % self.n
+        self.offer: int | None = None
+        return self.proposer
+
+    def put_offer(self, offer: int) -> None:
+        if not 0 <= offer < len(self.plans):
+            raise ValueError(f"no candidate plan {offer}")
+        self.offer = offer
+
+    def finish_week(self, week: int) -> bool:
+        """Everyone else responds to the offer on the table; agreement needs every required party."""
+        m = self.model
+        p, offer = self.proposer, self.offer
         self.rounds += 1
-        offer = int(self.seats[p].propose(self, p))
         accepts = np.ones(self.n, bool)
         for j in range(self.n):
             if j != p:
                 accepts[j] = bool(self.seats[j].respond(self, j, offer))
         self._learn(p, offer)
         m.record_offer(self, week, p, offer, accepts)
-        ledger.store(self.codes, self.trust)
         if accepts[self.required].all():
             # Reaching agreement is itself a shared good experience (a commitment made together).
-            np.fill_diagonal(self.trust, 1.0)
             self.trust = updated(self.trust, 1.0, prm_gain(m), prm_gain(m, bad=True), 0.5)
             np.fill_diagonal(self.trust, 1.0)
-            ledger.store(self.codes, self.trust)
             self.agreed = offer
             self.agreed_week = week
-            self.plan = m.candidates[offer].copy()
-            return True
-        return False
+            self.plan = self.plans[offer].copy()
+        m.trust.store(self.codes, self.trust)
+        self.last_accepts = accepts
+        return self.agreed is not None
+
+    def add_plan(self, plan: np.ndarray) -> int:
+        """Put a plan that is not among the sampled candidates (a person's) on this table's list.
+
+        Returns its index; raises ValueError saying why if the plan breaks the rules.
+        """
+        prm = self.model.params
+        why = validate(plan, prm.money.max_topup, prm.planning.ambition_max)
+        if why:
+            raise ValueError(why)
+        plan = np.asarray(plan, float)
+        if self.plans is self.model.candidates:
+            self.plans = self.plans.copy()
+        self.plans = np.vstack([self.plans, plan])
+        s = spend_shares(plan[None])[0]
+        self.scheme_spend_rel = np.append(self.scheme_spend_rel, s[2] + 0.5 * s[1])
+        self.utility = np.hstack([self.utility, self.score(plan)[:, None]])
+        self.belief_error = np.concatenate(
+            [self.belief_error, self.model.rng.standard_normal((self.n, self.n, 1))], axis=2)
+        return len(self.plans) - 1
 
     def _learn(self, p: int, offer: int) -> None:
         """Trust and reciprocity from the offer just made: did the proposer move toward me?"""
@@ -228,4 +265,4 @@ class Table:
                 e, w = 0.0, 0.5 * min(1.0, self.last_concession[j] / SIGNAL)  # I conceded, they stood still
             else:
                 continue
-            self.trust[j, p] = updated(self.trust[j, p], e, prm.trust.gain_good, prm.trust.gain_bad, w)
+            self.trust[j, p] = updated(float(self.trust[j, p]), float(e), prm.trust.gain_good, prm.trust.gain_bad, float(w))

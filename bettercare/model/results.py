@@ -87,7 +87,12 @@ def collect(model) -> tuple[dict[str, float], dict[str, pd.DataFrame]]:
     drain = share.T @ (0.5 * nhs_min)
     inc1 = inc0 + income_delta + inflow - drain
     cost1 = cost0 + cost_delta
-    trust_centre = np.mean([model.trust.graph[c][CENTRE]["trust"] for c in model.orgs])
+    edges = model.trust.edges()
+    to_centre = edges[edges.target == CENTRE].set_index("source")["trust"]
+    local = edges[(edges.source != CENTRE) & (edges.target != CENTRE)]
+    out_mean = local.groupby("source")["trust"].mean()
+    in_mean = local.groupby("target")["trust"].mean()
+    trust_centre = float(to_centre.mean())
     n = model.n_areas
     agreed = ~imposed
 
@@ -158,17 +163,14 @@ def collect(model) -> tuple[dict[str, float], dict[str, pd.DataFrame]]:
     rows = []
     in_deficit_end = dict(zip(codes, inc1 < cost1))
     margin_end = dict(zip(codes, (inc1 - cost1) / inc1))
-    g = model.trust.graph
     n_tables = model.geography.seats.groupby("org_code")["area_code"].nunique()
     for code, o in model.orgs.items():
-        out_t = [d_["trust"] for _, b, d_ in g.out_edges(code, data=True) if b != CENTRE]
-        in_t = [d_["trust"] for a_, _, d_ in g.in_edges(code, data=True) if a_ != CENTRE]
         rows.append({
             "org_code": code, "org_name": o.name, "kind": o.kind, "population": o.population,
             "areas": int(n_tables.get(code, 0)), "beta": o.beta, "holdout": o.holdout,
-            "trust_out_mean": float(np.mean(out_t)) if out_t else np.nan,
-            "trust_in_mean": float(np.mean(in_t)) if in_t else np.nan,
-            "trust_in_centre": g[code][CENTRE]["trust"],
+            "trust_out_mean": float(out_mean.get(code, np.nan)),
+            "trust_in_mean": float(in_mean.get(code, np.nan)),
+            "trust_in_centre": float(to_centre[code]),
             "margin_start": getattr(o, "margin", np.nan),
             "margin_end": margin_end.get(code, np.nan),
             "in_deficit_end": bool(in_deficit_end[code]) if code in in_deficit_end else None,

@@ -2,92 +2,138 @@
 
 Trust moves toward each experience e in [0, 1]: tau <- tau + g (e - tau), with the larger gain
 for experiences worse than current trust, so trust breaks faster than it builds (Jonker & Treur
-1999; Slovic 1993's asymmetry principle). Trust lives on the edges of a networkx DiGraph; a CCG
-or trust that sits at two tables carries its relationships from one to the other.
+1999; Slovic 1993's asymmetry principle). A CCG or trust that sits at two tables carries its
+relationships from one to the other.
+
+The network is a networkx DiGraph; each edge holds the index of its trust value in one numpy
+array, so tables read and write their parties' trust as a matrix in one step. `sync()` copies
+the values onto the edges as a `trust` attribute for anyone who reads the graph itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 
 CENTRE = "CENTRE"
 
 
-def updated(tau: np.ndarray | float, experience: np.ndarray | float, gain_good: float, gain_bad: float,
-            weight: np.ndarray | float = 1.0) -> np.ndarray:
+def updated(tau, experience, gain_good: float, gain_bad: float, weight=1.0):
     """Asymmetric trust update; stays in [0, 1] for experiences and weights in [0, 1]."""
+    if isinstance(tau, float) and isinstance(experience, float) and isinstance(weight, float):
+        g = (gain_good if experience >= tau else gain_bad) * min(max(weight, 0.0), 1.0)
+        return min(max(tau + g * (experience - tau), 0.0), 1.0)
     tau = np.asarray(tau, float)
     e = np.asarray(experience, float)
     g = np.where(e >= tau, gain_good, gain_bad) * np.clip(weight, 0.0, 1.0)
     return np.clip(tau + g * (e - tau), 0.0, 1.0)
 
 
-class TrustNetwork:
-    """A DiGraph of organisations with `trust` on each directed edge.
+def off_diagonal_mean(m: np.ndarray) -> float:
+    """Mean trust between distinct parties of a table matrix (diagonal is 1)."""
+    n = len(m)
+    return float((m.sum() - np.trace(m)) / (n * (n - 1))) if n > 1 else float("nan")
 
-    Tables read a dense matrix for their parties at the start of a week and write it back at
-    the end, so the hot path works in numpy and the graph stays the single record.
-    """
+
+class TrustNetwork:
+    """Organisations joined at shared tables, with directed trust on each edge."""
 
     def __init__(self, gain_good: float, gain_bad: float):
         self.graph = nx.DiGraph()
         self.gain_good = gain_good
         self.gain_bad = gain_bad
+        self._src: list[str] = []
+        self._dst: list[str] = []
+        self._init: list[float] = []
+        self.values = np.zeros(0)
+        self._index: dict[tuple[str, ...], np.ndarray] = {}
+        self._org_edges: dict[str, list[int]] = {}
 
-    def connect(self, members: Sequence[str], trust: np.ndarray | float) -> None:
+    # --- building ------------------------------------------------------------------------
+    def add(self, a: str, b: str, trust: float) -> None:
+        if self.graph.has_edge(a, b):
+            return
+        eid = len(self._init)
+        self.graph.add_edge(a, b, eid=eid)
+        self._src.append(a)
+        self._dst.append(b)
+        self._init.append(float(trust))
+        self._org_edges.setdefault(a, []).append(eid)
+        self._org_edges.setdefault(b, []).append(eid)
+
+    def connect(self, members: Sequence[str], trust: float) -> None:
         """Join every ordered pair in `members` (one table), keeping trust already held."""
-        trust = np.broadcast_to(np.asarray(trust, float), (len(members), len(members)))
-        for i, a in enumerate(members):
-            for j, b in enumerate(members):
-                if a != b and not self.graph.has_edge(a, b):
-                    self.graph.add_edge(a, b, trust=float(trust[i, j]))
+        for a in members:
+            for b in members:
+                if a != b:
+                    self.add(a, b, trust)
+
+    def freeze(self) -> None:
+        """End of set-up: trust values move into one array."""
+        self.values = np.array(self._init, float)
+        self._src_a = np.array(self._src, dtype=object)
+        self._dst_a = np.array(self._dst, dtype=object)
+        self._local = (self._src_a != CENTRE) & (self._dst_a != CENTRE)
+        self._org_edges_a = {k: np.array(v) for k, v in self._org_edges.items()}
+
+    # --- reading and writing ---------------------------------------------------------------
+    def index(self, members: Sequence[str]) -> np.ndarray:
+        key = tuple(members)
+        idx = self._index.get(key)
+        if idx is None:
+            adj = self.graph.adj
+            idx = np.array([[adj[a][b]["eid"] if a != b else -1 for b in members] for a in members], int)
+            self._index[key] = idx
+        return idx
 
     def matrix(self, members: Sequence[str]) -> np.ndarray:
         """Trust of row party in column party; the diagonal is 1."""
-        n = len(members)
-        out = np.ones((n, n))
-        adj = self.graph.adj
-        for i, a in enumerate(members):
-            row = adj[a]
-            for j, b in enumerate(members):
-                if i != j:
-                    out[i, j] = row[b]["trust"]
-        return out
+        idx = self.index(members)
+        return np.where(idx >= 0, self.values[idx], 1.0)
 
     def store(self, members: Sequence[str], m: np.ndarray) -> None:
-        adj = self.graph.adj
-        for i, a in enumerate(members):
-            row = adj[a]
-            for j, b in enumerate(members):
-                if i != j:
-                    row[b]["trust"] = float(m[i, j])
+        idx = self.index(members)
+        off = idx >= 0
+        self.values[idx[off]] = m[off]
 
-    def experience(self, members: Sequence[str], e: np.ndarray | float, weight: np.ndarray | float = 1.0) -> None:
+    def get(self, a: str, b: str) -> float:
+        return float(self.values[self.graph.adj[a][b]["eid"]])
+
+    def experience(self, members: Sequence[str], e, weight=1.0) -> None:
         """Every ordered pair at a table lives one experience (row about column)."""
-        m = self.matrix(members)
-        new = updated(m, e, self.gain_good, self.gain_bad, weight)
-        np.fill_diagonal(new, 1.0)
-        self.store(members, new)
+        idx = self.index(members)
+        off = idx >= 0
+        ids = idx[off]
+        e_arr = np.broadcast_to(np.asarray(e, float), idx.shape)[off]
+        w_arr = np.broadcast_to(np.asarray(weight, float), idx.shape)[off]
+        self.values[ids] = updated(self.values[ids], e_arr, self.gain_good, self.gain_bad, w_arr)
 
     def experience_with_centre(self, members: Sequence[str], e: float, weight: float = 1.0) -> None:
         """Each member's trust in the centre lives one experience (a verdict, money withheld)."""
         adj = self.graph.adj
-        for a in members:
-            d = adj[a][CENTRE]
-            d["trust"] = float(updated(d["trust"], e, self.gain_good, self.gain_bad, weight))
+        ids = np.array([adj[a][CENTRE]["eid"] for a in members])
+        self.values[ids] = updated(self.values[ids], e, self.gain_good, self.gain_bad, weight)
 
     def reset(self, org: str, prior: float) -> None:
         """A leader leaves: relationships held by that person go back to the prior (H6)."""
-        for _, _, d in self.graph.out_edges(org, data=True):
-            d["trust"] = prior
-        for _, _, d in self.graph.in_edges(org, data=True):
-            d["trust"] = prior
+        ids = self._org_edges_a.get(org)
+        if ids is not None:
+            local = ids[self._local[ids]]
+            self.values[local] = prior
 
-    def mean(self, members: Iterable[str] | None = None, include_centre: bool = False) -> float:
-        sub = self.graph if members is None else self.graph.subgraph(members)
-        vals = [d["trust"] for a, b, d in sub.edges(data=True)
-                if include_centre or (a != CENTRE and b != CENTRE)]
-        return float(np.mean(vals)) if vals else float("nan")
+    def mean(self, include_centre: bool = False) -> float:
+        v = self.values if include_centre else self.values[self._local]
+        return float(v.mean()) if len(v) else float("nan")
+
+    def edges(self) -> pd.DataFrame:
+        """One row per directed relationship: source, target, trust."""
+        return pd.DataFrame({"source": self._src_a, "target": self._dst_a, "trust": self.values.copy()})
+
+    def sync(self) -> nx.DiGraph:
+        """Copy current trust onto the graph's edges and return the graph."""
+        for a, b, d in self.graph.edges(data=True):
+            d["trust"] = float(self.values[d["eid"]])
+        return self.graph
