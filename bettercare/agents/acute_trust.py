@@ -19,6 +19,12 @@ class AcuteTrust(Organisation):
         Feature.COMMUNITY: 0.3,
     }
 
+    @classmethod
+    def base_weights(cls, params):
+        w = dict(cls.BASE_WEIGHTS)
+        w[Feature.INCOME_LOSS] = -params.incentives.acute_income
+        return w
+
     def __init__(self, model, code: str, name: str, population: float):
         super().__init__(model, code, name, population)
         a = model.params.acute

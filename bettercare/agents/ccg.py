@@ -21,3 +21,10 @@ class CCG(Organisation):
         Feature.AMBITION: 0.3,
         Feature.P4P_AT_RISK: -0.5,
     }
+
+    @classmethod
+    def base_weights(cls, params):
+        w = dict(cls.BASE_WEIGHTS)
+        w[Feature.CCG_TOPUP] = -params.incentives.ccg_topup_cost
+        w[Feature.AMBITION] = params.incentives.ccg_ambition
+        return w

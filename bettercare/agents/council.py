@@ -16,3 +16,9 @@ class Council(Organisation):
         Feature.FREEDOM: 1.0,
         Feature.AMBITION: 0.03,
     }
+
+    @classmethod
+    def base_weights(cls, params):
+        w = dict(cls.BASE_WEIGHTS)
+        w[Feature.COUNCIL_TOPUP] = -params.incentives.council_topup_cost
+        return w

@@ -33,13 +33,18 @@ class Organisation(mesa.Agent):
         p = model.params
         spread = p.negotiation.individual_variation
         base = np.zeros(N_FEATURES)
-        for f, w in self.BASE_WEIGHTS.items():
+        for f, w in self.base_weights(p).items():
             base[f] = w
         self.weights = base * model.rng.lognormal(0.0, spread, N_FEATURES)
         holdout = p.negotiation.holdout == self.kind
         beta = p.negotiation.holdout_compromise if holdout else p.negotiation.compromise
         self.beta = float(beta * model.rng.lognormal(0.0, spread / 2))
         self.holdout = holdout
+
+    @classmethod
+    def base_weights(cls, params) -> dict[Feature, float]:
+        """Type-mean weights; subclasses override those that are calibrated parameters."""
+        return dict(cls.BASE_WEIGHTS)
 
     def utility(self, feats: np.ndarray) -> np.ndarray:
         """Raw utility of each plan (rows of a feature matrix)."""

@@ -116,9 +116,17 @@ class CostParams(_Group):
     care_home_per_person: float = Field(0.00121, ge=0, le=1, description="Permanent care-home admissions 65+ per person a year")
 
 
+class IncentiveParams(_Group):
+    council_topup_cost: float = Field(0.8, ge=0, le=10, description="Council's disutility per unit of its own top-up (share of the minimum)")
+    ccg_topup_cost: float = Field(0.8, ge=0, le=10, description="CCG's disutility per unit of its own top-up (share of the minimum)")
+    ccg_ambition: float = Field(0.3, ge=0, le=10, description="Value a CCG puts on each 3% of claimed admissions cut")
+    acute_income: float = Field(1.0, ge=0, le=10, description="Weight an acute trust puts on lost activity income, before its deficit sharpens it (H4)")
+
+
 class Parameters(_Group):
     trust: TrustParams = Field(default_factory=TrustParams)
     negotiation: NegotiationParams = Field(default_factory=NegotiationParams)
+    incentives: IncentiveParams = Field(default_factory=IncentiveParams)
     deadline: DeadlineParams = Field(default_factory=DeadlineParams)
     pause: PauseParams = Field(default_factory=PauseParams)
     acute: AcuteParams = Field(default_factory=AcuteParams)
