@@ -21,7 +21,7 @@ class AcuteTrust(Organisation):
 
     @classmethod
     def base_weights(cls, params):
-        w = dict(cls.BASE_WEIGHTS)
+        w = super().base_weights(params)
         w[Feature.INCOME_LOSS] = -params.incentives.acute_income
         return w
 

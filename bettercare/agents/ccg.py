@@ -24,7 +24,8 @@ class CCG(Organisation):
 
     @classmethod
     def base_weights(cls, params):
-        w = dict(cls.BASE_WEIGHTS)
+        w = super().base_weights(params)
+        w[Feature.AVOIDANCE] = params.incentives.ccg_avoidance
         w[Feature.CCG_TOPUP] = -params.incentives.ccg_topup_cost
         w[Feature.AMBITION] = params.incentives.ccg_ambition
         return w

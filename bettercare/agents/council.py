@@ -19,6 +19,6 @@ class Council(Organisation):
 
     @classmethod
     def base_weights(cls, params):
-        w = dict(cls.BASE_WEIGHTS)
+        w = super().base_weights(params)
         w[Feature.COUNCIL_TOPUP] = -params.incentives.council_topup_cost
         return w

@@ -43,8 +43,13 @@ class Organisation(mesa.Agent):
 
     @classmethod
     def base_weights(cls, params) -> dict[Feature, float]:
-        """Type-mean weights; subclasses override those that are calibrated parameters."""
-        return dict(cls.BASE_WEIGHTS)
+        """Type-mean weights; subclasses override those that are calibrated parameters.
+
+        Every partner wants its plan signed off, so falling short of the centre's target costs all.
+        """
+        w = dict(cls.BASE_WEIGHTS)
+        w[Feature.TARGET_GAP] = -params.incentives.target_compliance
+        return w
 
     def utility(self, feats: np.ndarray) -> np.ndarray:
         """Raw utility of each plan (rows of a feature matrix)."""

@@ -49,6 +49,7 @@ class Feature(IntEnum):
     INCOME_LOSS = 9  # acute activity income lost against fixed costs / M
     P4P_AT_RISK = 10  # performance money the area may lose / M
     FREEDOM = 11  # unringfenced social-care money the council may divert / M
+    TARGET_GAP = 12  # shortfall of the ambition below the centre's target, per 3%
 
 
 N_FEATURES = len(Feature)
@@ -152,6 +153,7 @@ def features(plans: np.ndarray, minimum_gbp: float, admissions: float, rules: Ru
     out[:, Feature.P4P_AT_RISK] = p4p_pot(plans, minimum_gbp, admissions, rules) / max(minimum_gbp, 1.0) * (
         1.0 if rules.withheld_to == "centre" else 0.5)
     out[:, Feature.FREEDOM] = rules.divert_room * excess_sc
+    out[:, Feature.TARGET_GAP] = np.maximum(rules.ambition_target - amb, 0.0) / 0.03
     return out
 
 

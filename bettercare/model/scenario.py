@@ -120,6 +120,8 @@ class IncentiveParams(_Group):
     council_topup_cost: float = Field(0.8, ge=0, le=10, description="Council's disutility per unit of its own top-up (share of the minimum)")
     ccg_topup_cost: float = Field(0.8, ge=0, le=10, description="CCG's disutility per unit of its own top-up (share of the minimum)")
     ccg_ambition: float = Field(0.3, ge=0, le=10, description="Value a CCG puts on each 3% of claimed admissions cut")
+    ccg_avoidance: float = Field(0.8, ge=0, le=10, description="Value a CCG puts on admission-avoidance schemes (square root of spend)")
+    target_compliance: float = Field(1.0, ge=0, le=10, description="Disutility every partner at the table feels per 3% of ambition short of the centre's target")
     acute_income: float = Field(1.0, ge=0, le=10, description="Weight an acute trust puts on lost activity income, before its deficit sharpens it (H4)")
 
 

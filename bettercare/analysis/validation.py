@@ -1,0 +1,102 @@
+"""Validation against the public record: one row per reference fact (bettercare/data/facts.toml).
+
+A report, not a test: it shows the fit, good or bad. Rows give the model's mean and the 2.5-97.5%
+range over replicates, and whether the mean lies within the fact's declared tolerance.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from importlib.resources import files
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Fact:
+    id: str
+    fact: str
+    source: str
+    reference: float
+    tolerance: float  # absolute, in the fact's unit
+    kind: str
+    model: str
+    reason: str
+    calibrate: bool
+
+
+def load_facts() -> list[Fact]:
+    with (files("bettercare") / "data" / "facts.toml").open("rb") as fh:
+        raw = tomllib.load(fh)["fact"]
+    facts = []
+    for f in raw:
+        tol = f["tolerance"] if "tolerance" in f else f["tolerance_rel"] * abs(f["reference"])
+        facts.append(Fact(id=f["id"], fact=f["fact"], source=f["source"], reference=float(f["reference"]),
+                          tolerance=float(tol), kind=f["kind"], model=f["model"], reason=f["reason"],
+                          calibrate=bool(f["calibrate"])))
+    return facts
+
+
+def _national(args: tuple[str, int, dict[str, Any]]) -> dict[str, Any]:
+    from bettercare.model.run import run
+
+    scenario, seed, overrides = args
+    return run(scenario, seed=seed, overrides=overrides).national
+
+
+def run_nationals(scenario: str, seeds: list[int], overrides: dict[str, Any] | None = None,
+                  workers: int = 1) -> pd.DataFrame:
+    """National fields of one run per seed, in seed order, on `workers` processes."""
+    jobs = [(scenario, s, dict(overrides or {})) for s in seeds]
+    if workers <= 1 or len(jobs) == 1:
+        rows = [_national(j) for j in jobs]
+    else:
+        with ProcessPoolExecutor(workers) as ex:
+            rows = list(ex.map(_national, jobs))
+    return pd.DataFrame(rows).assign(seed=seeds)
+
+
+def model_values(nationals: pd.DataFrame, fact: Fact) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v = nationals.eval(fact.model)
+    return np.asarray(v, float)
+
+
+def evaluate(nationals: pd.DataFrame, facts: list[Fact] | None = None) -> pd.DataFrame:
+    """The validation table: one row per fact."""
+    rows = []
+    for f in facts or load_facts():
+        v = model_values(nationals, f)
+        finite = v[np.isfinite(v)]
+        mean = float(finite.mean()) if len(finite) else math.nan
+        lo, hi = (np.percentile(finite, [2.5, 97.5]) if len(finite) else (math.nan, math.nan))
+        rows.append({"id": f.id, "fact": f.fact, "source": f.source, "reference": f.reference,
+                     "model_mean": mean, "model_lo95": float(lo), "model_hi95": float(hi),
+                     "tolerance": f.tolerance, "met": bool(abs(mean - f.reference) <= f.tolerance),
+                     "calibrated_on": f.calibrate, "reason": f.reason, "kind": f.kind})
+    return pd.DataFrame(rows)
+
+
+def distance(table: pd.DataFrame, calibrate_only: bool = True) -> float:
+    """Mean squared error in tolerance units over the facts; a row missing its value counts 25."""
+    t = table[table.calibrated_on] if calibrate_only else table
+    z = ((t.model_mean - t.reference) / t.tolerance).to_numpy()
+    z = np.where(np.isfinite(z), z, 5.0)
+    return float(np.mean(z**2))
+
+
+def fmt(value: float, kind: str) -> str:
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    if kind == "gbp":
+        return f"£{value / 1e6:,.0f}m"
+    if kind == "share":
+        return f"{value:.1%}"
+    if kind == "count":
+        return f"{value:,.0f}"
+    return f"{value:,.2f}"
