@@ -21,4 +21,5 @@ class Council(Organisation):
     def base_weights(cls, params):
         w = super().base_weights(params)
         w[Feature.COUNCIL_TOPUP] = -params.incentives.council_topup_cost
+        w[Feature.SOCIAL_CARE] = params.incentives.council_social_care
         return w

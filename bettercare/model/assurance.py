@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .plan import Slot
+from .plan import Slot, scheme_spend
 
 if TYPE_CHECKING:
     from .model import BetterCareModel
@@ -45,10 +45,8 @@ def claimed_savings(model: BetterCareModel, area: int, plan: np.ndarray) -> floa
 
 
 def scheme_spend_gbp(model: BetterCareModel, area: int, plan: np.ndarray) -> float:
-    """Spend on schemes meant to avoid admissions: avoidance plus half of community health."""
-    from .plan import spend_shares
-    s = spend_shares(plan[None])[0]
-    return float((s[2] + 0.5 * s[1]) * model.minimum_gbp[area])
+    """GBP on schemes meant to avoid admissions (plan.scheme_spend)."""
+    return float(scheme_spend(plan[None])[0] * model.minimum_gbp[area])
 
 
 def stress_test(model: BetterCareModel, area: int, plan: np.ndarray) -> Review:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .plan import FLOORS, Slot, spend_shares
+from .plan import FLOORS, Slot, scheme_spend, spend_shares
 
 if TYPE_CHECKING:
     from .model import BetterCareModel
@@ -35,7 +35,7 @@ class Delivery:
         # Councils divert part of the unringfenced social-care money they may (H8).
         self.diverted = p.money.divert_room * 0.5 * excess_sc
         self.social_care_effective = excess_sc - self.diverted
-        self.scheme = spend[:, 2] + 0.5 * spend[:, 1]
+        self.scheme = scheme_spend(plans) * M
         self.community_excess = np.maximum(spend[:, 1] - FLOORS[1] * M, 0.0)
         self.n = len(M)
         self.admissions = np.zeros(self.n)

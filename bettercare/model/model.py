@@ -6,11 +6,9 @@ the 2014 history by default (docs/ODD.md, "Process overview and scheduling").
 
 from __future__ import annotations
 
-from collections import defaultdict
 
 import mesa
 import numpy as np
-import pandas as pd
 
 from bettercare.agents import KINDS, Centre, Organisation
 
@@ -18,7 +16,7 @@ from . import areas as geo
 from . import assurance
 from .delivery import Delivery
 from .negotiation import AgentSeat, Table
-from .plan import FLOORS, LINE_NAMES, Rules, Slot, candidates, imposed, p4p_pot, spend_shares
+from .plan import FLOORS, Rules, Slot, candidates, imposed, p4p_pot, scheme_spend, spend_shares
 from .scenario import Parameters
 from .trust import CENTRE, TrustNetwork, off_diagonal_mean
 
@@ -56,8 +54,7 @@ class BetterCareModel(mesa.Model):
 
         self.rules = self._rules(p.centre.p4p_rule, 0.0 if p.pause.enabled else p.centre.ambition_target)
         self.candidates = candidates(self.rng, p.negotiation.candidates, p.money.max_topup, p.planning.ambition_max)
-        s = spend_shares(self.candidates)
-        self.scheme_spend_rel = s[:, 2] + 0.5 * s[:, 1]
+        self.scheme_spend_rel = scheme_spend(self.candidates)
         self.agent_seat = AgentSeat()
 
         self.centre = Centre(self)

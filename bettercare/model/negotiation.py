@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from .plan import Slot, features, imposed, spend_shares, validate
+from .plan import Slot, features, imposed, scheme_spend, validate
 from .trust import off_diagonal_mean, updated
 
 if TYPE_CHECKING:
@@ -115,9 +115,7 @@ class Table:
         self.features = features(self.plans, m.minimum_gbp[a], m.admissions[a], rules)
         raw = np.stack([p.utility(self.features) for p in self.parties])
         # Partners read an imposed plan's ambition as no more than its schemes could deliver.
-        base = imposed(0.0)
-        scheme = spend_shares(base[None])[0]
-        ceiling = self.believed_return() * (scheme[2] + 0.5 * scheme[1]) * m.minimum_gbp[a] / (
+        ceiling = self.believed_return() * scheme_spend(imposed(0.0)[None])[0] * m.minimum_gbp[a] / (
             m.admissions[a] * m.params.costs.admission_gbp)
         fallback_plan = imposed(min(rules.ambition_target, max(ceiling, 0.0)))[None]
         fallback = np.array([p.utility(features(fallback_plan, m.minimum_gbp[a], m.admissions[a], rules))[0]
@@ -155,7 +153,7 @@ class Table:
         """Plans whose claimed ambition the schemes they fund could deliver, as the table believes."""
         m = self.model
         a = self.area
-        scheme = self.scheme_spend_rel  # (K,) avoidance + half community, relative to M
+        scheme = self.scheme_spend_rel  # (K,) plan.scheme_spend
         ceiling = self.believed_return() * scheme * m.minimum_gbp[a] / (m.admissions[a] * m.params.costs.admission_gbp)
         ambition = self.plans[:, Slot.AMBITION]
         mask = ambition <= ceiling
@@ -234,8 +232,7 @@ class Table:
         if self.plans is self.model.candidates:
             self.plans = self.plans.copy()
         self.plans = np.vstack([self.plans, plan])
-        s = spend_shares(plan[None])[0]
-        self.scheme_spend_rel = np.append(self.scheme_spend_rel, s[2] + 0.5 * s[1])
+        self.scheme_spend_rel = np.append(self.scheme_spend_rel, scheme_spend(plan[None]))
         self.utility = np.hstack([self.utility, self.score(plan)[:, None]])
         self.belief_error = np.concatenate(
             [self.belief_error, self.model.rng.standard_normal((self.n, self.n, 1))], axis=2)

@@ -74,6 +74,13 @@ def spend_shares(plans: np.ndarray) -> np.ndarray:
     return plans[:, LINES] * pool_relative(plans)[:, None]
 
 
+def scheme_spend(plans: np.ndarray) -> np.ndarray:
+    """Spend on schemes meant to keep people out of hospital, relative to M: community health
+    (reablement, discharge, rapid response) plus admission avoidance (primary and urgent care)."""
+    s = spend_shares(plans)
+    return s[:, 1] + s[:, 2]
+
+
 def pool_relative(plans: np.ndarray) -> np.ndarray:
     """Pool size relative to the area minimum: 1 + top-ups."""
     return 1.0 + plans[:, Slot.COUNCIL_TOPUP] + plans[:, Slot.CCG_TOPUP]

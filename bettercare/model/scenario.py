@@ -8,6 +8,8 @@ read one source of truth. Dotted names (`trust.initial`) address fields.
 from __future__ import annotations
 
 import tomllib
+from functools import lru_cache
+from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal
 
@@ -117,6 +119,7 @@ class CostParams(_Group):
 
 
 class IncentiveParams(_Group):
+    council_social_care: float = Field(1.0, ge=0, le=10, description="Value a council puts on protecting adult social care (square root of spend)")
     council_topup_cost: float = Field(0.8, ge=0, le=10, description="Council's disutility per unit of its own top-up (share of the minimum)")
     ccg_topup_cost: float = Field(0.8, ge=0, le=10, description="CCG's disutility per unit of its own top-up (share of the minimum)")
     ccg_ambition: float = Field(0.3, ge=0, le=10, description="Value a CCG puts on each 3% of claimed admissions cut")
@@ -156,7 +159,7 @@ class Scenario(BaseModel):
 
 
 PRESETS: dict[str, tuple[str, dict[str, Any]]] = {
-    "england-2014": ("The 2014 history: a short window, the pause, the 3.07% ambition, command-style assurance", {}),
+    "england-2014": ("The 2014 history, calibrated: a short window, the pause, the 3.07% ambition, command-style assurance", {}),
     "high-trust": ("H1: partners start with high trust", {"trust.initial": 0.85}),
     "low-trust": ("H1: partners start with low trust", {"trust.initial": 0.15}),
     "holdout-council": ("H2: the council refuses to compromise", {"negotiation.holdout": "council"}),
@@ -255,13 +258,23 @@ def parse_value(text: str) -> Any:
         return text
 
 
+@lru_cache(maxsize=1)
+def calibrated() -> dict[str, Any]:
+    """Parameters `bettercare calibrate` fitted for england-2014 (bettercare/data/england-2014.toml)."""
+    path = files("bettercare") / "data" / "england-2014.toml"
+    if not path.is_file():
+        return {}
+    with path.open("rb") as fh:
+        return dict(tomllib.load(fh).get("parameters", {}))
+
+
 def load_scenario(name_or_path: str | Path = "england-2014", overrides: dict[str, Any] | None = None) -> Scenario:
     """A preset by name, or a TOML file with `[scenario]` and dotted or nested parameter tables."""
     text = str(name_or_path)
     if text in PRESETS:
         desc, preset = PRESETS[text]
         flat = {**preset, **(overrides or {})}
-        base = build_parameters(None, PRESETS["england-2014"][1])
+        base = build_parameters(None, calibrated())
         return Scenario(name=text, description=desc, params=build_parameters(base, flat))
     path = Path(text)
     if not path.exists():
