@@ -257,14 +257,16 @@ def run(
 
         seeds = replicate_seeds(seed, replicates)
         started = utc_now()
-        if replicates > 1 and not as_json:
-            from rich.console import Console
+        from rich.console import Console
+
+        err_console = Console(stderr=True)
+        if replicates > 1 and not as_json and err_console.is_terminal:
             from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                                        TimeElapsedColumn, TimeRemainingColumn)
 
             with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                           TimeElapsedColumn(), TimeRemainingColumn(),
-                          console=Console(stderr=True), transient=True) as bar:
+                          console=err_console, transient=True) as bar:
                 task = bar.add_task(f"{sc.name}: replicates", total=replicates)
                 results = run_replicates(sc, seed, replicates,
                                          progress=lambda done, total: bar.update(task, completed=done))
@@ -368,6 +370,69 @@ def areas(as_json: Annotated[bool, typer.Option("--json", help="Print JSON to st
         table.add_row(r["area_code"], r["name"], f"{r['population']:,}", str(len(r["ccgs"])),
                       "yes" if r["coterminous"] else "", "; ".join(r["ccgs"]))
     _console().print(table)
+
+
+@app.command()
+def validate(
+    replicates: Annotated[int, typer.Option("--replicates", "-r", min=1, help="Runs of england-2014 to average.")] = 20,
+    seed: Annotated[int, typer.Option("--seed", help="Master seed; replicate seeds are spawned from it.")] = 2014,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Processes to run on.")] = 2,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON objects.")] = False,
+) -> None:
+    """Compare england-2014 with the public record: one row per reference fact (a report; exit 0)."""
+    from bettercare.analysis.validation import evaluate, fmt, run_nationals
+    from bettercare.experiments.replicates import replicate_seeds
+
+    seeds = replicate_seeds(seed, replicates)
+    table = evaluate(run_nationals(DEFAULT_SCENARIO, seeds, workers=workers))
+    if as_json:
+        _print_json(table.drop(columns=["kind"]).to_dict(orient="records"))
+        return
+    from rich.table import Table
+
+    met = int(table.met.sum())
+    out = Table(show_header=True, header_style="bold", title=f"england-2014 against the public record "
+                f"({replicates} replicates, seed {seed})", caption=f"{met} of {len(table)} facts met "
+                "(model mean within tolerance); interval = 2.5-97.5% of replicates")
+    for col, kw in [("fact", {"ratio": 3, "min_width": 24}), ("source", {"ratio": 2, "min_width": 16}),
+                    ("reference", {"justify": "right"}), ("model mean", {"justify": "right"}),
+                    ("95% interval", {"justify": "right"}), ("tolerance", {"justify": "right"}), ("met", {})]:
+        out.add_column(col, **kw)
+    for r in table.itertuples(index=False):
+        out.add_row(r.fact, r.source, fmt(r.reference, r.kind), fmt(r.model_mean, r.kind),
+                    f"{fmt(r.model_lo95, r.kind)} to {fmt(r.model_hi95, r.kind)}", "±" + fmt(r.tolerance, r.kind),
+                    "[green]yes[/green]" if r.met else "[red]no[/red]")
+    _console().print(out)
+
+
+@app.command()
+def calibrate(
+    samples: Annotated[int, typer.Option("--samples", min=2, help="Latin hypercube points.")] = 200,
+    replicates: Annotated[int, typer.Option("--replicates", min=1, help="Seeds per point.")] = 2,
+    refine: Annotated[int, typer.Option("--refine", min=1, help="Best points re-run on more seeds.")] = 5,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the design and of the replicate seeds.")] = 2014,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Processes to run on.")] = 2,
+    write: Annotated[bool, typer.Option("--write/--dry-run", help="Write the fit into the england-2014 scenario.")] = True,
+) -> None:
+    """Fit england-2014's free parameters to the planning and assurance facts (docs/validation.md)."""
+    from rich.progress import Progress
+
+    from bettercare.analysis.calibration import calibrate as fit
+    from bettercare.analysis.calibration import write_scenario
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task("calibrating", total=None)
+        record = fit(samples=samples, replicates=replicates, refine=refine, seed=seed, workers=workers,
+                     progress=lambda done, total: bar.update(task, completed=done, total=total))
+    table = record.pop("table")
+    typer.echo(f"distance {record['distance']} (stage 1 best {record['stage1_best_distance']}); "
+               f"{record['rows_met']} of {record['rows']} calibration facts met")
+    for k, v in record["parameters"].items():
+        typer.echo(f"  {k} = {v}")
+    if write:
+        path = write_scenario(record)
+        typer.echo(f"wrote {path}")
+    del table
 
 
 if __name__ == "__main__":

@@ -28,4 +28,5 @@ class CCG(Organisation):
         w[Feature.AVOIDANCE] = params.incentives.ccg_avoidance
         w[Feature.CCG_TOPUP] = -params.incentives.ccg_topup_cost
         w[Feature.AMBITION] = params.incentives.ccg_ambition
+        w[Feature.CCG_POOLS_MORE] = -params.incentives.pooling_fixed_cost
         return w

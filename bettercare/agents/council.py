@@ -22,4 +22,5 @@ class Council(Organisation):
         w = super().base_weights(params)
         w[Feature.COUNCIL_TOPUP] = -params.incentives.council_topup_cost
         w[Feature.SOCIAL_CARE] = params.incentives.council_social_care
+        w[Feature.COUNCIL_POOLS_MORE] = -params.incentives.pooling_fixed_cost
         return w

@@ -29,6 +29,7 @@ FREE: dict[str, tuple[float, float]] = {
     "incentives.council_topup_cost": (0.05, 3.0),
     "incentives.council_social_care": (0.2, 3.0),
     "incentives.ccg_topup_cost": (0.05, 3.0),
+    "incentives.pooling_fixed_cost": (0.0, 0.5),
     "incentives.ccg_ambition": (0.0, 1.5),
     "incentives.ccg_avoidance": (0.1, 2.0),
     "incentives.target_compliance": (0.0, 3.0),

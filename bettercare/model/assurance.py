@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .plan import Slot, scheme_spend
+from .plan import Slot, savings_basis, savings_rel
 
 if TYPE_CHECKING:
     from .model import BetterCareModel
@@ -44,16 +44,12 @@ def claimed_savings(model: BetterCareModel, area: int, plan: np.ndarray) -> floa
     return float(plan[Slot.AMBITION] * model.admissions[area] * model.params.costs.admission_gbp)
 
 
-def scheme_spend_gbp(model: BetterCareModel, area: int, plan: np.ndarray) -> float:
-    """GBP on schemes meant to avoid admissions (plan.scheme_spend)."""
-    return float(scheme_spend(plan[None])[0] * model.minimum_gbp[area])
-
-
 def stress_test(model: BetterCareModel, area: int, plan: np.ndarray) -> Review:
     c = model.params.centre
     claimed = claimed_savings(model, area, plan)
     est_return = model.centre.estimate_return(model.params.delivery.return_mean)
-    realistic = max(est_return, 0.0) * scheme_spend_gbp(model, area, plan)
+    spill = model.params.delivery.social_care_spillover
+    realistic = float(savings_rel(savings_basis(plan[None]), max(est_return, 0.0), spill)[0]) * model.minimum_gbp[area]
     ratio = claimed / realistic if realistic > 0 else (np.inf if claimed > 0 else 1.0)
     target = model.rules.ambition_target
     if ratio <= c.approve_ratio and plan[Slot.AMBITION] >= target - 1e-12:

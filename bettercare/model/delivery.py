@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .plan import FLOORS, Slot, scheme_spend, spend_shares
+from .plan import FLOORS, Slot, savings_basis, spend_shares
 
 if TYPE_CHECKING:
     from .model import BetterCareModel
@@ -35,7 +35,7 @@ class Delivery:
         # Councils divert part of the unringfenced social-care money they may (H8).
         self.diverted = p.money.divert_room * 0.5 * excess_sc
         self.social_care_effective = excess_sc - self.diverted
-        self.scheme = scheme_spend(plans) * M
+        self.scheme = savings_basis(plans)[:, 0] * M
         self.community_excess = np.maximum(spend[:, 1] - FLOORS[1] * M, 0.0)
         self.n = len(M)
         self.admissions = np.zeros(self.n)
@@ -68,7 +68,8 @@ class Delivery:
         dtoc = model.dtoc_days / 12 * dtoc_growth - avoided_days
         ch_cut = eff * 0.05 * (self.community_excess + self.social_care_effective) / model.minimum_gbp
         care_home = model.care_home / 12 * (1 + p.delivery.demand_growth / 2) ** ((m + 0.5) / 12 + 0.5) * (1 - ch_cut)
-        self.reablement_pp = 100 * (eff * 0.03 * self.community_excess / model.minimum_gbp) - 1.0 * p.trust.turnover
+        reablement_pp = 100 * (eff * 0.03 * self.community_excess / model.minimum_gbp) - 1.0 * p.trust.turnover
+        self.reablement_pp += (reablement_pp - self.reablement_pp) / (self.months_done + 1)  # mean over months
         self.admissions += adm
         self.dtoc += dtoc
         self.care_home += care_home

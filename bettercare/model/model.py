@@ -16,7 +16,7 @@ from . import areas as geo
 from . import assurance
 from .delivery import Delivery
 from .negotiation import AgentSeat, Table
-from .plan import FLOORS, Rules, Slot, candidates, imposed, p4p_pot, scheme_spend, spend_shares
+from .plan import FLOORS, Rules, Slot, candidates, imposed, p4p_pot, savings_basis, spend_shares
 from .scenario import Parameters
 from .trust import CENTRE, TrustNetwork, off_diagonal_mean
 
@@ -54,7 +54,7 @@ class BetterCareModel(mesa.Model):
 
         self.rules = self._rules(p.centre.p4p_rule, 0.0 if p.pause.enabled else p.centre.ambition_target)
         self.candidates = candidates(self.rng, p.negotiation.candidates, p.money.max_topup, p.planning.ambition_max)
-        self.scheme_spend_rel = scheme_spend(self.candidates)
+        self.savings_basis = savings_basis(self.candidates)
         self.agent_seat = AgentSeat()
 
         self.centre = Centre(self)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from .plan import Slot, features, imposed, scheme_spend, validate
+from .plan import Slot, features, imposed, savings_basis, savings_rel, validate
 from .trust import off_diagonal_mean, updated
 
 if TYPE_CHECKING:
@@ -84,7 +84,7 @@ class Table:
         self.n = len(parties)
         self.seats: list[Seat] = [model.agent_seat] * self.n
         self.plans = model.candidates  # copied on write if a person adds a plan
-        self.scheme_spend_rel = model.scheme_spend_rel
+        self.savings_basis = model.savings_basis
         self.required = np.ones(self.n, bool)
         k = len(model.candidates)
         self.offer: int | None = None
@@ -115,8 +115,7 @@ class Table:
         self.features = features(self.plans, m.minimum_gbp[a], m.admissions[a], rules)
         raw = np.stack([p.utility(self.features) for p in self.parties])
         # Partners read an imposed plan's ambition as no more than its schemes could deliver.
-        ceiling = self.believed_return() * scheme_spend(imposed(0.0)[None])[0] * m.minimum_gbp[a] / (
-            m.admissions[a] * m.params.costs.admission_gbp)
+        ceiling = self.claim_ceiling(savings_basis(imposed(0.0)[None]))[0]
         fallback_plan = imposed(min(rules.ambition_target, max(ceiling, 0.0)))[None]
         fallback = np.array([p.utility(features(fallback_plan, m.minimum_gbp[a], m.admissions[a], rules))[0]
                              for p in self.parties])
@@ -149,14 +148,17 @@ class Table:
             believed = min(believed, self.ceiling_return)
         return believed
 
-    def credible_mask(self) -> np.ndarray:
-        """Plans whose claimed ambition the schemes they fund could deliver, as the table believes."""
+    def claim_ceiling(self, basis: np.ndarray) -> np.ndarray:
+        """Largest admissions cut the partners believe plans with this savings basis can deliver."""
         m = self.model
         a = self.area
-        scheme = self.scheme_spend_rel  # (K,) plan.scheme_spend
-        ceiling = self.believed_return() * scheme * m.minimum_gbp[a] / (m.admissions[a] * m.params.costs.admission_gbp)
+        rel = savings_rel(basis, self.believed_return(), m.params.delivery.social_care_spillover)
+        return rel * m.minimum_gbp[a] / (m.admissions[a] * m.params.costs.admission_gbp)
+
+    def credible_mask(self) -> np.ndarray:
+        """Plans whose claimed ambition the schemes they fund could deliver, as the table believes."""
         ambition = self.plans[:, Slot.AMBITION]
-        mask = ambition <= ceiling
+        mask = ambition <= self.claim_ceiling(self.savings_basis)
         if not mask.any():
             mask = ambition <= ambition.min() + EPS
         return mask
@@ -232,7 +234,7 @@ class Table:
         if self.plans is self.model.candidates:
             self.plans = self.plans.copy()
         self.plans = np.vstack([self.plans, plan])
-        self.scheme_spend_rel = np.append(self.scheme_spend_rel, scheme_spend(plan[None]))
+        self.savings_basis = np.vstack([self.savings_basis, savings_basis(plan[None])])
         self.utility = np.hstack([self.utility, self.score(plan)[:, None]])
         self.belief_error = np.concatenate(
             [self.belief_error, self.model.rng.standard_normal((self.n, self.n, 1))], axis=2)

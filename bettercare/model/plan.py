@@ -50,6 +50,8 @@ class Feature(IntEnum):
     P4P_AT_RISK = 10  # performance money the area may lose / M
     FREEDOM = 11  # unringfenced social-care money the council may divert / M
     TARGET_GAP = 12  # shortfall of the ambition below the centre's target, per 3%
+    COUNCIL_POOLS_MORE = 13  # 1 if the council tops up at all: a section 75 agreement to govern
+    CCG_POOLS_MORE = 14  # 1 if the CCG tops up at all
 
 
 N_FEATURES = len(Feature)
@@ -74,11 +76,19 @@ def spend_shares(plans: np.ndarray) -> np.ndarray:
     return plans[:, LINES] * pool_relative(plans)[:, None]
 
 
-def scheme_spend(plans: np.ndarray) -> np.ndarray:
-    """Spend on schemes meant to keep people out of hospital, relative to M: community health
-    (reablement, discharge, rapid response) plus admission avoidance (primary and urgent care)."""
+def savings_basis(plans: np.ndarray) -> np.ndarray:
+    """(K, 2): scheme spend and social-care spend above its floor, relative to M.
+
+    Savings a plan can claim = return x scheme spend + (spillover / 2) x extra social care: half
+    of the health spend that social care saves (DH: 34p per GBP) shows as fewer admissions.
+    """
     s = spend_shares(plans)
-    return s[:, 1] + s[:, 2]
+    return np.stack([s[:, 1] + s[:, 2], np.maximum(s[:, 0] - FLOORS[0], 0.0)], axis=1)
+
+
+def savings_rel(basis: np.ndarray, scheme_return: float, spillover: float) -> np.ndarray:
+    """Savings relative to M for each plan's basis (see savings_basis)."""
+    return basis @ np.array([scheme_return, 0.5 * spillover])
 
 
 def pool_relative(plans: np.ndarray) -> np.ndarray:
@@ -161,6 +171,8 @@ def features(plans: np.ndarray, minimum_gbp: float, admissions: float, rules: Ru
         1.0 if rules.withheld_to == "centre" else 0.5)
     out[:, Feature.FREEDOM] = rules.divert_room * excess_sc
     out[:, Feature.TARGET_GAP] = np.maximum(rules.ambition_target - amb, 0.0) / 0.03
+    out[:, Feature.COUNCIL_POOLS_MORE] = plans[:, Slot.COUNCIL_TOPUP] > 0
+    out[:, Feature.CCG_POOLS_MORE] = plans[:, Slot.CCG_TOPUP] > 0
     return out
 
 

@@ -121,6 +121,7 @@ class CostParams(_Group):
 class IncentiveParams(_Group):
     council_social_care: float = Field(1.0, ge=0, le=10, description="Value a council puts on protecting adult social care (square root of spend)")
     council_topup_cost: float = Field(0.8, ge=0, le=10, description="Council's disutility per unit of its own top-up (share of the minimum)")
+    pooling_fixed_cost: float = Field(0.1, ge=0, le=5, description="Disutility to a partner of pooling beyond the minimum at all: a section 75 agreement to negotiate and govern")
     ccg_topup_cost: float = Field(0.8, ge=0, le=10, description="CCG's disutility per unit of its own top-up (share of the minimum)")
     ccg_ambition: float = Field(0.3, ge=0, le=10, description="Value a CCG puts on each 3% of claimed admissions cut")
     ccg_avoidance: float = Field(0.8, ge=0, le=10, description="Value a CCG puts on admission-avoidance schemes (square root of spend)")
@@ -200,6 +201,8 @@ def describe_range(dotted: str) -> str:
         hi = getattr(m, "le", hi)
     if ann is bool:
         return "true or false"
+    if getattr(ann, "__origin__", None) is list:
+        return 'a list, e.g. ["Wigan", "Sunderland"]'
     if lo is not None or hi is not None:
         return f"[{lo}, {hi}]"
     return getattr(ann, "__name__", str(ann))
