@@ -380,13 +380,17 @@ def validate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON objects.")] = False,
 ) -> None:
     """Compare england-2014 with the public record: one row per reference fact (a report; exit 0)."""
-    from bettercare.analysis.validation import evaluate, fmt, run_nationals
+    from bettercare.analysis.validation import evaluate, fmt, predictions, run_nationals
     from bettercare.experiments.replicates import replicate_seeds
 
     seeds = replicate_seeds(seed, replicates)
-    table = evaluate(run_nationals(DEFAULT_SCENARIO, seeds, workers=workers))
+    nationals = run_nationals(DEFAULT_SCENARIO, seeds, workers=workers)
+    table = evaluate(nationals)
+    preds = predictions(nationals)
     if as_json:
-        _print_json(table.drop(columns=["kind"]).to_dict(orient="records"))
+        _print_json({"rows": table.drop(columns=["kind"]).to_dict(orient="records"),
+                     "predictions": preds.drop(columns=["kind"]).to_dict(orient="records"),
+                     "seeds": seeds})
         return
     from rich.table import Table
 
@@ -402,14 +406,22 @@ def validate(
         out.add_row(r.fact, r.source, fmt(r.reference, r.kind), fmt(r.model_mean, r.kind),
                     f"{fmt(r.model_lo95, r.kind)} to {fmt(r.model_hi95, r.kind)}", "±" + fmt(r.tolerance, r.kind),
                     "[green]yes[/green]" if r.met else "[red]no[/red]")
-    _console().print(out)
+    console = _console()
+    console.print(out)
+    pred = Table(show_header=True, header_style="bold", title="Predictions for delivery year 1 (2015-16), "
+                 "never calibrated on", caption="interval = 2.5-97.5% of replicates")
+    for col in ("outcome", "mean", "95% interval"):
+        pred.add_column(col, justify="left" if col == "outcome" else "right")
+    for r in preds.itertuples(index=False):
+        pred.add_row(r.outcome, fmt(r.mean, r.kind), f"{fmt(r.lo95, r.kind)} to {fmt(r.hi95, r.kind)}")
+    console.print(pred)
 
 
 @app.command()
 def calibrate(
     samples: Annotated[int, typer.Option("--samples", min=2, help="Latin hypercube points.")] = 200,
     replicates: Annotated[int, typer.Option("--replicates", min=1, help="Seeds per point.")] = 2,
-    refine: Annotated[int, typer.Option("--refine", min=1, help="Best points re-run on more seeds.")] = 5,
+    refine: Annotated[int, typer.Option("--refine", min=0, help="Rounds of local search from the best point.")] = 20,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the design and of the replicate seeds.")] = 2014,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Processes to run on.")] = 2,
     write: Annotated[bool, typer.Option("--write/--dry-run", help="Write the fit into the england-2014 scenario.")] = True,

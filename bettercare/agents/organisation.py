@@ -36,6 +36,10 @@ class Organisation(mesa.Agent):
         for f, w in self.base_weights(p).items():
             base[f] = w
         self.weights = base * model.rng.lognormal(0.0, spread, N_FEATURES)
+        # Some partners already run pooled budgets (section 75) and some have never agreed one:
+        # the fixed cost of pooling more varies widely, so draw it from an exponential.
+        for f in (Feature.COUNCIL_POOLS_MORE, Feature.CCG_POOLS_MORE):
+            self.weights[f] = base[f] * model.rng.exponential(1.0)
         holdout = p.negotiation.holdout == self.kind
         beta = p.negotiation.holdout_compromise if holdout else p.negotiation.compromise
         self.beta = float(beta * model.rng.lognormal(0.0, spread / 2))

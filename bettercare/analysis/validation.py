@@ -82,6 +82,36 @@ def evaluate(nationals: pd.DataFrame, facts: list[Fact] | None = None) -> pd.Dat
     return pd.DataFrame(rows)
 
 
+# Delivery year 1 (2015-16) is never used in calibration: these are the model's predictions.
+PREDICTIONS: list[tuple[str, str, str]] = [
+    ("realised_emergency_admissions_change", "Emergency admissions, change over the year (count)", "count"),
+    ("realised_dtoc_days_change", "Delayed-transfer days, change over the year (days)", "count"),
+    ("care_home_admissions_65_change_pct", "Permanent care-home admissions 65+, change (%)", "pct"),
+    ("reablement_91_day_change_pct", "At home 91 days after reablement, change (points)", "pct"),
+    ("realised_savings_gbp", "Savings realised (GBP)", "gbp"),
+    ("performance_money_released_gbp", "Performance money released (GBP)", "gbp"),
+    ("acute_trusts_in_deficit_share_end", "Acute trusts in deficit at year end", "share"),
+    ("areas_joint_working_improved_share", "Areas whose joint working improved", "share"),
+]
+
+
+def predictions(nationals: pd.DataFrame) -> pd.DataFrame:
+    """Delivery-year-1 outcomes: mean, 2.5-97.5% range over replicates, and a t-interval of the mean."""
+    from scipy.stats import t
+
+    rows = []
+    for field, label, kind in PREDICTIONS:
+        v = nationals[field].to_numpy(float)
+        v = v[np.isfinite(v)]
+        n = len(v)
+        mean = float(v.mean()) if n else math.nan
+        half = float(t.ppf(0.975, n - 1) * v.std(ddof=1) / math.sqrt(n)) if n > 1 else 0.0
+        lo, hi = np.percentile(v, [2.5, 97.5]) if n else (math.nan, math.nan)
+        rows.append({"field": field, "outcome": label, "mean": mean, "lo95": float(lo), "hi95": float(hi),
+                     "mean_ci95": [mean - half, mean + half], "kind": kind, "n": n})
+    return pd.DataFrame(rows)
+
+
 def distance(table: pd.DataFrame, calibrate_only: bool = True) -> float:
     """Mean squared error in tolerance units over the facts; a row missing its value counts 25."""
     t = table[table.calibrated_on] if calibrate_only else table
@@ -99,4 +129,6 @@ def fmt(value: float, kind: str) -> str:
         return f"{value:.1%}"
     if kind == "count":
         return f"{value:,.0f}"
+    if kind == "pct":
+        return f"{value:+.2f}"
     return f"{value:,.2f}"
