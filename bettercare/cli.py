@@ -447,5 +447,9 @@ def calibrate(
     del table
 
 
+from bettercare.experiments.cli import sweep_command  # noqa: E402  (light: no heavy imports)
+
+app.command("sweep")(sweep_command)
+
 if __name__ == "__main__":
     app(prog_name="bettercare")

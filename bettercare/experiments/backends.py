@@ -1,0 +1,314 @@
+"""Where runs execute: local worker processes, a Dask distributed cluster, or this process.
+
+Every backend takes an iterator of `RunTask`s and yields `RunOutcome`s as runs finish, in any
+order, with a bounded number of runs in flight (so memory does not grow with the sweep).
+
+- `LocalBackend(workers)`: a `ProcessPoolExecutor` whose workers are forked, all at the start,
+  either from the sweep process itself (when it has one thread) or from a forkserver that has
+  imported the model: no worker ever imports bettercare itself, and workers stay alive for the
+  whole sweep. A worker whose sweep process dies exits within a second. If a worker dies (out of memory, a crash in native code), the
+  pool is rebuilt and its runs are tried again once; a run that kills a worker twice is recorded
+  as failed.
+- `DaskBackend(address | scheduler_file | client)`: the same on a Dask distributed cluster
+  (`tcp://host:8786`, a scheduler JSON file written by `dask scheduler --scheduler-file` or
+  dask-jobqueue, or a `distributed.Client` you made). Dask workers import the model with their
+  first run and keep it.
+- `InlineBackend()`: runs in this process, one after another (debugging; `--workers 0`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Iterator
+from typing import Any, Self
+
+from .worker import RunOutcome, RunTask
+
+WORKER_MODULE = "bettercare.experiments.worker"
+
+
+def default_workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _died(task: RunTask, what: str) -> RunOutcome:
+    return RunOutcome(task.run_id, False, {}, {"error_type": "WorkerDied", "message": what, "traceback": what})
+
+
+class InlineBackend:
+    name = "inline"
+
+    def __init__(self) -> None:
+        self.workers = 1
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+    def describe(self) -> dict[str, Any]:
+        return {"backend": self.name, "workers": 1}
+
+    def imap_unordered(self, tasks: Iterator[RunTask]) -> Iterator[RunOutcome]:
+        from .worker import run_task
+
+        for task in tasks:
+            yield run_task(task)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"  # a zombie is dead
+    except OSError:
+        return True
+
+
+def _watch_sweep(pid: int) -> None:
+    import time
+
+    while True:
+        time.sleep(1.0)
+        if not _alive(pid):
+            os._exit(70)
+
+
+def _init_worker(sweep_pid: int) -> None:
+    """Worker initialiser. Ctrl-C goes to the sweep, which stops the workers itself; SIGTERM ends a
+    worker; and a worker whose sweep died (even by SIGKILL) exits within a second, never orphaned."""
+    import signal
+    import threading
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    threading.Thread(target=_watch_sweep, args=(sweep_pid,), daemon=True, name="watch-sweep").start()
+
+
+def choose_start_method() -> str:
+    """fork when this process has a single thread (workers share its imported model, copy on
+    write, and start at once); otherwise forkserver, preloaded with the model (forking a
+    multi-threaded process can deadlock)."""
+    import multiprocessing as mp
+    import threading
+
+    if threading.active_count() == 1 and "fork" in mp.get_all_start_methods():
+        return "fork"
+    return "forkserver"
+
+
+class LocalBackend:
+    name = "local"
+
+    def __init__(self, workers: int | None = None, start_method: str | None = None, max_attempts: int = 2):
+        self.workers = workers or default_workers()
+        self.start_method = start_method
+        self.max_attempts = max_attempts
+        self._pool = None
+
+    def describe(self) -> dict[str, Any]:
+        return {"backend": self.name, "workers": self.workers, "start_method": self.start_method}
+
+    def _new_pool(self):
+        import multiprocessing as mp
+        import warnings
+        from concurrent.futures import ProcessPoolExecutor, wait
+
+        from . import worker
+
+        method = self.start_method or choose_start_method()
+        ctx = mp.get_context(method)
+        if method == "forkserver":
+            # The forkserver imports the model once; every worker is forked from it ready to run.
+            ctx.set_forkserver_preload([WORKER_MODULE])
+        pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=_init_worker,
+                                   initargs=(os.getpid(),))
+        # Start every worker now, before the sweep starts any thread of its own (progress bar).
+        with warnings.catch_warnings():
+            # Python 3.12 warns about fork() whenever the process has more than one OS thread.
+            # With no other Python thread running, the only others are idle native pools (OpenBLAS,
+            # Arrow), which re-create their threads after fork through pthread_atfork handlers.
+            warnings.filterwarnings("ignore", message=r".*use of fork\(\) may lead to deadlocks",
+                                    category=DeprecationWarning)
+            wait([pool.submit(worker.warm_up) for _ in range(self.workers)])
+        self.start_method = method
+        return pool
+
+    def __enter__(self) -> Self:
+        self._pool = self._new_pool()
+        return self
+
+    def __exit__(self, exc_type, *exc) -> None:
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if exc_type is None:
+            pool.shutdown(wait=True)
+            return
+        # Interrupted: do not wait for runs in progress; stop the workers now.
+        procs = list(getattr(pool, "_processes", {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for p in procs:
+            if p.is_alive():
+                p.terminate()
+        for p in procs:
+            p.join(timeout=5)
+
+    def imap_unordered(self, tasks: Iterator[RunTask]) -> Iterator[RunOutcome]:
+        from concurrent.futures import FIRST_COMPLETED, wait
+        from concurrent.futures.process import BrokenProcessPool
+
+        from .worker import run_task
+
+        window = 2 * self.workers + 2
+        attempts: dict[int, int] = {}
+        retry: deque[RunTask] = deque()
+        in_flight: dict[Any, RunTask] = {}
+        tasks = iter(tasks)
+        exhausted = False
+
+        def fill() -> None:
+            nonlocal exhausted
+            while len(in_flight) < window:
+                if retry:
+                    task = retry.popleft()
+                elif not exhausted:
+                    task = next(tasks, None)
+                    if task is None:
+                        exhausted = True
+                        return
+                else:
+                    return
+                in_flight[self._pool.submit(run_task, task)] = task
+
+        fill()
+        while in_flight:
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            lost: list[RunTask] = []
+            for fut in done:
+                task = in_flight.pop(fut)
+                try:
+                    outcome = fut.result()
+                except BrokenProcessPool:
+                    lost.append(task)
+                    continue
+                except Exception as exc:  # noqa: BLE001 - e.g. a result that cannot be pickled
+                    outcome = _died(task, f"{type(exc).__name__}: {' '.join(str(exc).split())}")
+                yield outcome
+            if lost:
+                # Every run still in flight went down with the pool; count an attempt against each.
+                lost.extend(in_flight.values())
+                in_flight.clear()
+                again: list[RunTask] = []
+                for task in lost:
+                    attempts[task.run_id] = attempts.get(task.run_id, 0) + 1
+                    if attempts[task.run_id] >= self.max_attempts:
+                        yield _died(task, f"a worker process died while running this run "
+                                          f"({attempts[task.run_id]} attempts): out of memory or a crash?")
+                    else:
+                        again.append(task)
+                retry.extendleft(reversed(again))
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self.start_method = None  # threads may run now: choose again
+                self._pool = self._new_pool()
+            fill()
+
+
+class DaskBackend:
+    name = "dask"
+
+    def __init__(self, address: str | None = None, client: Any = None, local_workers: int | None = None):
+        self.address = address
+        self._client = client
+        self._own_client = client is None
+        self._cluster = None
+        self.local_workers = local_workers
+        self.workers = 0
+
+    def describe(self) -> dict[str, Any]:
+        info: dict[str, Any] = {"backend": self.name, "workers": self.workers}
+        if self._client is not None:
+            info["scheduler"] = self._client.scheduler.address
+        return info
+
+    def __enter__(self) -> Self:
+        from distributed import Client
+
+        if self._client is None:
+            addr = self.address or ""
+            if addr == "local":
+                from distributed import LocalCluster
+
+                self._cluster = LocalCluster(n_workers=self.local_workers or default_workers(),
+                                             threads_per_worker=1, processes=True, dashboard_address=None)
+                self._client = Client(self._cluster)
+            elif addr.endswith(".json") and os.path.isfile(addr):
+                self._client = Client(scheduler_file=addr)
+            else:
+                self._client = Client(addr, timeout="30s")
+        self.workers = sum(self._client.nthreads().values()) or 1
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._own_client and self._client is not None:
+            self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+        self._client = self._cluster = None
+
+    def imap_unordered(self, tasks: Iterator[RunTask]) -> Iterator[RunOutcome]:
+        import uuid
+
+        from distributed import as_completed
+
+        from .worker import run_task
+
+        client = self._client
+        token = uuid.uuid4().hex[:8]
+        window = 2 * max(self.workers, sum(client.nthreads().values()) or 1) + 2
+        tasks = iter(tasks)
+        by_key: dict[str, RunTask] = {}
+        ac = as_completed()
+
+        def submit() -> bool:
+            task = next(tasks, None)
+            if task is None:
+                return False
+            fut = client.submit(run_task, task, key=f"bettercare-run-{task.run_id}-{token}", pure=False, retries=1)
+            by_key[fut.key] = task
+            ac.add(fut)
+            return True
+
+        for _ in range(window):
+            if not submit():
+                break
+        for fut in ac:
+            task = by_key.pop(fut.key)
+            try:
+                outcome = fut.result()
+            except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker: the run is recorded as failed
+                outcome = _died(task, f"{type(exc).__name__}: {' '.join(str(exc).split())}")
+            fut.release()
+            yield outcome
+            submit()
+
+
+def make_backend(workers: int | None = None, scheduler: str | None = None, client: Any = None):
+    """The backend for the command line's --workers / --scheduler (or a Dask client you made)."""
+    if client is not None:
+        return DaskBackend(client=client)
+    if scheduler:
+        return DaskBackend(address=scheduler, local_workers=workers)
+    if workers == 0:
+        return InlineBackend()
+    return LocalBackend(workers)

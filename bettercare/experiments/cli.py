@@ -1,0 +1,146 @@
+"""`bettercare sweep`: run an experiment spec (a TOML file or a catalog name) into a directory.
+
+Register on the main app with one line in bettercare/cli.py:
+
+    from bettercare.experiments.cli import sweep_command
+    app.command("sweep")(sweep_command)
+
+This module also runs on its own: `python -m bettercare.experiments.cli SPEC --out DIR`.
+Exit codes: 0 every run succeeded, 1 some runs failed (see DIR/errors), 2 bad input (one line on
+stderr, no traceback, no run started), 130 interrupted (resume to go on).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+EXIT_BAD_INPUT = 2
+
+
+def _error(message: str) -> int:
+    sys.stderr.write(f"error: {' '.join(str(message).split())}\n")
+    sys.stderr.flush()
+    return EXIT_BAD_INPUT
+
+
+def _note(text: str) -> None:
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
+def list_catalog() -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from . import catalog
+
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=160)
+    table = Table(show_header=True, header_style="bold",
+                  caption="bettercare sweep NAME [--quick] --out DIR   (specs: bettercare/experiments/catalog/)")
+    table.add_column("experiment", no_wrap=True)
+    table.add_column("design", no_wrap=True)
+    table.add_column("runs --quick", justify="right", no_wrap=True)
+    table.add_column("runs", justify="right", no_wrap=True)
+    table.add_column("description", ratio=1)
+    for row in catalog.entries():
+        table.add_row(row["name"], row["design"], f"{row['runs_quick']:,}", f"{row['runs']:,}", row["description"])
+    console.print(table)
+
+
+def _spec_from_manifest(out: Path, quick: bool):
+    """The experiment recorded in a sweep directory, for `--resume --out DIR` without a spec."""
+    from .spec import SpecError, parse_spec
+    from .store import read_manifest
+
+    if not (out / "manifest.json").is_file():
+        raise SpecError(f"--resume: '{out}' holds no sweep to resume")
+    record = read_manifest(out)
+    source = str(record.get("spec_source", ""))
+    if source.startswith("catalog:"):
+        from .spec import load_spec
+        return load_spec(source.removeprefix("catalog:"), quick=bool(record.get("quick")))
+    base_dir = Path(source).resolve().parent if source else None
+    return parse_spec(record["spec_text"], base_dir=base_dir, source=source or str(out),
+                      quick=bool(record.get("quick")))
+
+
+def sweep(spec: str | None = None, out: Path | None = None, workers: int | None = None,
+          scheduler: str | None = None, resume: bool = False, list_: bool = False, quick: bool = False,
+          progress: bool | None = None) -> int:
+    """Run a sweep; returns the exit code (0 ok, 1 some runs failed, 2 bad input, 130 interrupted)."""
+    from .spec import SpecError, load_spec
+
+    if list_:
+        list_catalog()
+        return 0
+    try:
+        if workers is not None and workers < 0:
+            raise SpecError(f"--workers must be 0 or more, not {workers}")
+        if spec is None:
+            if not (resume and out is not None):
+                raise SpecError("give an experiment spec (a TOML file or a catalog name; see `bettercare sweep "
+                                "--list`), or --resume --out DIR")
+            exp = _spec_from_manifest(Path(out), quick)
+        else:
+            exp = load_spec(spec, quick=quick)
+        if out is None:
+            from .spec import safe_name
+            out = Path("sweeps") / (safe_name(exp.name) + ("-quick" if exp.quick else ""))
+            _note(f"writing to {out}")
+        if scheduler and workers not in (None, 0) and scheduler != "local":
+            _note("note: --workers is ignored with a --scheduler address: the cluster decides")
+        from .runner import run_sweep
+
+        show = sys.stderr.isatty() if progress is None else progress
+        result = run_sweep(exp, out, workers=workers, scheduler=scheduler, resume=resume, progress=show, log=_note)
+    except SpecError as exc:
+        return _error(str(exc))
+    except OSError as exc:
+        if type(exc).__module__.startswith(("distributed", "dask")) or "connect" in str(exc).lower():
+            return _error(f"cannot reach the Dask scheduler '{scheduler}': {exc}")
+        raise
+
+    rate = result.ran / result.seconds if result.seconds > 0 else 0.0
+    state = "interrupted" if result.interrupted else "done"
+    _note(f"{exp.name}: {state}; {result.done:,} of {result.total:,} runs committed, {result.failed:,} failed; "
+          f"this session {result.ran:,} runs in {result.seconds:.1f} s ({rate:.2f} runs/s) -> {result.out}")
+    if result.failed:
+        _note(f"failed runs are in {result.out / 'errors'} (bettercare.experiments.read_table(dir, 'errors'))")
+    if result.interrupted:
+        _note(f"resume with: bettercare sweep {spec or ''} --out {result.out} --resume".replace("  ", " "))
+    return result.exit_code
+
+
+def sweep_command(
+    spec: Annotated[str | None, typer.Argument(metavar="SPEC",
+                                               help="An experiment: a TOML spec file, or a catalog name (see --list).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", metavar="DIR",
+                                             help="Directory for the Parquet tables and manifest.json "
+                                                  "(default sweeps/NAME). Re-running into it resumes.")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", "-w", metavar="N",
+                                                help="Local worker processes (default: one per core; 0: in this process).")] = None,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", metavar="ADDRESS",
+                                                  help="Run on a Dask cluster: tcp://host:8786, a scheduler JSON file, "
+                                                       "or 'local' for a LocalCluster.")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the sweep in --out (refused if the spec changed).")] = False,
+    list_: Annotated[bool, typer.Option("--list", help="List the catalog of named experiments and exit.")] = False,
+    quick: Annotated[bool, typer.Option("--quick", help="The experiment's laptop size (fewer runs).")] = False,
+) -> None:
+    """Run a parameter sweep: a declarative experiment, streamed to Parquet, resumable."""
+    code = sweep(spec, out, workers, scheduler, resume, list_, quick)
+    if code:
+        raise typer.Exit(code=code)
+
+
+sweep_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+sweep_app.command()(sweep_command)
+
+
+if __name__ == "__main__":
+    sweep_app(prog_name="bettercare sweep")

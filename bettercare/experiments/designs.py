@@ -1,0 +1,219 @@
+"""Designs: the list of parameter points an experiment runs, each validated before any run.
+
+- factorial: every combination of the levels, the last parameter varying fastest;
+- lhs: SALib's Latin hypercube, `samples` points;
+- sobol: SALib's Saltelli/Sobol' sample, `samples` * (D + 2) points (`samples` * (2D + 2) with
+  `second_order = true`), in SALib's order, so that `SALib.analyze.sobol` can use the outputs;
+- morris: SALib's Morris trajectories, `samples` * (D + 1) points;
+- file: the rows of a CSV or Parquet file, one column per parameter (any sampler's output).
+
+Integer parameters in sampled designs are drawn on [min - 0.5, max + 0.5] and rounded half up
+(then clipped), so every whole value in [min, max] is equally likely. The raw sample matrix is
+kept for the analysis (design.parquet, and the SALib problem dict in the manifest); the rows of
+the result tables carry the values actually used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .spec import SAMPLED, Experiment, SpecError, canonical_json
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass
+class Design:
+    kind: str
+    names: list[str]  # the varied parameters, in column order
+    points: list[dict[str, Any]]  # one override dict per point, values as the model validated them
+    matrix: pd.DataFrame  # point_id + one column per parameter: the raw design (SALib sample as drawn)
+    problem: dict[str, Any] | None = None  # SALib problem dict for sampled designs
+    info: dict[str, Any] = field(default_factory=dict)
+    digest: str = ""
+
+    @property
+    def n_points(self) -> int:
+        return len(self.points)
+
+
+def column_value(v: Any) -> Any:
+    """A parameter value as stored in a table column: lists and dicts as JSON text."""
+    return json.dumps(v) if isinstance(v, (list, dict, tuple)) else v
+
+
+def _validated(exp: Experiment, point: dict[str, Any], where: str) -> dict[str, Any]:
+    from bettercare.model.scenario import ScenarioError, build_parameters
+
+    try:
+        flat = build_parameters(exp.base.params, point).flat()
+    except ScenarioError as exc:
+        raise SpecError(f"{where}: {exc}") from None
+    return {k: flat[k] for k in point}
+
+
+def _factorial(exp: Experiment) -> tuple[list[dict[str, Any]], list[list[Any]], dict[str, Any]]:
+    where = f"{exp.source} [parameters]"
+    levels = []
+    for f in exp.factors:
+        lv = [_validated(exp, {f.name: v}, where)[f.name] for v in f.levels]
+        seen = [canonical_json(v) for v in lv]
+        if len(set(seen)) < len(seen):
+            raise SpecError(f'{where}: "{f.name}" repeats a level: {list(f.levels)!r}')
+        levels.append(lv)
+    names = [f.name for f in exp.factors]
+    points = [dict(zip(names, combo, strict=True)) for combo in itertools.product(*levels)]
+    rows = [[column_value(v) for v in p.values()] for p in points]
+    return points, rows, {"levels": {n: lv for n, lv in zip(names, levels, strict=True)}}
+
+
+def salib_problem(exp: Experiment) -> dict[str, Any]:
+    bounds = []
+    for f in exp.factors:
+        if f.info.kind == "int":
+            bounds.append([f.lo - 0.5, f.hi + 0.5])
+        else:
+            bounds.append([f.lo, f.hi])
+    return {"num_vars": len(exp.factors), "names": [f.name for f in exp.factors], "bounds": bounds}
+
+
+def _sampled(exp: Experiment):
+    import warnings
+
+    import numpy as np
+
+    problem = salib_problem(exp)
+    n = exp.samples
+    given = json.loads(json.dumps(problem))  # SALib adds keys to the dict it is given; keep ours clean
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if exp.design == "lhs":
+            from SALib.sample import latin
+            x = latin.sample(given, n, seed=exp.seed)
+        elif exp.design == "sobol":
+            from SALib.sample import sobol
+            x = sobol.sample(given, n, calc_second_order=exp.second_order, seed=exp.seed)
+        else:
+            from SALib.sample import morris
+            x = morris.sample(given, n, num_levels=exp.morris_levels, seed=exp.seed)
+    x = np.asarray(x, dtype=float)
+    points = []
+    for row in x:
+        p = {}
+        for f, v in zip(exp.factors, row, strict=True):
+            if f.info.kind == "int":
+                p[f.name] = int(min(max(math.floor(v + 0.5), f.lo), f.hi))
+            else:
+                p[f.name] = float(min(max(v, f.lo), f.hi))
+        points.append(p)
+    info = {"samples": n}
+    if exp.design == "sobol":
+        info["second_order"] = exp.second_order
+    if exp.design == "morris":
+        info["num_levels"] = exp.morris_levels
+    return points, x.tolist(), info, problem
+
+
+def _from_file(exp: Experiment):
+    import pandas as pd
+
+    from .spec import param_info
+
+    path = exp.design_file
+    where = f"design_file '{path.name}'"
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            df = pd.read_parquet(path)
+        else:
+            df = pd.read_csv(path, skipinitialspace=True)
+    except Exception as exc:  # noqa: BLE001 - any reader failure is a bad input file
+        raise SpecError(f"{where}: cannot be read ({type(exc).__name__}: {' '.join(str(exc).split())})") from None
+    df = df.drop(columns=[c for c in ("point_id",) if c in df.columns])
+    if df.empty or not len(df.columns):
+        raise SpecError(f"{where}: has no design points")
+    infos = {}
+    for c in df.columns:
+        info = param_info(str(c))
+        if info is None:
+            raise SpecError(f"{where}: column '{c}' is not a parameter (see `bettercare params`)")
+        infos[str(c)] = info
+    clash = set(infos) & set(exp.fixed)
+    if clash:
+        raise SpecError(f"{where}: {sorted(clash)} are both design columns and in [fixed]")
+    names = [str(c) for c in df.columns]
+    raw_points = []
+    for i, row in enumerate(df.itertuples(index=False, name=None)):
+        p = {}
+        for name, v in zip(names, row, strict=True):
+            v = v.item() if hasattr(v, "item") and getattr(v, "shape", None) == () else v
+            if v is None or (isinstance(v, float) and math.isnan(v)):
+                raise SpecError(f"{where}: row {i + 1} has no value for '{name}'")
+            if infos[name].kind == "list" and isinstance(v, str):
+                try:
+                    v = json.loads(v)
+                except json.JSONDecodeError:
+                    raise SpecError(f"{where}: row {i + 1}: '{name}' needs a JSON list, e.g. [\"Wigan\"], "
+                                    f"not {v!r}") from None
+            p[name] = v
+        raw_points.append(p)
+    return names, raw_points
+
+
+def build(exp: Experiment) -> Design:
+    """The design of a validated experiment; raises SpecError on an invalid point."""
+    import pandas as pd
+
+    problem = None
+    names = [f.name for f in exp.factors]
+    if exp.design == "factorial":
+        points, rows, info = _factorial(exp)
+    elif exp.design in SAMPLED:
+        points, rows, info, problem = _sampled(exp)
+    else:
+        names, raw = _from_file(exp)
+        points = []
+        rows = []
+        for i, p in enumerate(raw):
+            points.append(_validated(exp, p, f"design_file '{exp.design_file.name}' row {i + 1}"))
+            rows.append([column_value(v) for v in p.values()])
+        info = {"file": str(exp.design_file)}
+    if exp.design in SAMPLED or len(exp.factors) > 1:  # whole points too (catches cross-field rules)
+        points = [_validated(exp, p, f"{exp.source} design point {i}") for i, p in enumerate(points)]
+    matrix = pd.DataFrame(rows, columns=names) if names else pd.DataFrame(index=range(len(points)))
+    matrix.insert(0, "point_id", pd.Series(range(len(points)), dtype="int64"))
+    digest = hashlib.sha256(canonical_json({"names": names, "points": points}).encode()).hexdigest()
+    info = {"kind": exp.design, "parameters": names, "points": len(points), **info}
+    return Design(kind=exp.design, names=names, points=points, matrix=matrix, problem=problem, info=info,
+                  digest=digest)
+
+
+def run_seed(master: int, run_id: int) -> int:
+    """The seed of run `run_id`: one 32-bit word of the run_id-th child of SeedSequence(master).
+
+    `SeedSequence(master, spawn_key=(i,))` is exactly `SeedSequence(master).spawn(n)[i]`, so the
+    seed depends on the run's index alone, not on the order runs complete. With one design point,
+    the seeds equal `bettercare run --seed master --replicates R`'s.
+    """
+    import numpy as np
+
+    return int(np.random.SeedSequence(master, spawn_key=(run_id,)).generate_state(1)[0])
+
+
+def count_points(exp: Experiment) -> int:
+    """How many design points `build(exp)` makes, without building it (files are read)."""
+    d = len(exp.factors)
+    if exp.design == "factorial":
+        return math.prod(len(f.levels) for f in exp.factors)
+    if exp.design == "lhs":
+        return exp.samples
+    if exp.design == "sobol":
+        return exp.samples * (2 * d + 2 if exp.second_order else d + 2)
+    if exp.design == "morris":
+        return exp.samples * (d + 1)
+    return len(_from_file(exp)[1])

@@ -1,0 +1,90 @@
+"""What a worker process does for one run. Imported once per worker, never per run.
+
+This module imports the model at the top on purpose: the local backend preloads it in the
+forkserver, so every worker forked from there starts with numpy, pandas, mesa and the model
+already imported; a Dask worker imports it with its first task and keeps it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from bettercare.model.run import run
+from bettercare.model.scenario import Scenario, build_parameters
+
+ID_COLUMNS = ("run_id", "point_id", "replicate", "seed")
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """One run: the base scenario, the design point's overrides, its ids and the tables wanted."""
+
+    run_id: int
+    point_id: int
+    replicate: int
+    seed: int
+    overrides: dict[str, Any]
+    columns: dict[str, Any]  # design parameter columns added to every row (lists as JSON text)
+    base: Scenario
+    tables: tuple[str, ...]
+
+
+@dataclass
+class RunOutcome:
+    run_id: int
+    ok: bool
+    tables: dict[str, pa.Table]  # empty when the run failed
+    error: dict[str, Any] | None = None
+    seconds: float = 0.0
+    pid: int = 0
+
+
+def _ids(task: RunTask, n: int) -> dict[str, pa.Array]:
+    return {
+        "run_id": pa.array([task.run_id] * n, pa.int64()),
+        "point_id": pa.array([task.point_id] * n, pa.int64()),
+        "replicate": pa.array([task.replicate] * n, pa.int64()),
+        "seed": pa.array([task.seed] * n, pa.int64()),
+    }
+
+
+def tag_table(df, task: RunTask) -> pa.Table:
+    """The run's table with the id columns first and the design parameter columns last."""
+    body = pa.Table.from_pandas(df.reset_index(drop=True), preserve_index=False).replace_schema_metadata(None)
+    n = body.num_rows
+    clash = (set(ID_COLUMNS) | set(task.columns)) & set(body.column_names)
+    if clash:
+        raise ValueError(f"output columns clash with sweep columns: {sorted(clash)}")
+    cols = _ids(task, n)
+    for name, arr in zip(body.column_names, body.columns, strict=True):
+        cols[name] = arr
+    for name, value in task.columns.items():
+        cols[name] = pa.array([value] * n)
+    return pa.table(cols)  # no pandas metadata: smaller to send, and the store adds its own
+
+
+def run_task(task: RunTask) -> RunOutcome:
+    """Run one design point under one seed. Never raises: a failure comes back as an error."""
+    t0 = time.perf_counter()
+    try:
+        params = build_parameters(task.base.params, task.overrides)
+        sc = Scenario(name=task.base.name, description=task.base.description, params=params)
+        result = run(sc, seed=task.seed)
+        all_tables = result.tables()
+        tables = {name: tag_table(all_tables[name], task) for name in task.tables}
+        return RunOutcome(task.run_id, True, tables, None, time.perf_counter() - t0, os.getpid())
+    except Exception as exc:  # noqa: BLE001 - every failure of a run is recorded, and the sweep goes on
+        error = {"error_type": type(exc).__name__, "message": " ".join(str(exc).split()),
+                 "traceback": traceback.format_exc()}
+        return RunOutcome(task.run_id, False, {}, error, time.perf_counter() - t0, os.getpid())
+
+
+def warm_up() -> int:
+    """Called once per worker by the local backend (and Dask's preload); returns the pid."""
+    return os.getpid()
