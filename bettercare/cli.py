@@ -451,5 +451,9 @@ from bettercare.experiments.cli import sweep_command  # noqa: E402  (light: no h
 
 app.command("sweep")(sweep_command)
 
+from bettercare.workshop.cli import workshop  # noqa: E402  (light: typer only)
+
+app.command()(workshop)
+
 if __name__ == "__main__":
     app(prog_name="bettercare")

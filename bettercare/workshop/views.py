@@ -1,0 +1,176 @@
+"""What the public views show, taken from the room in one go under its lock.
+
+A `TableView` is plain data: pages and charts read it without touching the model, so a page
+can render while the model steps in its worker thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from .history import KIND_LABEL, OfferRow, Party, mean_off_diagonal
+from .story import PHASE_LABEL, STATUS_LABEL, countdown, headline, offer_sentence, weeks_left
+
+
+@dataclass(frozen=True)
+class SeatView:
+    index: int
+    code: str
+    name: str
+    kind: str
+    label: str
+    person: str | None
+    turn_id: int | None
+    turn_kind: str | None
+    turn_week: int | None
+    turn_deadline: float | None
+
+
+@dataclass(frozen=True, eq=False)  # compared by identity: a new snapshot always re-renders
+class TableView:
+    code: str
+    join_url: str
+    version: int
+    tick: int
+    week: int
+    month: int
+    phase: str
+    phase_label: str
+    countdown: str
+    weeks_left: int | None
+    done: bool
+    busy: bool
+    playing: bool
+    error: str | None
+    pending_settings: bool
+    settings: Any
+    area_name: str
+    areas: list[tuple[str, str]]  # (name, status in words)
+    seats: list[SeatView]
+    outsiders: list[str]
+    waiting: str
+    current: str | None  # the offer being considered right now, in words
+    current_plan: np.ndarray | None
+    lines: list[tuple[int, str]]  # (week, sentence), newest first
+    parties: list[Party]
+    offers: list[OfferRow]
+    trust: np.ndarray
+    mean_trust: float
+    trust_history: list[tuple[int, float]]  # (tick, mean trust at the table)
+    plan_now: np.ndarray | None
+    plan_kind: str  # "offer" | "agreed" | "imposed" | "none"
+    minimum_gbp: float
+    deadlines: dict[str, int]
+    status: str
+    agreed_week: int | None
+    outcome: dict[str, Any] | None
+    recorder_id: int = 0
+    log: list[Any] = field(default_factory=list)
+
+    def seat(self, i: int) -> SeatView:
+        return self.seats[i]
+
+
+def _sentences(room) -> dict[int, str]:
+    cache = getattr(room, "_sentences", None)
+    if cache is None or getattr(room, "_sentences_model", None) is not room.model:
+        cache = room._sentences = {}
+        room._sentences_model = room.model
+    rec = room.recorder
+    prev_plan = None
+    for row in rec.offers:
+        if row.oid not in cache:
+            cache[row.oid] = offer_sentence(room.model, room.table, rec.parties, row, prev_plan, rec.minimum_gbp)
+        prev_plan = row.plan
+    return cache
+
+
+def table_view(room) -> TableView:
+    m = room.model
+    rec = room.recorder
+    rec.pull()
+    t = room.table
+    seats = []
+    for i, p in enumerate(rec.parties):
+        person = room.holder(i)
+        turn = room.open_turn(i)
+        seats.append(SeatView(i, p.code, p.name, p.kind, KIND_LABEL.get(p.kind, p.kind),
+                              person.name if person else None,
+                              turn.id if turn else None, turn.kind if turn else None,
+                              turn.week if turn else None, turn.deadline if turn else None))
+    sentences = _sentences(room)
+    lines = [(row.week, sentences[row.oid]) for row in reversed(rec.offers[-12:])]
+    current = None
+    current_plan = None
+    responding = [tn for tn in room.waiting_for() if tn.kind == "respond"]
+    if responding and t.offer is not None:
+        current_plan = np.asarray(t.plans[t.offer], float).copy()
+        prev = rec.offers[-1].plan if rec.offers else None
+        proposer = rec.parties[t.proposer]
+        holder = room.holder(t.proposer)
+        name = f"{proposer.name} ({holder.name})" if holder else proposer.name
+        current = f"Week {m.week_no}: {name} proposes {headline(current_plan, rec.minimum_gbp, prev)}."
+    proposing = [tn for tn in room.waiting_for() if tn.kind == "propose"]
+    if proposing:
+        tn = proposing[0]
+        holder = room.holder(tn.seat)
+        who = f"{rec.parties[tn.seat].name} ({holder.name})" if holder else rec.parties[tn.seat].name
+        current = f"Week {m.week_no}: {who} is preparing a plan."
+    if t.plan is not None:
+        plan_now, plan_kind = np.asarray(t.plan, float).copy(), ("imposed" if t.imposed else "agreed")
+    elif current_plan is not None:
+        plan_now, plan_kind = current_plan, "offer"
+    elif rec.offers:
+        plan_now, plan_kind = rec.offers[-1].plan, "offer"
+    else:
+        plan_now, plan_kind = None, "none"
+    trust = rec.trust_now().copy()
+    areas = [(str(n), STATUS_LABEL.get(s, s)) for n, s in zip(m.area_frame.area_name, m.status)]
+    return TableView(
+        code=room.code, join_url=room.join_url, version=room.version, tick=room.tick,
+        week=int(m.week_no), month=int(m.month_no), phase=m.phase, phase_label=PHASE_LABEL.get(m.phase, m.phase),
+        countdown=countdown(m), weeks_left=weeks_left(m), done=m.done, busy=room.busy, playing=room.playing,
+        error=room.error, pending_settings=room.pending_settings, settings=replace(room.settings),
+        area_name=rec.area_name, areas=areas, seats=seats, outsiders=[o.name for o in rec.outsiders],
+        waiting=room.waiting_text() if room.waiting_for() else "", current=current, current_plan=current_plan,
+        lines=lines, parties=list(rec.parties), offers=list(rec.offers), trust=trust,
+        mean_trust=mean_off_diagonal(trust),
+        trust_history=[(f.tick, mean_off_diagonal(f.trust)) for f in rec.frames],
+        plan_now=plan_now, plan_kind=plan_kind, minimum_gbp=rec.minimum_gbp,
+        deadlines={"plan deadline": m.w1, "revised guidance": m.pause_end, "revised deadline": m.w2,
+                   "plans imposed": m.w3} if m.params.pause.enabled else {"plan deadline": m.w1, "plans imposed": m.w3},
+        status=STATUS_LABEL.get(m.status[room.focus], m.status[room.focus]),
+        agreed_week=t.agreed_week if t.agreed is not None else None,
+        outcome=room.outcome, recorder_id=id(rec), log=list(room.log[-40:]),
+    )
+
+
+def brief(room, token: str, seat: int) -> dict[str, Any] | None:
+    """A seated person's private brief, or None if `seat` is not theirs."""
+    from .story import pressures, priorities, trust_lines
+
+    with room._cond:
+        if room.seat_of(token) != seat:
+            return None
+        t = room.table
+        rec = room.recorder
+        p = t.parties[seat]
+        targets = getattr(t, "targets", None)
+        offer_score = None
+        turn = room.open_turn(seat)
+        if turn is not None and turn.kind == "respond" and t.offer is not None:
+            offer_score = float(t.utility[seat, t.offer] * 100)
+        trust = rec.trust_now()
+        return {
+            "name": p.name, "kind": p.kind, "label": KIND_LABEL.get(p.kind, p.kind), "area": rec.area_name,
+            "priorities": priorities(p),
+            "bottom_line": float(t.reservation[seat] * 100),
+            "agent_bar": float(targets[seat] * 100) if targets is not None else None,
+            "pressures": pressures(room.model, t, seat),
+            "trust": trust_lines(t, seat, trust, rec.parties),
+            "offer_score": offer_score,
+            "own_history": [(row.week, float(row.utility[seat] * 100), row.responses[seat]) for row in rec.offers],
+        }

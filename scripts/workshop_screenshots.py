@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""Play a short workshop in headless Chromium and save the trainer's guide screenshots.
+
+Starts `python -m bettercare.workshop`, opens the facilitator's screen and two participants
+(council and CCG; the hospital is played by the model's agent), plays some weeks, then frees the
+seats, runs to the end and opens the debrief with a side-by-side replay. Every page runs with
+requests to anywhere but this machine blocked.
+
+Usage: .venv/bin/python scripts/workshop_screenshots.py [--out docs/img]
+Needs: the workshop extra, playwright, /usr/bin/chromium and the assets
+(bash scripts/fetch_workshop_assets.sh).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+from bettercare.workshop.browser import join, launch, offline_context, press_slider, start_server
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "img")
+    ap.add_argument("--port", type=int, default=8765)
+    args = ap.parse_args()
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    server = start_server("--scenario", "england-2014", "--area", "Wigan", "--room-code", "BCF24", port=args.port)
+    try:
+        with sync_playwright() as p:
+            browser = launch(p)
+            fctx, fguard = offline_context(browser, width=1500, height=1050)
+            fac = fctx.new_page()
+            fac.goto(server.facilitator_url)
+            fac.locator(".bc-clock").wait_for(timeout=45_000)
+            print(f"page ready {time.perf_counter() - server.started:.1f} s after the command")
+            press_slider(fac, ".bc-set-hospitals", "End")  # the hospital sits at the table
+            fac.get_by_text("Hospitals at the table: 100% of areas").wait_for()
+            fac.get_by_text("Wigan Hospitals").first.wait_for()
+
+            actx, aguard = offline_context(browser, width=1400, height=1000)
+            bctx, bguard = offline_context(browser, width=1400, height=1000)
+            ann = join(actx, server.base, server.code, "Ann", 0)
+            bo_join = bctx.new_page()
+            bo_join.goto(f"{server.base}/join")
+            bo_join.get_by_label("Room code").fill(server.code)
+            bo_join.get_by_label("Your name").fill("Bo")
+            bo_join.get_by_text("taken by Ann").wait_for()
+            bo_join.wait_for_timeout(500)  # let the text fields' label animation finish
+            bo_join.screenshot(path=str(out / "workshop-join.png"))
+            bo_join.locator(".bc-take-1").click()
+            bo_join.get_by_text("Your brief").wait_for()
+            bo = bo_join
+            people = {"Ann": ann, "Bo": bo}
+
+            # Week 0: Ann (the council) proposes; Bo (the CCG) and the hospital's agent answer.
+            fac.locator(".bc-step").click()
+            ann.get_by_text("Your turn: put a plan on the table").wait_for()
+            ann.screenshot(path=str(out / "workshop-seat-propose.png"), full_page=True)
+            press_slider(ann, ".bc-plan-share-0", "End")
+            ann.locator(".bc-propose").click()
+            ann.locator(".bc-refused").wait_for()
+            ann.locator(".bc-turn").screenshot(path=str(out / "workshop-refused.png"))
+            ann.get_by_text("Back to the agent's suggestion").click()
+            ann.get_by_text("shares add up to 100.0%").wait_for()
+            ann.locator(".bc-propose").click()
+            bo.get_by_text("Your turn: accept or reject the offer").wait_for()
+            bo.screenshot(path=str(out / "workshop-seat-respond.png"), full_page=True)
+            bo.locator(".bc-reject").click()
+            fac.locator(".bc-clock", has_text="Week 1").wait_for()
+
+            # A few more weeks: whoever is asked proposes the agent's suggestion or rejects.
+            for week in range(1, 6):
+                fac.locator(".bc-step").click()
+                fac.locator(".bc-clock", has_text=f"Week {week}").wait_for()
+                deadline = time.time() + 30
+                while time.time() < deadline:
+                    if fac.locator(".bc-clock", has_text=f"Week {week + 1}").count():
+                        break
+                    for page in people.values():
+                        if page.get_by_text("Your turn: put a plan on the table").count():
+                            page.locator(".bc-propose").click()
+                            page.get_by_text("Your turn: put a plan").wait_for(state="detached")
+                        elif page.get_by_text("Your turn: accept or reject").count():
+                            page.locator(".bc-reject").click()
+                            page.get_by_text("Your turn: accept or reject").wait_for(state="detached")
+                    time.sleep(0.2)
+            fac.locator(".bc-clock", has_text="Week 6").wait_for()
+            fac.screenshot(path=str(out / "workshop-facilitator.png"), full_page=True)
+
+            # The debrief: free the seats, run to the end, replay trust 0.3 against 0.8.
+            for seat, name in ((0, "Ann"), (1, "Bo")):
+                fac.locator(f".bc-seat-{seat}").get_by_text("Free this seat").click()
+                fac.get_by_text(f"played by {name}").wait_for(state="detached")
+            fac.locator(".bc-run").click()
+            fac.get_by_text("Delivery year over").wait_for(timeout=60_000)
+            fac.locator(".bc-sections").get_by_text("Debrief").click()
+            fac.locator(".bc-outcomes").first.wait_for()
+            fac.locator(".bc-replay").click()
+            fac.locator(".bc-replay-A", has_text="Trust between partners: 0.3").wait_for()
+            fac.locator(".bc-replay-B .bc-outcomes").wait_for()
+            fac.screenshot(path=str(out / "workshop-debrief.png"), full_page=True)
+            fac.locator(".bc-sections").get_by_text("Log and export").click()
+            fac.locator(".bc-log").wait_for()
+            fac.screenshot(path=str(out / "workshop-log.png"))
+            for g in (fguard, aguard, bguard):
+                assert not g.blocked, g.blocked
+            browser.close()
+    finally:
+        server.stop()
+    for f in sorted(out.glob("workshop-*.png")):
+        print(f.relative_to(ROOT) if f.is_relative_to(ROOT) else f)
+
+
+if __name__ == "__main__":
+    main()
