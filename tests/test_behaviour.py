@@ -65,11 +65,6 @@ def test_partner_who_never_concedes_blocks_agreement():
     assert held["plans_imposed"] >= 7
 
 
-def test_same_table_without_holdout_agrees():
-    r = run("england-2014", seed=2, overrides=WIGAN)
-    assert r.national["plans_agreed"] == 1
-
-
 def test_trust_reduces_perspective_error_and_speeds_agreement():
     def outcome(trust):
         r = run("england-2014", seed=7, overrides={"trust.initial": trust,

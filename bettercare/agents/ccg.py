@@ -26,6 +26,7 @@ class CCG(Organisation):
     def base_weights(cls, params):
         w = super().base_weights(params)
         w[Feature.AVOIDANCE] = params.incentives.ccg_avoidance
+        w[Feature.COMMUNITY] = params.incentives.ccg_community
         w[Feature.CCG_TOPUP] = -params.incentives.ccg_topup_cost
         w[Feature.AMBITION] = params.incentives.ccg_ambition
         w[Feature.CCG_POOLS_MORE] = -params.incentives.pooling_fixed_cost

@@ -35,6 +35,10 @@ def _england_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
         return pd.read_csv(fa), pd.read_csv(fc)
 
 
+def england_names() -> frozenset[str]:
+    return frozenset(_england_tables()[0]["area_name"])
+
+
 def _assign_trusts(areas: pd.DataFrame, ccg_seats: pd.DataFrame, per_trust: int) -> pd.DataFrame:
     """Synthetic acute trusts: big areas get their own, small ones share a neighbour's."""
     pops = areas.set_index("area_code")["population"]

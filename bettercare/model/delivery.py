@@ -17,9 +17,6 @@ from .plan import FLOORS, Slot, savings_basis, spend_shares
 if TYPE_CHECKING:
     from .model import BetterCareModel
 
-BASELINE_REABLEMENT = 0.82  # share at home 91 days after reablement, England 2014-15 (ASCOF 2B)
-
-
 class Delivery:
     """Monthly state of every area once its plan is in force."""
 

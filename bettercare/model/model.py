@@ -72,7 +72,6 @@ class BetterCareModel(mesa.Model):
             self.trust.connect([o.code for o in members], p.trust.initial)
         for o in self.orgs.values():
             self.trust.add(o.code, CENTRE, p.trust.centre_initial)
-            self.trust.add(CENTRE, o.code, 0.5)
         self.trust.freeze()
         self.tables: list[Table] = []
         for a, members in enumerate(members_by_area):
@@ -344,5 +343,5 @@ class BetterCareModel(mesa.Model):
                 w = np.zeros_like(e)
                 w[len(t.codes):, :len(t.codes)] = self.defensiveness[a]
                 self.trust.experience(members, e, weight=w)
-            if len(members) > 1:
-                self.area_trust[a] = off_diagonal_mean(self.trust.matrix(members))
+            if t.n > 1:
+                self.area_trust[a] = off_diagonal_mean(self.trust.matrix(t.codes))

@@ -89,6 +89,8 @@ class Table:
         k = len(model.candidates)
         self.offer: int | None = None
         self.last_accepts = np.zeros(0, bool)
+        self.targets: np.ndarray | None = None  # set by begin_week
+        self.credible: np.ndarray | None = None
         self.belief_error = model.rng.standard_normal((self.n, self.n, k))
         self.noise_sd = model.params.negotiation.perspective_noise
         self.bonus = model.params.negotiation.trust_bonus
@@ -236,8 +238,12 @@ class Table:
         self.plans = np.vstack([self.plans, plan])
         self.savings_basis = np.vstack([self.savings_basis, savings_basis(plan[None])])
         self.utility = np.hstack([self.utility, self.score(plan)[:, None]])
-        self.belief_error = np.concatenate(
-            [self.belief_error, self.model.rng.standard_normal((self.n, self.n, 1))], axis=2)
+        # Beliefs about a person's plan come from a stream seeded by the plan itself, so that
+        # what people propose does not shift the model's own random draws.
+        own = np.random.default_rng([self.area, *np.round(plan * 1e6).astype(np.int64).clip(0)])
+        self.belief_error = np.concatenate([self.belief_error, own.standard_normal((self.n, self.n, 1))], axis=2)
+        if self.credible is not None:
+            self.credible = np.append(self.credible, self.claim_ceiling(self.savings_basis[-1:])[0] >= plan[Slot.AMBITION])
         return len(self.plans) - 1
 
     def _learn(self, p: int, offer: int) -> None:

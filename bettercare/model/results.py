@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bettercare.analysis.quality import tables_quality
+
 from . import assurance
 from .plan import LINE_NAMES, Slot, spend_shares
 from .trust import CENTRE
@@ -80,13 +82,14 @@ def collect(model) -> tuple[dict[str, float], dict[str, pd.DataFrame]]:
     tariff = p.costs.admission_gbp
     income_delta = np.where(adm_delta > 0, 0.3, 1.0) * adm_delta * tariff
     cost_delta = adm_delta * tariff * (1 - p.acute.fixed_cost_share)
-    inflow = share.T @ spend[:, 3]
+    years = d.months_done / 12  # annual flows over the delivery period
+    inflow = share.T @ spend[:, 3] * years
     if p.centre.withheld_to == "nhs":
         inflow = inflow + share.T @ d.withheld
     nhs_min = 0.5 * M * (1 - p.money.new_money_share)
-    drain = share.T @ (0.5 * nhs_min)
-    inc1 = inc0 + income_delta + inflow - drain
-    cost1 = cost0 + cost_delta
+    drain = share.T @ (0.5 * nhs_min) * years
+    inc1 = inc0 * years + income_delta + inflow - drain
+    cost1 = cost0 * years + cost_delta
     edges = model.trust.edges()
     to_centre = edges[edges.target == CENTRE].set_index("source")["trust"]
     local = edges[(edges.source != CENTRE) & (edges.target != CENTRE)]
@@ -158,11 +161,12 @@ def collect(model) -> tuple[dict[str, float], dict[str, pd.DataFrame]]:
         "diverted_gbp": d.diverted, "acute_defensiveness": model.defensiveness,
         "trust_start": model.area_trust_start, "trust_end": model.area_trust,
         "maturity_start": model.maturity_start, "maturity_end": model.maturity,
+        **tables_quality(model.tables),
     })
 
     rows = []
     in_deficit_end = dict(zip(codes, inc1 < cost1))
-    margin_end = dict(zip(codes, (inc1 - cost1) / inc1))
+    margin_end = dict(zip(codes, (inc1 - cost1) / np.maximum(inc1, 1.0)))
     n_tables = model.geography.seats.groupby("org_code")["area_code"].nunique()
     for code, o in model.orgs.items():
         rows.append({

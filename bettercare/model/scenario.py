@@ -13,7 +13,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 
 class _Group(BaseModel):
@@ -84,7 +84,7 @@ class PlanningParams(_Group):
 
 
 class MoneyParams(_Group):
-    minimum_gbp: float = Field(3.8e9, ge=0, le=1e11, description="National minimum pooled fund, GBP, split by population")
+    minimum_gbp: float = Field(3.8e9, gt=0, le=1e11, description="National minimum pooled fund, GBP, split by population")
     new_money_share: float = Field(0.0, ge=0, le=1, description="Share of the NHS minimum that is new money rather than taken from NHS budgets (H8)")
     divert_room: float = Field(0.3, ge=0, le=1, description="Councils' room to divert unringfenced social-care money to other services (H8)")
     max_topup: float = Field(0.6, ge=0, le=2, description="Largest top-up a partner may add, as a share of the area minimum")
@@ -97,6 +97,16 @@ class AreasParams(_Group):
     names: list[str] = Field(default_factory=list, description="Run only these areas, by name (empty: all)")
     coterminous_only: bool = Field(False, description="Run only areas with one council, one CCG and one acute trust (H7)")
     min_ccg_share: float = Field(0.05, ge=0, le=1, description="Smallest population share for a CCG to sit at an area's table")
+
+    @field_validator("names")
+    @classmethod
+    def _known_areas(cls, names: list[str]) -> list[str]:
+        from .areas import england_names
+
+        unknown = sorted(set(names) - england_names())
+        if unknown:
+            raise ValueError(f"no such area {unknown} (see `bettercare areas`)")
+        return names
 
 
 class DeliveryParams(_Group):
@@ -124,6 +134,7 @@ class IncentiveParams(_Group):
     pooling_fixed_cost: float = Field(0.1, ge=0, le=5, description="Disutility to a partner of pooling beyond the minimum at all: a section 75 agreement to negotiate and govern")
     ccg_topup_cost: float = Field(0.8, ge=0, le=10, description="CCG's disutility per unit of its own top-up (share of the minimum)")
     ccg_ambition: float = Field(0.3, ge=0, le=10, description="Value a CCG puts on each 3% of claimed admissions cut")
+    ccg_community: float = Field(0.6, ge=0, le=10, description="Value a CCG puts on community health, reablement and discharge (square root of spend)")
     ccg_avoidance: float = Field(0.8, ge=0, le=10, description="Value a CCG puts on admission-avoidance schemes (square root of spend)")
     target_compliance: float = Field(1.0, ge=0, le=10, description="Disutility every partner at the table feels per 3% of ambition short of the centre's target")
     acute_income: float = Field(1.0, ge=0, le=10, description="Weight an acute trust puts on lost activity income, before its deficit sharpens it (H4)")
@@ -196,7 +207,10 @@ def describe_range(dotted: str) -> str:
     if getattr(ann, "__origin__", None) is Literal:
         return "one of " + ", ".join(repr(a) for a in ann.__args__)
     lo = hi = None
+    open_lo = False
     for m in info.metadata:
+        if getattr(m, "gt", None) is not None:
+            lo, open_lo = m.gt, True
         lo = getattr(m, "ge", lo)
         hi = getattr(m, "le", hi)
     if ann is bool:
@@ -204,7 +218,7 @@ def describe_range(dotted: str) -> str:
     if getattr(ann, "__origin__", None) is list:
         return 'a list, e.g. ["Wigan", "Sunderland"]'
     if lo is not None or hi is not None:
-        return f"[{lo}, {hi}]"
+        return f"{'(' if open_lo else '['}{lo}, {hi}]"
     return getattr(ann, "__name__", str(ann))
 
 
@@ -226,6 +240,8 @@ def _one_line(err: ValidationError, values: dict[str, Any]) -> str:
     if e["type"] == "extra_forbidden":
         return f"unknown parameter '{loc}' (see `bettercare params`)"
     value = values.get(loc, e.get("input"))
+    if e["type"] == "value_error":
+        return f"{loc} = {value!r} is invalid: {e['msg'].removeprefix('Value error, ')}"
     return f"{loc} = {value!r} is invalid: allowed {describe_range(loc)}"
 
 
