@@ -56,13 +56,16 @@ def test_partner_who_never_concedes_holds_its_ground():
 
 
 def test_partner_who_never_concedes_blocks_agreement():
+    """Tables with a holdout agree only where the others give it everything it wants."""
     names = {"areas.names": ["Kent", "Surrey", "Essex", "Leeds", "Devon", "Wigan", "Sunderland", "Cumbria"]}
-    base = run("england-2014", seed=3, overrides=names).national
-    held = run("england-2014", seed=3, overrides={**names, "negotiation.holdout": "council",
-                                                   "negotiation.holdout_compromise": 0.0}).national
-    assert base["plans_agreed"] >= 7
-    assert held["plans_agreed"] <= 1
-    assert held["plans_imposed"] >= 7
+    base = held = 0
+    for seed in (3, 4, 5):
+        base += run("england-2014", seed=seed, overrides=names).national["plans_agreed"]
+        held += run("england-2014", seed=seed, overrides={**names, "negotiation.holdout": "council",
+                                                           "negotiation.holdout_compromise": 0.0}).national["plans_agreed"]
+    assert base >= 20  # of 24 tables
+    assert held <= 6
+    assert base - held >= 15
 
 
 def test_trust_reduces_perspective_error_and_speeds_agreement():
