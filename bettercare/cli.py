@@ -447,6 +447,30 @@ def calibrate(
     del table
 
 
+@app.command()
+def report(
+    sweep_dir: Annotated[Path, typer.Argument(metavar="DIR", help="A sweep directory (bettercare sweep ... --out DIR).")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", metavar="FILE", help="HTML file to write; default DIR/report.html.")] = None,
+    area: Annotated[str, typer.Option("--area", help="Area for the trust network and negotiation dance: a name or code, or 'auto'.")] = "auto",
+    run_id: Annotated[int | None, typer.Option("--run", min=0, help="Run to replay for those figures; default the median run.")] = None,
+    figures: Annotated[Path | None, typer.Option("--figures", metavar="DIR", help="Also write every figure here as PNG and SVG.")] = None,
+    interval: Annotated[str, typer.Option("--interval", help="Intervals of effects: t or bootstrap.")] = "t",
+) -> None:
+    """One self-contained HTML report of a sweep: spec, effects, figures, sensitivity, errors."""
+    with _user_errors():
+        if not (sweep_dir / "manifest.json").is_file():
+            raise UsageProblem(f"'{sweep_dir}' is not a sweep directory (no manifest.json)")
+        if interval not in ("t", "bootstrap"):
+            raise UsageProblem(f"--interval must be t or bootstrap, not {interval!r}")
+        from bettercare.analysis.report import write_report
+
+        try:
+            path = write_report(sweep_dir, out, area=area, run_id=run_id, interval=interval, figures_dir=figures)
+        except ValueError as exc:  # e.g. an unknown --area or --run
+            raise UsageProblem(str(exc)) from None
+    typer.echo(f"wrote {path}")
+
+
 from bettercare.experiments.cli import sweep_command  # noqa: E402  (light: no heavy imports)
 
 app.command("sweep")(sweep_command)

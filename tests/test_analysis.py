@@ -15,7 +15,6 @@ import pytest
 from bettercare import analysis
 from bettercare.analysis.indices import NoIndices
 
-
 # --- effects ----------------------------------------------------------------------------------
 
 def _factorial(seed=0, reps=30, sd=1.0, interaction=0.0):

@@ -75,7 +75,7 @@ def _styles():
 # --- response curves and heatmaps ------------------------------------------------------------
 
 def response_curve(df: pd.DataFrame, factor: str, outcome: str, by: str | None = None, *, interval: str = "t",
-                   ax=None, title: str | None = None) -> Figure:
+                   ax=None, title: str | None = None, note: bool = True) -> Figure:
     """The outcome's mean at each level of `factor` with its 95% interval as a band (and bars).
 
     With `by`, one line per level of that factor (other factors averaged over).
@@ -106,7 +106,8 @@ def response_curve(df: pd.DataFrame, factor: str, outcome: str, by: str | None =
     if by is not None:
         ax.legend(frameon=False, fontsize=8)
     unit = "95% t interval" if interval == "t" else "95% bootstrap interval"
-    ax.annotate(f"mean over runs; band: {unit}", xy=(0, -0.22), xycoords="axes fraction", fontsize=7, color="0.35")
+    if note:
+        ax.annotate(f"mean over runs; band: {unit}", xy=(0, -0.22), xycoords="axes fraction", fontsize=7, color="0.35")
     fig.tight_layout()
     return fig
 

@@ -88,7 +88,12 @@ def single_run_trust(scenario: Any = "england-2014", seed: int = 1, area: str | 
     """
     from bettercare.model.model import BetterCareModel
     from bettercare.model.results import collect
-    from bettercare.model.scenario import Parameters, Scenario, build_parameters, load_scenario
+    from bettercare.model.scenario import (
+        Parameters,
+        Scenario,
+        build_parameters,
+        load_scenario,
+    )
 
     if isinstance(scenario, Parameters):
         params = build_parameters(scenario, overrides)
