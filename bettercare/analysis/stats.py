@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -37,13 +37,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bettercare.experiments.results import Sweep
+
 TABLES = ("national", "areas", "organisations", "offers", "timeseries")
 INTERVALS = ("t", "bootstrap")
 ID = ("run_id", "point_id", "replicate", "seed")
 
 
-@dataclass
-class Results:
+class Results(Sweep):
     """A sweep directory read for analysis: tables as DataFrames, parameters as columns.
 
     Tables are read on first use (`data.national`, `data.areas`, `data.table("offers")`). Every
@@ -51,28 +52,9 @@ class Results:
     the parameters fixed for the whole sweep are in `fixed` (and `params` for all of them).
     """
 
-    path: Path
-    manifest: dict[str, Any] = field(repr=False)
-
-    @property
-    def tables(self) -> list[str]:
-        return list(self.manifest.get("tables", []))
-
-    @property
-    def param_columns(self) -> list[str]:
-        return list(self.manifest.get("param_columns", []))
-
-    @property
-    def outcomes(self) -> list[str]:
-        return list(self.manifest.get("outcomes", []))
-
     @property
     def design_kind(self) -> str:
         return str(self.manifest.get("design", {}).get("kind", ""))
-
-    @property
-    def problem(self) -> dict[str, Any] | None:
-        return self.manifest.get("design", {}).get("problem")
 
     @property
     def params(self) -> dict[str, Any]:
@@ -87,27 +69,17 @@ class Results:
         return str(self.manifest.get("experiment") or self.manifest.get("spec", {}).get("name") or self.path.name)
 
     @cached_property
-    def design(self) -> pd.DataFrame:
-        from bettercare.experiments import read_design
-
-        return read_design(self.path)
-
-    @cached_property
     def errors(self) -> pd.DataFrame:
-        from bettercare.experiments import read_table
-
-        return read_table(self.path, "errors")
+        return super().errors
 
     def table(self, name: str, columns: list[str] | None = None) -> pd.DataFrame:
-        """One output table, sorted by run_id (committed runs only)."""
-        from bettercare.experiments import read_table
-
+        """One output table, sorted by run_id (committed runs only), cached when read whole."""
         if columns is None:
             cache = self.__dict__.setdefault("_tables", {})
             if name not in cache:
-                cache[name] = _with_attrs(read_table(self.path, name), self.param_columns)
+                cache[name] = _with_attrs(super().table(name), self.param_columns)
             return cache[name]
-        return _with_attrs(read_table(self.path, name, columns), self.param_columns)
+        return _with_attrs(super().table(name, columns), self.param_columns)
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         if name in TABLES:
