@@ -97,7 +97,7 @@ class BatchRunAdapter(mesa.Model):
     def __init__(self, rng=None, **params):
         from bettercare.experiments.designs import run_seed
         from bettercare.model.model import BetterCareModel
-        from bettercare.model.scenario import build_parameters
+        from bettercare.model.scenario import load_scenario
 
         names = list(LEVELS)
         point = 0
@@ -107,7 +107,7 @@ class BatchRunAdapter(mesa.Model):
         self.run_id = point * _REPLICATES + replicate
         seed = run_seed(SEED, self.run_id)
         super().__init__(rng=seed)
-        self.inner = BetterCareModel(build_parameters(None, params), rng=seed)
+        self.inner = BetterCareModel(load_scenario("england-2014", params).params, rng=seed)
         self.national: dict = {}
         self.datacollector = mesa.DataCollector(model_reporters={"run_id": "run_id", "national": "national"})
 
