@@ -133,8 +133,7 @@ class BetterCareModel(mesa.Model):
         return codes, mat
 
     def p4p_pot_for(self, plans: np.ndarray) -> np.ndarray:
-        return np.array([p4p_pot(plans[a:a + 1], self.minimum_gbp[a], self.admissions[a], self.rules)[0]
-                         for a in range(self.n_areas)])
+        return p4p_pot(plans, self.minimum_gbp, self.admissions, self.rules)
 
     def planned_dtoc_cut(self, plans: np.ndarray) -> np.ndarray:
         """Delayed days the plans claim to save, at the return the partners believed."""
@@ -289,8 +288,7 @@ class BetterCareModel(mesa.Model):
         """How far below its walk-away value a plan leaves an acute trust, on its own 0-1 scale."""
         from .plan import features
         a = table.area
-        f_all = features(self.candidates, self.minimum_gbp[a], self.admissions[a], self.rules)
-        u_all = org.utility(f_all)
+        u_all = org.utility(table.features)  # every candidate, under the rules of the last rescore
         u_plan = org.utility(features(plan[None], self.minimum_gbp[a], self.admissions[a], self.rules))[0]
         u_res = org.utility(features(imposed(self.rules.ambition_target)[None], self.minimum_gbp[a],
                                      self.admissions[a], self.rules))[0]

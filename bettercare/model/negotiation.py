@@ -119,8 +119,8 @@ class Table:
         # Partners read an imposed plan's ambition as no more than its schemes could deliver.
         ceiling = self.claim_ceiling(savings_basis(imposed(0.0)[None]))[0]
         fallback_plan = imposed(min(rules.ambition_target, max(ceiling, 0.0)))[None]
-        fallback = np.array([p.utility(features(fallback_plan, m.minimum_gbp[a], m.admissions[a], rules))[0]
-                             for p in self.parties])
+        fallback_features = features(fallback_plan, m.minimum_gbp[a], m.admissions[a], rules)
+        fallback = np.array([p.utility(fallback_features)[0] for p in self.parties])
         lo = np.minimum(raw.min(axis=1), fallback)
         hi = np.maximum(raw.max(axis=1), fallback)
         span = np.maximum(hi - lo, EPS)
