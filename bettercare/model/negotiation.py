@@ -27,11 +27,6 @@ EPS = 1e-9
 SIGNAL = 0.05  # a change in normalised utility that partners notice
 
 
-def prm_gain(model: BetterCareModel, bad: bool = False) -> float:
-    t = model.params.trust
-    return t.gain_bad if bad else t.gain_good
-
-
 class Seat(Protocol):
     """Anything that can sit at a table."""
 
@@ -214,7 +209,7 @@ class Table:
         m.record_offer(self, week, p, offer, accepts)
         if accepts[self.required].all():
             # Reaching agreement is itself a shared good experience (a commitment made together).
-            self.trust = updated(self.trust, 1.0, prm_gain(m), prm_gain(m, bad=True), 0.5)
+            self.trust = updated(self.trust, 1.0, m.trust.gain_good, m.trust.gain_bad, 0.5)
             np.fill_diagonal(self.trust, 1.0)
             self.agreed = offer
             self.agreed_week = week

@@ -70,7 +70,7 @@ def collect(model) -> tuple[dict[str, float], dict[str, pd.DataFrame]]:
     realised_adm = d.admissions - model.admissions * d.months_done / 12
     realised_dtoc = d.dtoc - model.dtoc_days * d.months_done / 12
     realised_savings = d.avoided_admissions * p.costs.admission_gbp + d.avoided_dtoc * p.costs.bed_day_gbp
-    planned_dtoc = -model.planned_dtoc_cut(plans) * d.months_done / 12
+    planned_dtoc = -d.planned_dtoc_cut * d.months_done / 12
 
     codes, share = model.acute_share
     inc0 = np.array([model.orgs[c].income for c in codes])
