@@ -2,8 +2,8 @@
 
 Run from the project root:
 
-    .venv/bin/python benchmarks/bench_sweep.py            # about 3 minutes on 2 cores
-    .venv/bin/python benchmarks/bench_sweep.py --quick    # smoke run, about 1 minute
+    .venv/bin/python benchmarks/bench_sweep.py            # about 4 minutes on 2 cores
+    .venv/bin/python benchmarks/bench_sweep.py --quick    # smoke run, about 1.5 minutes
 
 Every measurement runs in a fresh child process (this script with --child ...), so each starts
 from the same state: interpreter start, imports, worker start-up, runs and writing are all inside
@@ -18,12 +18,15 @@ Sections:
 1. Throughput of our sweep with 1 and with 2 local workers on the same design (national runs),
    timed without memory sampling (reading PSS costs CPU that the workers need on 2 cores).
    Target: 2 workers give at least 1.8x the runs per second of 1 worker.
-2. Our sweep against `mesa.batch_run` on the same model, design, seeds and process count.
-   batch_run gets `BatchRunAdapter`, a mesa.Model whose step() advances BetterCareModel one step
-   and which stops through `running`; its DataCollector reports the national fields at the end,
-   the same one row per run that our sweep writes to national/. Targets: at least 1.5x faster,
-   with a lower peak memory (PSS).
-3. Peak memory of our sweep for 100 runs against 1,000 runs of a one-area model writing all five
+2. Our sweep against `mesa.batch_run` on the same model, design, seeds and process count, for
+   national runs. batch_run gets `BatchRunAdapter`, a mesa.Model whose step() advances
+   BetterCareModel one step and which stops through `running`; its DataCollector reports the
+   national fields at the end, the same one row per run that our sweep writes to national/. The
+   adapter makes the same model call as the sweep's worker (no offer log, national fields only).
+   Targets: at least 1.5x faster, with a lower peak memory (PSS).
+3. The same comparison on one-area runs (Wigan), where a run takes about 10 ms and the harness's
+   own per-run costs (start-up, task dispatch, result handling) weigh most.
+4. Peak memory of our sweep for 100 runs against 1,000 runs of a one-area model writing all five
    tables. Target: 1,000 runs peak no more than 20% above 100 runs.
 """
 
@@ -34,6 +37,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -51,18 +55,20 @@ MEMORY_GROWTH_TARGET = 1.20
 # The design of sections 1 and 2: national england-2014 runs, a 3 x 3 factorial.
 LEVELS = {"trust.initial": [0.2, 0.5, 0.8], "negotiation.compromise": [0.5, 1.0, 2.0]}
 SEED = 2026
+SHORT_FIXED = {"areas.names": ["Wigan"]}  # section 3: one-area runs, about 10 ms each
 
 
-def design_spec(replicates: int) -> str:
+def design_spec(replicates: int, fixed: dict | None = None, name: str = "bench-national") -> str:
     params = "\n".join(f'"{k}" = {json.dumps(v)}' for k, v in LEVELS.items())
+    fixed_toml = "".join(f'"{k}" = {json.dumps(v)}\n' for k, v in (fixed or {}).items())
     return textwrap.dedent(f"""\
         [experiment]
-        name = "bench-national"
+        name = "{name}"
         replicates = {replicates}
         seed = {SEED}
         design = "factorial"
         [parameters]
-        """) + params + '\n[outputs]\ntables = ["national"]\n'
+        """) + params + ("\n[fixed]\n" + fixed_toml if fixed else "\n") + '[outputs]\ntables = ["national"]\n'
 
 
 def memory_spec(runs: int) -> str:
@@ -108,7 +114,9 @@ class BatchRunAdapter(mesa.Model):
         self.run_id = point * _REPLICATES + replicate
         seed = run_seed(SEED, self.run_id)
         super().__init__(rng=seed)
-        self.inner = BetterCareModel(load_scenario("england-2014", params).params, rng=seed)
+        # The same model call as the sweep's worker: no offer log, since no offers table is kept.
+        scenario = load_scenario("england-2014", {**params, **_FIXED})
+        self.inner = BetterCareModel(scenario.params, rng=seed, record_offers=False)
         self.national: dict = {}
         self.datacollector = mesa.DataCollector(model_reporters={"run_id": "run_id", "national": "national"})
 
@@ -117,12 +125,13 @@ class BatchRunAdapter(mesa.Model):
         if self.inner.done:
             from bettercare.model.results import collect
 
-            self.national, _ = collect(self.inner)
+            self.national, _ = collect(self.inner, tables=())  # national fields only, as the sweep
             self.running = False
             self.datacollector.collect(self)
 
 
 _REPLICATES = int(os.environ.get("BENCH_SWEEP_REPLICATES", "1"))
+_FIXED = json.loads(os.environ.get("BENCH_SWEEP_FIXED", "{}"))  # fixed overrides of section 3
 
 
 # --- children ----------------------------------------------------------------------------------
@@ -211,6 +220,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer runs (noisier)")
     ap.add_argument("--replicates", type=int, default=None, help="replicates of the 3x3 national design (default 6; quick 2)")
+    ap.add_argument("--short-replicates", type=int, default=None,
+                    help="replicates of the 3x3 one-area design of section 3 (default 100; quick 20)")
+    ap.add_argument("--repeats", type=int, default=1, help="alternating repeats of each side in sections 2-3 (median)")
     ap.add_argument("--child", choices=["sweep", "batch"], help=argparse.SUPPRESS)
     ap.add_argument("--spec", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
@@ -258,33 +270,56 @@ def main() -> int:
         print(f"  speed-up 2 vs 1 workers: {speedup:.2f}x wall ({speedup_call:.2f}x sweep call); "
               f"target >= {SCALING_TARGET}x: {verdict(speedup >= SCALING_TARGET)}")
 
-        # 2. batch_run
-        print("\n2. Our sweep vs mesa.batch_run, same model, design, seeds, 2 processes (child wall time)")
-        ours = two
-        batch = measure(["--child", "batch", "--out", str(tmp), "--workers", "2"],
-                        env={"BENCH_SWEEP_REPLICATES": str(reps)}, sample_memory=False)
-        ours_mem = measure(["--child", "sweep", "--spec", str(tmp / "national.toml"), "--out", str(tmp / "w2m"),
-                            "--workers", "2"])
-        batch_mem = measure(["--child", "batch", "--out", str(tmp), "--workers", "2"],
-                            env={"BENCH_SWEEP_REPLICATES": str(reps)})
-        print(f"  bettercare sweep : {ours['wall_s']:.2f} s; peak PSS {ours_mem['peak_pss_mb']:.0f} MB "
-              f"(RSS {ours_mem['peak_rss_mb']:.0f} MB, {ours_mem['max_procs']} processes); results on disk as Parquet")
-        print(f"  mesa.batch_run   : {batch['wall_s']:.2f} s; peak PSS {batch_mem['peak_pss_mb']:.0f} MB "
-              f"(RSS {batch_mem['peak_rss_mb']:.0f} MB, {batch_mem['max_procs']} processes); results in memory")
+        # 2 and 3. batch_run, on long (model-bound) and short (harness-bound) runs
         from bettercare.experiments import read_table
 
-        a = read_table(tmp / "w2", "national").drop(columns=["point_id", "replicate", "seed", *LEVELS])
-        b = pd.read_parquet(tmp / "batch_national.parquet")[a.columns]
-        same = a.reset_index(drop=True).equals(b.reset_index(drop=True))
-        faster = batch["wall_s"] / ours["wall_s"]
-        lower = ours_mem["peak_pss_mb"] < batch_mem["peak_pss_mb"]
-        print(f"  identical national rows on both sides: {same}")
-        print(f"  speed: ours {faster:.2f}x faster; target >= {BATCH_SPEED_TARGET}x: {verdict(faster >= BATCH_SPEED_TARGET)}")
-        print(f"  memory: ours {ours_mem['peak_pss_mb']:.0f} MB vs {batch_mem['peak_pss_mb']:.0f} MB PSS "
-              f"({ours_mem['peak_rss_mb']:.0f} vs {batch_mem['peak_rss_mb']:.0f} MB RSS); target lower: {verdict(lower)}")
+        short_reps = args.short_replicates or (20 if args.quick else 100)
+        (tmp / "short.toml").write_text(design_spec(short_reps, SHORT_FIXED, "bench-one-area"))
+        cases = [
+            ("2", f"national runs (150 areas, {n_runs} runs): the model's own work dominates both sides",
+             tmp / "national.toml", reps, {}, two),
+            ("3", f"one-area runs (Wigan, {9 * short_reps} runs): per-run overheads of the harness dominate",
+             tmp / "short.toml", short_reps, SHORT_FIXED, None),
+        ]
+        for number, title, spec, r, fixed, ours in cases:
+            print(f"\n{number}. Our sweep vs mesa.batch_run on {title}")
+            print("  same model call, design, seeds and 2 processes on both sides; child wall time, median of "
+                  f"{args.repeats} alternating repeat(s)")
+            env = {"BENCH_SWEEP_REPLICATES": str(r), "BENCH_SWEEP_FIXED": json.dumps(fixed)}
+            ours_t, batch_t = [], []
+            for k in range(args.repeats):
+                if ours is None or k > 0:
+                    out = tmp / f"s{number}-{k}"
+                    ours_t.append(measure(["--child", "sweep", "--spec", str(spec), "--out", str(out), "--workers", "2"],
+                                          sample_memory=False)["wall_s"])
+                else:
+                    ours_t.append(ours["wall_s"])  # section 1's 2-worker run of the same spec
+                batch_t.append(measure(["--child", "batch", "--out", str(tmp), "--workers", "2"], env=env,
+                                       sample_memory=False)["wall_s"])
+            ours_mem = measure(["--child", "sweep", "--spec", str(spec), "--out", str(tmp / f"s{number}-mem"),
+                                "--workers", "2"])
+            batch_mem = measure(["--child", "batch", "--out", str(tmp), "--workers", "2"], env=env)
+            t_ours, t_batch = statistics.median(ours_t), statistics.median(batch_t)
+            print(f"  bettercare sweep : {t_ours:.2f} s (repeats {', '.join(f'{x:.2f}' for x in ours_t)}); "
+                  f"peak PSS {ours_mem['peak_pss_mb']:.0f} MB (RSS {ours_mem['peak_rss_mb']:.0f} MB, "
+                  f"{ours_mem['max_procs']} processes); results on disk as Parquet")
+            print(f"  mesa.batch_run   : {t_batch:.2f} s (repeats {', '.join(f'{x:.2f}' for x in batch_t)}); "
+                  f"peak PSS {batch_mem['peak_pss_mb']:.0f} MB (RSS {batch_mem['peak_rss_mb']:.0f} MB, "
+                  f"{batch_mem['max_procs']} processes); results in memory")
+            a = read_table(tmp / f"s{number}-mem", "national").drop(columns=["point_id", "replicate", "seed", *LEVELS])
+            b = pd.read_parquet(tmp / "batch_national.parquet")[a.columns]  # from the last batch child
+            same = a.reset_index(drop=True).equals(b.reset_index(drop=True))
+            faster = t_batch / t_ours
+            lower = ours_mem["peak_pss_mb"] < batch_mem["peak_pss_mb"]
+            print(f"  identical national rows on both sides: {same}")
+            print(f"  speed: ours {faster:.2f}x faster; target >= {BATCH_SPEED_TARGET}x: "
+                  f"{verdict(faster >= BATCH_SPEED_TARGET)}")
+            print(f"  memory: ours {ours_mem['peak_pss_mb']:.0f} MB vs {batch_mem['peak_pss_mb']:.0f} MB PSS "
+                  f"({ours_mem['peak_rss_mb']:.0f} vs {batch_mem['peak_rss_mb']:.0f} MB RSS); "
+                  f"target lower: {verdict(lower)}")
 
-        # 3. memory against sweep size
-        print("\n3. Peak memory against sweep size (Wigan only, all five tables, 2 workers)")
+        # 4. memory against sweep size
+        print("\n4. Peak memory against sweep size (Wigan only, all five tables, 2 workers)")
         mem = {}
         for n in (mem_small, mem_large):
             (tmp / f"mem{n}.toml").write_text(memory_spec(n))

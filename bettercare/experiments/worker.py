@@ -13,10 +13,12 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 import pyarrow as pa
 
-from bettercare.model.run import run
-from bettercare.model.scenario import Scenario, build_parameters
+from bettercare.model.model import BetterCareModel
+from bettercare.model.results import collect
+from bettercare.model.scenario import build_parameters
 
 ID_COLUMNS = ("run_id", "point_id", "replicate", "seed")
 
@@ -74,10 +76,12 @@ def run_task(task: RunTask) -> RunOutcome:
     t0 = time.perf_counter()
     try:
         params = build_parameters(task.base.params, task.overrides)
-        sc = Scenario(name=task.base.name, description=task.base.description, params=params)
-        result = run(sc, seed=task.seed)
-        all_tables = result.tables()
-        tables = {name: tag_table(all_tables[name], task) for name in task.tables}
+        model = BetterCareModel(params, rng=task.seed, record_offers="offers" in task.tables)
+        model.run_model()
+        # Only the tables the spec keeps are built: a national-only sweep skips the rest.
+        national, built = collect(model, tables=[t for t in task.tables if t != "national"])
+        built["national"] = pd.DataFrame([national])
+        tables = {name: tag_table(built[name], task) for name in task.tables}
         return RunOutcome(task.run_id, True, tables, None, time.perf_counter() - t0, os.getpid())
     except Exception as exc:  # noqa: BLE001 - every failure of a run is recorded, and the sweep goes on
         error = {"error_type": type(exc).__name__, "message": " ".join(str(exc).split()),

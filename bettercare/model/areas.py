@@ -94,8 +94,13 @@ def _finish(areas: pd.DataFrame, ccg_seats: pd.DataFrame, per_trust: int) -> Geo
     return Geography(areas=areas.reset_index(drop=True), seats=seats.drop(columns="population"), orgs=orgs)
 
 
+@lru_cache(maxsize=8)
 def england(min_ccg_share: float = 0.05, population_per_trust: int = 450_000) -> Geography:
-    """The 150 real HWB areas with their CCGs (those above `min_ccg_share` of the area)."""
+    """The 150 real HWB areas with their CCGs (those above `min_ccg_share` of the area).
+
+    Cached: it depends on these two numbers only, and every run of a sweep asks for it again.
+    Treat the frames as read-only (`select` and the model copy what they change).
+    """
     areas, links = _england_tables()
     links = links[links.share >= min_ccg_share].copy()
     links["share"] = links["share"] / links.groupby("area_code")["share"].transform("sum")

@@ -28,8 +28,12 @@ SUBMITTED, APPROVED, CONDITIONS, IMPOSED, TALKING, PAUSED = (
 class BetterCareModel(mesa.Model):
     """All areas of England (or a chosen few, or synthetic ones) under one centre."""
 
-    def __init__(self, params: Parameters | None = None, rng: int | None = None, geography: geo.Geography | None = None):
+    def __init__(self, params: Parameters | None = None, rng: int | None = None, geography: geo.Geography | None = None,
+                 record_offers: bool = True):
+        """`record_offers=False` keeps no offer log (the `offers` table), which a sweep that does
+        not ask for that table skips; the run itself is the same."""
         super().__init__(rng=rng)
+        self.record_offers = record_offers
         self.params = p = params or Parameters()
         if geography is None:
             if p.areas.source == "england":
@@ -146,6 +150,10 @@ class BetterCareModel(mesa.Model):
 
     # --- recording -----------------------------------------------------------------------------
     def record_offer(self, table: Table, week: int, proposer: int, offer: int, accepts: np.ndarray) -> None:
+        if table.n > 1:
+            self.area_trust[table.area] = off_diagonal_mean(table.trust)
+        if not self.record_offers:
+            return
         oid = len(self._offers)
         self._offers.append((oid, table.area, self.phase, week, table.rounds, table.codes[proposer], offer,
                              *table.plans[offer]))
@@ -153,8 +161,6 @@ class BetterCareModel(mesa.Model):
             resp = "proposed" if j == proposer else ("accept" if accepts[j] else "reject")
             self._responses.append((oid, code, table.parties[j].kind, float(table.utility[j, offer]),
                                     float(table.reservation[j]), float(table.targets[j]), resp))
-        if table.n > 1:
-            self.area_trust[table.area] = off_diagonal_mean(table.trust)
 
     # --- schedule ----------------------------------------------------------------------------
     @property

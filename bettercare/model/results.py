@@ -53,7 +53,14 @@ class RunResult:
                 "offers": self.offers, "timeseries": self.timeseries}
 
 
-def collect(model) -> tuple[dict[str, float], dict[str, pd.DataFrame]]:
+TABLES = ("areas", "organisations", "offers", "timeseries")
+
+
+def collect(model, tables: tuple[str, ...] | list[str] = TABLES) -> tuple[dict[str, float], dict[str, pd.DataFrame]]:
+    """National fields, and the tidy tables named in `tables` (a sweep builds only those it keeps)."""
+    unknown = set(tables) - set(TABLES)
+    if unknown:
+        raise ValueError(f"unknown tables {sorted(unknown)}; choose from {list(TABLES)}")
     p = model.params
     d = model.delivery
     plans = d.plans
@@ -142,7 +149,25 @@ def collect(model) -> tuple[dict[str, float], dict[str, pd.DataFrame]]:
     }
 
     af = model.area_frame
-    areas = pd.DataFrame({
+    out: dict[str, pd.DataFrame] = {}
+    if "areas" in tables:
+        out["areas"] = _areas(model, af, verdict, M, pool_rel, plans, spend, claimed, assured, realised_savings,
+                              realism, realised_adm, planned_dtoc, realised_dtoc)
+    if "organisations" in tables:
+        out["organisations"] = _organisations(model, codes, inc1, cost1, out_mean, in_mean, to_centre)
+    if "offers" in tables:
+        if not model.record_offers:
+            raise ValueError("the offers table needs a model made with record_offers=True")
+        out["offers"] = _offers(model, af)
+    if "timeseries" in tables:
+        out["timeseries"] = _timeseries(model, af)
+    return national, {name: out[name] for name in TABLES if name in out}
+
+
+def _areas(model, af, verdict, M, pool_rel, plans, spend, claimed, assured, realised_savings, realism,
+           realised_adm, planned_dtoc, realised_dtoc) -> pd.DataFrame:
+    d = model.delivery
+    return pd.DataFrame({
         "area_code": af.area_code, "area_name": af.area_name, "population": af.population,
         "coterminous": af.coterminous, "acute_at_table": model.acute_at_table,
         "parties": [t.n for t in model.tables],
@@ -164,6 +189,8 @@ def collect(model) -> tuple[dict[str, float], dict[str, pd.DataFrame]]:
         **tables_quality(model.tables),
     })
 
+
+def _organisations(model, codes, inc1, cost1, out_mean, in_mean, to_centre) -> pd.DataFrame:
     rows = []
     in_deficit_end = dict(zip(codes, inc1 < cost1))
     margin_end = dict(zip(codes, (inc1 - cost1) / np.maximum(inc1, 1.0)))
@@ -179,16 +206,21 @@ def collect(model) -> tuple[dict[str, float], dict[str, pd.DataFrame]]:
             "margin_end": margin_end.get(code, np.nan),
             "in_deficit_end": bool(in_deficit_end[code]) if code in in_deficit_end else None,
         })
-    organisations = pd.DataFrame(rows)
+    return pd.DataFrame(rows)
 
+
+def _offers(model, af) -> pd.DataFrame:
     offers = pd.DataFrame(model._offers, columns=["offer_id", "area", "phase", "week", "round", "proposer",
                                                    "candidate", *[s.name.lower() for s in Slot]])
     responses = pd.DataFrame(model._responses, columns=["offer_id", "org_code", "kind", "utility",
                                                          "reservation", "target", "response"])
     offers = responses.merge(offers, on="offer_id", how="left")
     offers.insert(1, "area_code", af.area_code.to_numpy()[offers.pop("area").to_numpy()] if len(offers) else [])
+    return offers
 
+
+def _timeseries(model, af) -> pd.DataFrame:
     ts = pd.DataFrame(model._series, columns=["area", "month", "admissions", "dtoc_days", "care_home_admissions_65",
                                               "maturity", "trust_mean"])
     ts.insert(0, "area_code", af.area_code.to_numpy()[ts.pop("area").to_numpy()] if len(ts) else [])
-    return national, {"areas": areas, "organisations": organisations, "offers": offers, "timeseries": ts}
+    return ts
