@@ -244,6 +244,68 @@ def test_a_failing_run_lands_in_errors_and_the_sweep_goes_on(tmp_path, capsys):
     assert sweep(str(spec), out, 2, None, True, False, False) == 1
 
 
+def test_retry_failed_runs_again_only_the_failed_runs_and_supersedes_their_errors(tmp_path, capsys, monkeypatch):
+    # A transient failure: runs whose seed is listed in a file raise; emptying the file "mends" them.
+    import bettercare.experiments.worker as worker
+
+    failing = tmp_path / "failing.json"
+    real_model = worker.BetterCareModel
+
+    def flaky_model(params, rng=None, **kw):
+        if rng in json.loads(failing.read_text()):
+            raise OSError("disk full (injected)")
+        return real_model(params, rng=rng, **kw)
+
+    monkeypatch.setattr(worker, "BetterCareModel", flaky_model)
+    spec = tiny_factorial(tmp_path, chunk_runs=3, replicates=2, tables=("national", "areas"))
+    seeds = [designs.run_seed(2026, i) for i in range(8)]
+    failing.write_text(json.dumps([seeds[1], seeds[6]]))
+    out = tmp_path / "out"
+    assert sweep(str(spec), out, 0, None, False, False, False) == 1
+    assert "--retry-failed" in capsys.readouterr().err
+    assert read_table(out, "errors").run_id.tolist() == [1, 6]
+    # a plain resume leaves failed runs alone
+    assert sweep(str(spec), out, 0, None, True, False, False) == 1
+    assert read_table(out, "errors").run_id.tolist() == [1, 6]
+
+    failing.write_text(json.dumps([seeds[6]]))  # run 1 is mended, run 6 still fails
+    assert sweep(None, out, 0, None, False, False, False, retry_failed=True) == 1
+    err = capsys.readouterr().err
+    assert "retrying 2 failed run(s)" in err
+    errors = read_table(out, "errors")
+    assert errors.run_id.tolist() == [6]  # one row: the new error replaced the old one
+    assert load(out).manifest["counts"] == {"runs": 8, "done": 8, "ok": 7, "failed": 1, "remaining": 0}
+    assert read_table(out, "national").run_id.tolist() == [0, 1, 2, 3, 4, 5, 7]
+
+    failing.write_text("[]")
+    assert sweep(None, out, 0, None, False, False, False, retry_failed=True) == 0
+    assert read_table(out, "errors").empty
+    assert load(out).manifest["counts"]["failed"] == 0
+    # the retried sweep now equals one that never failed, and reopening the store accepts it
+    clean = tmp_path / "clean"
+    assert sweep(str(spec), clean, 0, None, False, False, False) == 0
+    assert_same(all_tables(out, ["national", "areas"]), all_tables(clean, ["national", "areas"]))
+    with Store(out) as st:
+        assert st.failed_run_ids() == set() and st.done_run_ids() == set(range(8))
+    assert sweep(None, out, 0, None, False, False, False, retry_failed=True) == 0
+    assert "no failed runs to retry" in capsys.readouterr().err
+
+
+def test_store_refuses_a_retry_of_a_run_that_did_not_fail(tmp_path):
+    with Store(tmp_path / "s") as st:
+        st.commit([0, 1], [1], {})
+        with pytest.raises(ValueError, match="were not failed runs"):
+            st.commit([0], [], {}, retried=[0])
+        st.commit([1], [], {}, retried=[1])
+        assert st.failed_run_ids() == set()
+    # a commit record that repeats a run without a retry is damage, found when the store opens
+    from bettercare.experiments.store import COMMITS, StoreError
+    (tmp_path / "s" / COMMITS / "part-00002.json").write_text(json.dumps(
+        {"chunk": 2, "run_ids": [0], "failed": [], "files": {}}))
+    with pytest.raises(StoreError, match="repeats runs"):
+        Store(tmp_path / "s").open()
+
+
 def test_resume_with_a_changed_spec_is_refused(tmp_path, capsys):
     spec = tiny_factorial(tmp_path, replicates=1)
     out = tmp_path / "out"

@@ -72,7 +72,7 @@ def _spec_from_manifest(out: Path, quick: bool):
 
 def sweep(spec: str | None = None, out: Path | None = None, workers: int | None = None,
           scheduler: str | None = None, resume: bool = False, list_: bool = False, quick: bool = False,
-          progress: bool | None = None) -> int:
+          progress: bool | None = None, retry_failed: bool = False) -> int:
     """Run a sweep; returns the exit code (0 ok, 1 some runs failed, 2 bad input, 130 interrupted)."""
     from .spec import SpecError, load_spec
 
@@ -82,6 +82,9 @@ def sweep(spec: str | None = None, out: Path | None = None, workers: int | None 
     try:
         if workers is not None and workers < 0:
             raise SpecError(f"--workers must be 0 or more, not {workers}")
+        if retry_failed and out is None:
+            raise SpecError("--retry-failed needs --out DIR: the sweep whose failed runs to run again")
+        resume = resume or retry_failed
         if spec is None:
             if not (resume and out is not None):
                 raise SpecError("give an experiment spec (a TOML file or a catalog name; see `bettercare sweep "
@@ -98,7 +101,8 @@ def sweep(spec: str | None = None, out: Path | None = None, workers: int | None 
         from .runner import run_sweep
 
         show = sys.stderr.isatty() if progress is None else progress
-        result = run_sweep(exp, out, workers=workers, scheduler=scheduler, resume=resume, progress=show, log=_note)
+        result = run_sweep(exp, out, workers=workers, scheduler=scheduler, resume=resume, retry_failed=retry_failed,
+                           progress=show, log=_note)
     except SpecError as exc:
         return _error(str(exc))
     except OSError as exc:
@@ -111,7 +115,8 @@ def sweep(spec: str | None = None, out: Path | None = None, workers: int | None 
     _note(f"{exp.name}: {state}; {result.done:,} of {result.total:,} runs committed, {result.failed:,} failed; "
           f"this session {result.ran:,} runs in {result.seconds:.1f} s ({rate:.2f} runs/s) -> {result.out}")
     if result.failed:
-        _note(f"failed runs are in {result.out / 'errors'} (bettercare.experiments.read_table(dir, 'errors'))")
+        _note(f"failed runs are in {result.out / 'errors'} (bettercare.experiments.read_table(dir, 'errors')); "
+              f"run them again with: bettercare sweep --out {result.out} --retry-failed")
     if result.interrupted:
         _note(f"resume with: bettercare sweep {spec or ''} --out {result.out} --resume".replace("  ", " "))
     return result.exit_code
@@ -129,11 +134,13 @@ def sweep_command(
                                                   help="Run on a Dask cluster: tcp://host:8786, a scheduler JSON file, "
                                                        "or 'local' for a LocalCluster.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the sweep in --out (refused if the spec changed).")] = False,
+    retry_failed: Annotated[bool, typer.Option("--retry-failed",
+                                               help="Resume, and run again the runs recorded as failed.")] = False,
     list_: Annotated[bool, typer.Option("--list", help="List the catalog of named experiments and exit.")] = False,
     quick: Annotated[bool, typer.Option("--quick", help="The experiment's laptop size (fewer runs).")] = False,
 ) -> None:
     """Run a parameter sweep: a declarative experiment, streamed to Parquet, resumable."""
-    code = sweep(spec, out, workers, scheduler, resume, list_, quick)
+    code = sweep(spec, out, workers, scheduler, resume, list_, quick, retry_failed=retry_failed)
     if code:
         raise typer.Exit(code=code)
 

@@ -37,6 +37,7 @@ class _Buffer:
     def __init__(self) -> None:
         self.run_ids: list[int] = []
         self.failed: list[int] = []
+        self.retried: list[int] = []
         self.rows = 0
         self.nbytes = 0
         self.since = 0.0
@@ -46,7 +47,7 @@ class _Buffer:
     def __len__(self) -> int:
         return len(self.run_ids)
 
-    def add(self, run_id: int, tables: dict[str, Any], failed: bool = False) -> None:
+    def add(self, run_id: int, tables: dict[str, Any], failed: bool = False, retried: bool = False) -> None:
         import pyarrow as pa
 
         if not self.run_ids:
@@ -54,6 +55,8 @@ class _Buffer:
         self.run_ids.append(run_id)
         if failed:
             self.failed.append(run_id)
+        if retried:
+            self.retried.append(run_id)
         for name, table in tables.items():
             pending = self._pending[name]
             pending.append(table)
@@ -209,8 +212,8 @@ def _progress(enabled: bool, total: int, done: int, label: str):
 
 
 def run_sweep(exp: Experiment, out: str | Path, *, workers: int | None = None, scheduler: str | None = None,
-              client: Any = None, backend: Any = None, resume: bool = False, progress: bool = False,
-              log=None) -> SweepResult:
+              client: Any = None, backend: Any = None, resume: bool = False, retry_failed: bool = False,
+              progress: bool = False, log=None) -> SweepResult:
     """Run (or resume) an experiment into `out`. Raises SpecError for bad input, before any run.
 
     Backend: `backend` if given, else a Dask client / `scheduler` address, else `workers` local
@@ -245,12 +248,16 @@ def run_sweep(exp: Experiment, out: str | Path, *, workers: int | None = None, s
         failed = st.failed_run_ids()
         if any(i >= total or i < 0 for i in done):
             raise SpecError(f"'{out}' holds runs outside this design; choose another --out")
-        skipped = len(done)
+        retry = set(failed) if retry_failed else set()
+        skipped = len(done) - len(retry)
+        now = mf.manifest("", {}, [])
         if old is not None:
             for key in ("git_revision", "versions"):
-                if old.get(key) != mf.manifest("", {}, []).get(key):
+                if old.get(key) != now.get(key):
                     log(f"note: {key.replace('_', ' ')} differs from the session that started this sweep")
             log(f"resuming '{out}': {skipped} of {total} runs already done")
+        if retry_failed:
+            log(f"retrying {len(retry)} failed run(s)" if retry else "--retry-failed: no failed runs to retry")
 
         seeds = [designs.run_seed(exp.seed, i) for i in range(total)] if total <= SEEDS_IN_MANIFEST else []
         sessions = list(old.get("sessions", [])) if old else []
@@ -258,7 +265,9 @@ def run_sweep(exp: Experiment, out: str | Path, *, workers: int | None = None, s
 
         def write_manifest(status: str, ran: int, failed_now: int, ended: str | None, describe: dict) -> None:
             session = {"started_utc": started, "ended_utc": ended, "ran": ran, "failed": failed_now,
-                       "seconds": round(time.perf_counter() - t0, 3), **describe}
+                       "retried": len(retry), "seconds": round(time.perf_counter() - t0, 3),
+                       "git_revision": now.get("git_revision"), "bettercare": now.get("versions", {}).get("bettercare"),
+                       **describe}
             n_done = len(st.done_run_ids())
             n_failed = len(st.failed_run_ids())
             extra = {
@@ -281,7 +290,7 @@ def run_sweep(exp: Experiment, out: str | Path, *, workers: int | None = None, s
 
             table_names = tuple(exp.tables)
             for run_id in range(total):
-                if run_id in done:
+                if run_id in done and run_id not in retry:
                     continue
                 point_id = run_id // R
                 point = design.points[point_id]
@@ -297,7 +306,7 @@ def run_sweep(exp: Experiment, out: str | Path, *, workers: int | None = None, s
             if not len(buf):
                 return
             with signals.critical_section():
-                st.commit(list(buf.run_ids), list(buf.failed), buf.tables())
+                st.commit(list(buf.run_ids), list(buf.failed), buf.tables(), retried=list(buf.retried))
                 buf.clear()
 
         interrupted = False
@@ -317,12 +326,13 @@ def run_sweep(exp: Experiment, out: str | Path, *, workers: int | None = None, s
                     rid = outcome.run_id
                     ran += 1
                     if outcome.ok:
-                        buf.add(rid, outcome.tables)
+                        buf.add(rid, outcome.tables, retried=rid in retry)
                     else:
                         failed_now += 1
-                        buf.add(rid, {store.ERRORS: _error_table(exp, design, rid, outcome.error or {})}, failed=True)
+                        buf.add(rid, {store.ERRORS: _error_table(exp, design, rid, outcome.error or {})}, failed=True,
+                                retried=rid in retry)
                     if bar is not None:
-                        bar.update(bar_task, advance=1, failed=len(failed) + failed_now)
+                        bar.update(bar_task, advance=1, failed=len(failed - retry) + failed_now)
                     if (len(buf) >= (exp.chunk_runs or CHUNK_RUNS) or buf.rows >= exp.chunk_rows
                             or buf.nbytes >= CHUNK_BYTES or time.monotonic() - buf.since >= exp.chunk_seconds):
                         flush()

@@ -17,6 +17,10 @@ their table directories. A crash before (2) leaves only staged files, which the 
 deletes; a crash after (2) is rolled forward by the next opening. So the runs that are done are
 exactly the union of the run ids of the commit records, every committed run has all its rows,
 and no run is ever committed twice. Every Parquet file also names its run ids in its metadata.
+
+The one exception is a retry (`bettercare sweep --retry-failed`): a later chunk may commit again a
+run that an earlier chunk committed as failed, listing it under "retried". The later commit is
+the run's outcome; the earlier chunk's `errors` row for it is superseded and no longer read.
 """
 
 from __future__ import annotations
@@ -163,25 +167,32 @@ class Store:
             if not _PART.match(p.name):
                 p.unlink()  # a commit record that never reached its final name
         done: set[int] = set()
+        failed: set[int] = set()
         for rec in self.commits:
             ids = set(rec["run_ids"])
-            if ids & done:
+            retried = set(rec.get("retried", []))
+            if (ids - retried) & done or not retried <= failed:
                 raise StoreError(f"'{self.root}' is damaged: chunk {rec['chunk']} repeats runs of an earlier chunk")
             done |= ids
+            failed = (failed - ids) | set(rec.get("failed", []))
 
     # -- state -----------------------------------------------------------------------------
     def done_run_ids(self) -> set[int]:
         return {i for rec in self.commits for i in rec["run_ids"]}
 
     def failed_run_ids(self) -> set[int]:
-        return {i for rec in self.commits for i in rec.get("failed", [])}
+        """Runs whose latest commit records them as failed (a successful retry clears a failure)."""
+        return _failed(self.commits)
 
     def next_chunk(self) -> int:
         return max((rec["chunk"] for rec in self.commits), default=-1) + 1
 
     # -- writing ---------------------------------------------------------------------------
-    def commit(self, run_ids: list[int], failed: list[int], tables: dict[str, list[pa.Table]]) -> dict[str, Any]:
-        """Commit one chunk: `tables` maps a table name (or "errors") to the runs' Arrow tables."""
+    def commit(self, run_ids: list[int], failed: list[int], tables: dict[str, list[pa.Table]],
+               retried: list[int] = ()) -> dict[str, Any]:
+        """Commit one chunk: `tables` maps a table name (or "errors") to the runs' Arrow tables.
+
+        `retried` names runs of this chunk that an earlier chunk committed as failed."""
         import pyarrow as pa
 
         k = self.next_chunk()
@@ -199,6 +210,11 @@ class Store:
             files[name] = {"path": f"{name}/{stem}.parquet", "staged": staged, "rows": table.num_rows}
         _fsync_dir(self.root / STAGING)
         record = {"chunk": k, "run_ids": run_ids, "failed": sorted(int(i) for i in failed), "files": files}
+        if retried:
+            stale = set(retried) - self.failed_run_ids()
+            if stale or not set(retried) <= set(run_ids):
+                raise ValueError(f"retried runs {sorted(stale)} were not failed runs of this sweep")
+            record["retried"] = sorted(int(i) for i in retried)
         _write_json(self.root / COMMITS / f"{stem}.json", record)  # the commit point
         for info in files.values():
             final = self.root / info["path"]
@@ -206,6 +222,13 @@ class Store:
             os.replace(self.root / STAGING / info["staged"], final)
         self.commits.append(record)
         return record
+
+
+def _failed(commits: list[dict[str, Any]]) -> set[int]:
+    failed: set[int] = set()
+    for rec in commits:
+        failed = (failed - set(rec["run_ids"])) | set(rec.get("failed", []))
+    return failed
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -218,29 +241,57 @@ def _file_for(root: Path, info: dict[str, Any]) -> Path | None:
     return staged if staged.exists() else None
 
 
-def table_files(root: str | Path, name: str) -> list[Path]:
-    """The committed Parquet files of one table, in chunk order."""
-    root = Path(root)
+def _superseded(commits: list[dict[str, Any]]) -> dict[int, set[int]]:
+    """For each chunk, its runs that a later chunk retried (their rows here are no longer read)."""
+    out: dict[int, set[int]] = {}
+    later: set[int] = set()
+    for rec in reversed(commits):
+        gone = set(rec["run_ids"]) & later
+        if gone:
+            out[rec["chunk"]] = gone
+        later |= set(rec.get("retried", []))
+    return out
+
+
+def _table_parts(root: Path, name: str) -> list[tuple[Path, set[int]]]:
+    commits = read_commits(root)
+    superseded = _superseded(commits)
     out = []
-    for rec in read_commits(root):
+    for rec in commits:
         info = rec["files"].get(name)
         if info is not None:
             p = _file_for(root, info)
             if p is None:
                 raise StoreError(f"'{root}' is damaged: {info['path']} is missing")
-            out.append(p)
+            out.append((p, superseded.get(rec["chunk"], set())))
     return out
+
+
+def table_files(root: str | Path, name: str) -> list[Path]:
+    """The committed Parquet files of one table, in chunk order.
+
+    After `--retry-failed`, an `errors` file may still hold rows of runs retried later; read
+    through `read_table`, which drops them."""
+    return [p for p, _ in _table_parts(Path(root), name)]
 
 
 def read_arrow(root: str | Path, name: str, columns: Iterable[str] | None = None) -> pa.Table | None:
     import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    files = table_files(root, name)
-    if not files:
+    parts_info = _table_parts(Path(root), name)
+    if not parts_info:
         return None
     cols = list(columns) if columns is not None else None
-    parts = [pq.read_table(p, columns=cols) for p in files]
+    parts = []
+    for path, gone in parts_info:
+        if gone:
+            table = pq.read_table(path, columns=sorted({*(cols or []), "run_id"}) if cols else None)
+            table = table.filter(pc.invert(pc.is_in(table.column("run_id"), pa.array(sorted(gone), pa.int64()))))
+            parts.append(table.select(cols) if cols else table)
+        else:
+            parts.append(pq.read_table(path, columns=cols))
     return pa.concat_tables(parts, promote_options="permissive") if len(parts) > 1 else parts[0]
 
 

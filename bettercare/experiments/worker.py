@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from bettercare.model.model import BetterCareModel
 from bettercare.model.results import collect
-from bettercare.model.scenario import build_parameters
+from bettercare.model.scenario import Scenario, build_parameters
 
 ID_COLUMNS = ("run_id", "point_id", "replicate", "seed")
 
