@@ -69,10 +69,9 @@ FAKE_SBATCH = """#!/bin/bash
 # Stand-in for SLURM's sbatch: keep a copy of the job script, run it as its own process group.
 set -eu
 mkdir -p "$FAKE_SLURM_DIR"
-n=$(ls "$FAKE_SLURM_DIR" | grep -c '^job-.*\\.sh$' || true)
-script="$FAKE_SLURM_DIR/job-$n.sh"
+script=$(mktemp --suffix=.sh "$FAKE_SLURM_DIR/job-XXXXXX")  # unique: sbatch calls may overlap
 cp "$1" "$script"
-setsid bash "$script" </dev/null >"$FAKE_SLURM_DIR/job-$n.log" 2>&1 &
+setsid bash "$script" </dev/null >"$script.log" 2>&1 &
 echo "Submitted batch job $!"
 """
 

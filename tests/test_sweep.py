@@ -217,6 +217,29 @@ def test_rows_carry_parameters_replicate_seed_and_run_id(tmp_path):
     assert not list((out / "_staging").iterdir())
 
 
+def test_a_national_only_run_builds_no_other_table_and_matches_run_field_for_field():
+    import math
+
+    from bettercare import run
+    from bettercare.experiments.worker import RunTask, run_task
+    from bettercare.model.model import BetterCareModel
+    from bettercare.model.results import collect
+    from bettercare.model.scenario import load_scenario
+
+    sc = load_scenario("england-2014", {"areas.names": ["Wigan", "Rutland", "Leeds"]})
+    outcome = run_task(RunTask(0, 0, 0, 17, {}, {}, sc, ("national",)))
+    assert outcome.ok and list(outcome.tables) == ["national"]
+    row = outcome.tables["national"].to_pylist()[0]
+    ref = run(sc, seed=17).national
+    for name, value in ref.items():
+        assert row[name] == value or (math.isnan(value) and math.isnan(row[name])), name
+    model = BetterCareModel(sc.params, rng=17, record_offers=False)
+    model.run_model()
+    assert collect(model, tables=())[1] == {} and model._offers == []
+    with pytest.raises(ValueError, match="record_offers=True"):
+        collect(model, tables=("offers",))
+
+
 def test_a_failing_run_lands_in_errors_and_the_sweep_goes_on(tmp_path, capsys):
     # Rutland is not coterminous, so coterminous_only = true leaves no area: the model raises at run time.
     (tmp_path / "rutland.toml").write_text('[scenario]\nname = "rutland"\n[areas]\nnames = ["Rutland"]\n')
@@ -289,6 +312,46 @@ def test_retry_failed_runs_again_only_the_failed_runs_and_supersedes_their_error
         assert st.failed_run_ids() == set() and st.done_run_ids() == set(range(8))
     assert sweep(None, out, 0, None, False, False, False, retry_failed=True) == 0
     assert "no failed runs to retry" in capsys.readouterr().err
+
+
+KILLER = """
+import json, os, sys
+import bettercare.experiments.worker as worker
+from bettercare.experiments import designs
+from bettercare.experiments.backends import LocalBackend
+from bettercare.experiments.runner import run_sweep
+from bettercare.experiments.spec import load_spec
+
+killer = designs.run_seed(2026, 5)
+real = worker.BetterCareModel
+
+def model(params, rng=None, **kw):
+    if rng == killer:
+        os._exit(3)  # the worker process dies in the middle of run 5, as on out-of-memory
+    return real(params, rng=rng, **kw)
+
+worker.BetterCareModel = model  # forked workers inherit this
+res = run_sweep(load_spec(sys.argv[1]), sys.argv[2], backend=LocalBackend(2, start_method="fork"), log=print)
+print(json.dumps({"done": res.done, "failed": res.failed, "exit": res.exit_code}))
+"""
+
+
+def test_a_run_that_kills_its_worker_is_recorded_and_the_others_survive(tmp_path):
+    # A fresh interpreter, so that the pool can fork (no threads) and inherit the patched model.
+    spec = tiny_factorial(tmp_path, chunk_runs=3, replicates=2, tables=("national",))
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-c", KILLER, str(spec), str(out)], capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"done": 8, "failed": 1, "exit": 1}
+    errors = read_table(out, "errors")
+    assert errors.run_id.tolist() == [5] and errors.error_type.tolist() == ["WorkerDied"]
+    assert "2 attempts" in errors.message[0]
+    assert read_table(out, "national").run_id.tolist() == [0, 1, 2, 3, 4, 6, 7]
+    clean = tmp_path / "clean"
+    assert run_sweep(load_spec(spec), clean, workers=0).exit_code == 0
+    pd.testing.assert_frame_equal(read_table(out, "national"),
+                                  read_table(clean, "national").query("run_id != 5").reset_index(drop=True))
 
 
 def test_store_refuses_a_retry_of_a_run_that_did_not_fail(tmp_path):
@@ -435,9 +498,12 @@ def test_local_workers_are_reused_across_runs(tmp_path):
     tasks = [RunTask(i, i // 3, i % 3, designs.run_seed(1, i), d.points[i // 3], {}, exp.base, ("national",))
              for i in range(12)]
     with LocalBackend(2) as backend:
-        outcomes = list(backend.imap_unordered(iter(tasks)))
+        results = list(backend.imap_unordered(iter([tasks[:1], tasks[1:5], *[[t] for t in tasks[5:]]])))
+    outcomes = [o for r in results for o in r.outcomes]
     assert sorted(o.run_id for o in outcomes) == list(range(12)) and all(o.ok for o in outcomes)
     assert len({o.pid for o in outcomes}) <= 2
+    batch = next(r for r in results if r.run_ids == [1, 2, 3, 4])  # one message, one table, four runs
+    assert batch.tables["national"].column("run_id").to_pylist() == [1, 2, 3, 4]
 
 
 def test_sampled_sweep_stores_what_salib_needs(tmp_path):

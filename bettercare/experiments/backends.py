@@ -1,14 +1,16 @@
 """Where runs execute: local worker processes, a Dask distributed cluster, or this process.
 
-Every backend takes an iterator of `RunTask`s and yields `RunOutcome`s as runs finish, in any
-order, with a bounded number of runs in flight (so memory does not grow with the sweep).
+Every backend takes an iterator of batches (lists of `RunTask`s; the runner sizes them so that a
+batch takes a fraction of a second) and yields a `BatchOutcome` as each batch finishes, in any
+order, with a bounded number of batches in flight (so memory does not grow with the sweep).
 
 - `LocalBackend(workers)`: a `ProcessPoolExecutor` whose workers are forked, all at the start,
   either from the sweep process itself (when it has one thread) or from a forkserver that has
   imported the model: no worker ever imports bettercare itself, and workers stay alive for the
-  whole sweep. A worker whose sweep process dies exits within a second. If a worker dies (out of memory, a crash in native code), the
-  pool is rebuilt and its runs are tried again once; a run that kills a worker twice is recorded
-  as failed.
+  whole sweep. A worker whose sweep process dies exits within a second. If a worker dies (out of
+  memory, a crash in native code), the pool is rebuilt and the runs that were in flight run again
+  one at a time, alone in the pool, so the culprit is known; a run that kills its worker twice
+  when alone is recorded as failed, and the others finish normally.
 - `DaskBackend(address | scheduler_file | client)`: the same on a Dask distributed cluster
   (`tcp://host:8786`, a scheduler JSON file written by `dask scheduler --scheduler-file` or
   dask-jobqueue, or a `distributed.Client` you made). Dask workers import the model with their
@@ -23,7 +25,7 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Any, Self
 
-from .worker import RunOutcome, RunTask
+from .worker import BatchOutcome, RunOutcome, RunTask
 
 WORKER_MODULE = "bettercare.experiments.worker"
 
@@ -37,6 +39,10 @@ def default_workers() -> int:
 
 def _died(task: RunTask, what: str) -> RunOutcome:
     return RunOutcome(task.run_id, False, {}, {"error_type": "WorkerDied", "message": what, "traceback": what})
+
+
+def _all_died(batch: list[RunTask], what: str) -> BatchOutcome:
+    return BatchOutcome([_died(t, what) for t in batch], {})
 
 
 class InlineBackend:
@@ -54,11 +60,11 @@ class InlineBackend:
     def describe(self) -> dict[str, Any]:
         return {"backend": self.name, "workers": 1}
 
-    def imap_unordered(self, tasks: Iterator[RunTask]) -> Iterator[RunOutcome]:
-        from .worker import run_task
+    def imap_unordered(self, batches: Iterator[list[RunTask]]) -> Iterator[BatchOutcome]:
+        from .worker import run_batch
 
-        for task in tasks:
-            yield run_task(task)
+        for batch in batches:
+            yield run_batch(batch)
 
 
 def _alive(pid: int) -> bool:
@@ -164,60 +170,66 @@ class LocalBackend:
         for p in procs:
             p.join(timeout=5)
 
-    def imap_unordered(self, tasks: Iterator[RunTask]) -> Iterator[RunOutcome]:
+    def imap_unordered(self, batches: Iterator[list[RunTask]]) -> Iterator[BatchOutcome]:
         from concurrent.futures import FIRST_COMPLETED, wait
         from concurrent.futures.process import BrokenProcessPool
 
-        from .worker import run_task
+        from .worker import run_batch
 
         window = 2 * self.workers + 2
         attempts: dict[int, int] = {}
-        retry: deque[RunTask] = deque()
-        in_flight: dict[Any, RunTask] = {}
-        tasks = iter(tasks)
+        # After a worker dies, every run that was in flight is a suspect. Suspects then run one at a
+        # time, alone in the pool: a death with one run in flight names its culprit for certain,
+        # and the innocent runs finish normally.
+        suspects: deque[RunTask] = deque()
+        in_flight: dict[Any, list[RunTask]] = {}
+        batches = iter(batches)
         exhausted = False
 
         def fill() -> None:
             nonlocal exhausted
+            if suspects:
+                if not in_flight:
+                    task = suspects.popleft()
+                    in_flight[self._pool.submit(run_batch, [task])] = [task]
+                return
             while len(in_flight) < window:
-                if retry:
-                    task = retry.popleft()
-                elif not exhausted:
-                    task = next(tasks, None)
-                    if task is None:
-                        exhausted = True
-                        return
-                else:
+                batch = None if exhausted else next(batches, None)
+                if batch is None:
+                    exhausted = True
                     return
-                in_flight[self._pool.submit(run_task, task)] = task
+                in_flight[self._pool.submit(run_batch, batch)] = batch
 
         fill()
         while in_flight:
+            alone = len(in_flight) == 1 and len(next(iter(in_flight.values()))) == 1
             done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-            lost: list[RunTask] = []
+            broken = False
             for fut in done:
-                task = in_flight.pop(fut)
+                batch = in_flight.pop(fut)
                 try:
                     outcome = fut.result()
                 except BrokenProcessPool:
-                    lost.append(task)
+                    broken = True
+                    in_flight[fut] = batch  # handled with the others below
                     continue
                 except Exception as exc:  # noqa: BLE001 - e.g. a result that cannot be pickled
-                    outcome = _died(task, f"{type(exc).__name__}: {' '.join(str(exc).split())}")
+                    outcome = _all_died(batch, f"{type(exc).__name__}: {' '.join(str(exc).split())}")
                 yield outcome
-            if lost:
-                # Every run still in flight went down with the pool; count an attempt against each.
-                lost.extend(in_flight.values())
+            if broken:
+                lost = [t for batch in in_flight.values() for t in batch]
                 in_flight.clear()
-                again: list[RunTask] = []
-                for task in lost:
+                if alone:
+                    task = lost[0]
                     attempts[task.run_id] = attempts.get(task.run_id, 0) + 1
                     if attempts[task.run_id] >= self.max_attempts:
-                        yield _died(task, f"a worker process died while running this run "
-                                          f"({attempts[task.run_id]} attempts): out of memory or a crash?")
+                        yield BatchOutcome([_died(task, f"a worker process died while running this run alone "
+                                                        f"({attempts[task.run_id]} attempts): out of memory or a "
+                                                        f"crash?")], {})
                     else:
-                        again.append(task)
-                retry.extendleft(reversed(again))
+                        suspects.appendleft(task)
+                else:
+                    suspects.extend(lost)
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self.start_method = None  # threads may run now: choose again
                 self._pool = self._new_pool()
@@ -266,26 +278,27 @@ class DaskBackend:
             self._cluster.close()
         self._client = self._cluster = None
 
-    def imap_unordered(self, tasks: Iterator[RunTask]) -> Iterator[RunOutcome]:
+    def imap_unordered(self, batches: Iterator[list[RunTask]]) -> Iterator[BatchOutcome]:
         import uuid
 
         from distributed import as_completed
 
-        from .worker import run_task
+        from .worker import run_batch
 
         client = self._client
         token = uuid.uuid4().hex[:8]
         window = 2 * max(self.workers, sum(client.nthreads().values()) or 1) + 2
-        tasks = iter(tasks)
-        by_key: dict[str, RunTask] = {}
+        batches = iter(batches)
+        by_key: dict[str, list[RunTask]] = {}
         ac = as_completed()
 
         def submit() -> bool:
-            task = next(tasks, None)
-            if task is None:
+            batch = next(batches, None)
+            if batch is None:
                 return False
-            fut = client.submit(run_task, task, key=f"bettercare-run-{task.run_id}-{token}", pure=False, retries=1)
-            by_key[fut.key] = task
+            fut = client.submit(run_batch, batch, key=f"bettercare-runs-{batch[0].run_id}-{len(batch)}-{token}",
+                                pure=False, retries=1)
+            by_key[fut.key] = batch
             ac.add(fut)
             return True
 
@@ -293,11 +306,11 @@ class DaskBackend:
             if not submit():
                 break
         for fut in ac:
-            task = by_key.pop(fut.key)
+            batch = by_key.pop(fut.key)
             try:
                 outcome = fut.result()
-            except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker: the run is recorded as failed
-                outcome = _died(task, f"{type(exc).__name__}: {' '.join(str(exc).split())}")
+            except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker: its runs are recorded as failed
+                outcome = _all_died(batch, f"{type(exc).__name__}: {' '.join(str(exc).split())}")
             fut.release()
             yield outcome
             submit()

@@ -27,7 +27,9 @@ SEEDS_IN_MANIFEST = 100_000  # list every run's seed in manifest.json up to this
 EXIT_OK, EXIT_FAILED_RUNS, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
-COMPACT_EVERY = 16  # merge buffered per-run tables every 16 runs: one Arrow table costs ~1 KB a column
+COMPACT_EVERY = 16  # merge buffered per-batch tables every 16 batches: one Arrow table costs ~1 KB a column
+BATCH_SECONDS = 0.25  # size batches of short runs to about this much work: one message per batch
+MAX_BATCH = 64
 CHUNK_BYTES = 128 * 2**20  # and commit a chunk at this much buffered Arrow data
 
 
@@ -47,16 +49,15 @@ class _Buffer:
     def __len__(self) -> int:
         return len(self.run_ids)
 
-    def add(self, run_id: int, tables: dict[str, Any], failed: bool = False, retried: bool = False) -> None:
+    def add(self, run_ids: list[int], tables: dict[str, Any], failed: list[int] = (), retried: list[int] = ()) -> None:
+        """Runs that finished together, with their tables (one Arrow table per output, all runs)."""
         import pyarrow as pa
 
         if not self.run_ids:
             self.since = time.monotonic()
-        self.run_ids.append(run_id)
-        if failed:
-            self.failed.append(run_id)
-        if retried:
-            self.retried.append(run_id)
+        self.run_ids.extend(run_ids)
+        self.failed.extend(failed)
+        self.retried.extend(retried)
         for name, table in tables.items():
             pending = self._pending[name]
             pending.append(table)
@@ -285,19 +286,35 @@ def run_sweep(exp: Experiment, out: str | Path, *, workers: int | None = None, s
             record = mf.manifest(exp.base.name, exp.base.params.flat(), seeds, extra, started_utc=first_started)
             mf.write_json_atomic(out / store.MANIFEST, record)
 
-        def tasks() -> Iterator[Any]:
+        timing = {"runs": 0, "seconds": 0.0}
+
+        def batch_size(remaining: int, workers: int) -> int:
+            """Runs per batch: one until runs have been timed, then about BATCH_SECONDS of work,
+            and never so many that the workers could run dry near the end."""
+            if not timing["runs"]:
+                return 1
+            per_run = max(timing["seconds"] / timing["runs"], 1e-4)
+            return max(1, min(int(BATCH_SECONDS / per_run), MAX_BATCH, exp.chunk_runs or CHUNK_RUNS,
+                              remaining // (4 * max(workers, 1))))
+
+        def batches() -> Iterator[list[Any]]:
             from .worker import RunTask
 
             table_names = tuple(exp.tables)
-            for run_id in range(total):
-                if run_id in done and run_id not in retry:
-                    continue
-                point_id = run_id // R
-                point = design.points[point_id]
-                yield RunTask(run_id=run_id, point_id=point_id, replicate=run_id % R,
-                              seed=designs.run_seed(exp.seed, run_id), overrides=point,
-                              columns={k: designs.column_value(v) for k, v in point.items()},
-                              base=exp.base, tables=table_names)
+            todo = [i for i in range(total) if i not in done or i in retry]
+            pos = 0
+            while pos < len(todo):
+                k = batch_size(len(todo) - pos, getattr(backend, "workers", 1))
+                batch = []
+                for run_id in todo[pos:pos + k]:
+                    point_id = run_id // R
+                    point = design.points[point_id]
+                    batch.append(RunTask(run_id=run_id, point_id=point_id, replicate=run_id % R,
+                                         seed=designs.run_seed(exp.seed, run_id), overrides=point,
+                                         columns={k: designs.column_value(v) for k, v in point.items()},
+                                         base=exp.base, tables=table_names))
+                pos += k
+                yield batch
 
         buf = _Buffer()
         ran = failed_now = 0
@@ -322,17 +339,25 @@ def run_sweep(exp: Experiment, out: str | Path, *, workers: int | None = None, s
                 write_manifest("running", 0, 0, None, describe)
                 if bar is not None:
                     bar.start()
-                for outcome in backend.imap_unordered(tasks()):
-                    rid = outcome.run_id
-                    ran += 1
-                    if outcome.ok:
-                        buf.add(rid, outcome.tables, retried=rid in retry)
-                    else:
-                        failed_now += 1
-                        buf.add(rid, {store.ERRORS: _error_table(exp, design, rid, outcome.error or {})}, failed=True,
-                                retried=rid in retry)
+                for result in backend.imap_unordered(batches()):
+                    failed_ids = []
+                    errors = []
+                    for outcome in result.outcomes:
+                        ran += 1
+                        timing["runs"] += 1
+                        timing["seconds"] += outcome.seconds
+                        if not outcome.ok:
+                            failed_now += 1
+                            failed_ids.append(outcome.run_id)
+                            errors.append(_error_table(exp, design, outcome.run_id, outcome.error or {}))
+                    tables = dict(result.tables)
+                    if errors:
+                        import pyarrow as pa
+                        tables[store.ERRORS] = pa.concat_tables(errors) if len(errors) > 1 else errors[0]
+                    ids = result.run_ids
+                    buf.add(ids, tables, failed=failed_ids, retried=[i for i in ids if i in retry])
                     if bar is not None:
-                        bar.update(bar_task, advance=1, failed=len(failed - retry) + failed_now)
+                        bar.update(bar_task, advance=len(ids), failed=len(failed - retry) + failed_now)
                     if (len(buf) >= (exp.chunk_runs or CHUNK_RUNS) or buf.rows >= exp.chunk_rows
                             or buf.nbytes >= CHUNK_BYTES or time.monotonic() - buf.since >= exp.chunk_seconds):
                         flush()

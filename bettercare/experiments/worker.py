@@ -56,9 +56,15 @@ def _ids(task: RunTask, n: int) -> dict[str, pa.Array]:
     }
 
 
-def tag_table(df, task: RunTask) -> pa.Table:
-    """The run's table with the id columns first and the design parameter columns last."""
-    body = pa.Table.from_pandas(df.reset_index(drop=True), preserve_index=False).replace_schema_metadata(None)
+def tag_table(df: pd.DataFrame | dict[str, Any], task: RunTask) -> pa.Table:
+    """The run's table with the id columns first and the design parameter columns last.
+
+    `df` is a DataFrame, or a dict of scalars for a one-row table (the national fields: going
+    straight to Arrow skips a DataFrame per run)."""
+    if isinstance(df, dict):
+        body = pa.table({k: [v] for k, v in df.items()})
+    else:
+        body = pa.Table.from_pandas(df.reset_index(drop=True), preserve_index=False).replace_schema_metadata(None)
     n = body.num_rows
     clash = (set(ID_COLUMNS) | set(task.columns)) & set(body.column_names)
     if clash:
@@ -80,13 +86,39 @@ def run_task(task: RunTask) -> RunOutcome:
         model.run_model()
         # Only the tables the spec keeps are built: a national-only sweep skips the rest.
         national, built = collect(model, tables=[t for t in task.tables if t != "national"])
-        built["national"] = pd.DataFrame([national])
+        built["national"] = national
         tables = {name: tag_table(built[name], task) for name in task.tables}
         return RunOutcome(task.run_id, True, tables, None, time.perf_counter() - t0, os.getpid())
     except Exception as exc:  # noqa: BLE001 - every failure of a run is recorded, and the sweep goes on
         error = {"error_type": type(exc).__name__, "message": " ".join(str(exc).split()),
                  "traceback": traceback.format_exc()}
         return RunOutcome(task.run_id, False, {}, error, time.perf_counter() - t0, os.getpid())
+
+
+@dataclass
+class BatchOutcome:
+    """The runs of one batch: their outcomes, and the tables of the runs that succeeded merged
+    into one Arrow table per output (one message and one schema per batch, not per run)."""
+
+    outcomes: list[RunOutcome]  # in batch order; their `tables` are empty (moved into `tables`)
+    tables: dict[str, pa.Table]
+
+    @property
+    def run_ids(self) -> list[int]:
+        return [o.run_id for o in self.outcomes]
+
+
+def run_batch(tasks: list[RunTask]) -> BatchOutcome:
+    """Run several runs one after another in this worker. Never raises."""
+    outcomes = [run_task(t) for t in tasks]
+    parts: dict[str, list[pa.Table]] = {}
+    for o in outcomes:
+        for name, table in o.tables.items():
+            parts.setdefault(name, []).append(table)
+        o.tables = {}
+    tables = {name: pa.concat_tables(ts, promote_options="permissive").combine_chunks() if len(ts) > 1 else ts[0]
+              for name, ts in parts.items()}
+    return BatchOutcome(outcomes, tables)
 
 
 def warm_up() -> int:

@@ -97,12 +97,7 @@ def collect(model, tables: tuple[str, ...] | list[str] = TABLES) -> tuple[dict[s
     drain = share.T @ (0.5 * nhs_min) * years
     inc1 = inc0 * years + income_delta + inflow - drain
     cost1 = cost0 * years + cost_delta
-    edges = model.trust.edges()
-    to_centre = edges[edges.target == CENTRE].set_index("source")["trust"]
-    local = edges[(edges.source != CENTRE) & (edges.target != CENTRE)]
-    out_mean = local.groupby("source")["trust"].mean()
-    in_mean = local.groupby("target")["trust"].mean()
-    trust_centre = float(to_centre.mean())
+    trust_centre = model.trust.mean_towards_centre()
     n = model.n_areas
     agreed = ~imposed
 
@@ -154,7 +149,7 @@ def collect(model, tables: tuple[str, ...] | list[str] = TABLES) -> tuple[dict[s
         out["areas"] = _areas(model, af, verdict, M, pool_rel, plans, spend, claimed, assured, realised_savings,
                               realism, realised_adm, planned_dtoc, realised_dtoc)
     if "organisations" in tables:
-        out["organisations"] = _organisations(model, codes, inc1, cost1, out_mean, in_mean, to_centre)
+        out["organisations"] = _organisations(model, codes, inc1, cost1)
     if "offers" in tables:
         if not model.record_offers:
             raise ValueError("the offers table needs a model made with record_offers=True")
@@ -190,7 +185,12 @@ def _areas(model, af, verdict, M, pool_rel, plans, spend, claimed, assured, real
     })
 
 
-def _organisations(model, codes, inc1, cost1, out_mean, in_mean, to_centre) -> pd.DataFrame:
+def _organisations(model, codes, inc1, cost1) -> pd.DataFrame:
+    edges = model.trust.edges()
+    to_centre = edges[edges.target == CENTRE].set_index("source")["trust"]
+    local = edges[(edges.source != CENTRE) & (edges.target != CENTRE)]
+    out_mean = local.groupby("source")["trust"].mean()
+    in_mean = local.groupby("target")["trust"].mean()
     rows = []
     in_deficit_end = dict(zip(codes, inc1 < cost1))
     margin_end = dict(zip(codes, (inc1 - cost1) / np.maximum(inc1, 1.0)))

@@ -128,6 +128,11 @@ class TrustNetwork:
         v = self.values if include_centre else self.values[self._local]
         return float(v.mean()) if len(v) else float("nan")
 
+    def mean_towards_centre(self) -> float:
+        """Mean trust of the local organisations in the centre."""
+        v = self.values[self._dst_a == CENTRE]
+        return float(v.mean()) if len(v) else float("nan")
+
     def edges(self) -> pd.DataFrame:
         """One row per directed relationship: source, target, trust."""
         return pd.DataFrame({"source": self._src_a, "target": self._dst_a, "trust": self.values.copy()})
