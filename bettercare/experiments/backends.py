@@ -93,9 +93,11 @@ def _watch_sweep(pid: int) -> None:
 def _init_worker(sweep_pid: int) -> None:
     """Worker initialiser. Ctrl-C goes to the sweep, which stops the workers itself; SIGTERM ends a
     worker; and a worker whose sweep died (even by SIGKILL) exits within a second, never orphaned."""
+    import gc
     import signal
     import threading
 
+    gc.freeze()  # what this worker inherited stays shared: its collections will not touch it
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     threading.Thread(target=_watch_sweep, args=(sweep_pid,), daemon=True, name="watch-sweep").start()
@@ -134,6 +136,13 @@ class LocalBackend:
 
         method = self.start_method or choose_start_method()
         ctx = mp.get_context(method)
+        if method == "fork":
+            # Objects alive now (the imported model, numpy, pandas) go to the permanent generation,
+            # so no garbage collection in a worker writes to them: their pages stay shared with
+            # this process instead of being copied one by one as the sweep goes on.
+            import gc
+
+            gc.freeze()
         if method == "forkserver":
             # The forkserver imports the model once; every worker is forked from it ready to run.
             ctx.set_forkserver_preload([WORKER_MODULE])
