@@ -222,7 +222,8 @@ def main() -> int:
     ap.add_argument("--replicates", type=int, default=None, help="replicates of the 3x3 national design (default 6; quick 2)")
     ap.add_argument("--short-replicates", type=int, default=None,
                     help="replicates of the 3x3 one-area design of section 3 (default 100; quick 20)")
-    ap.add_argument("--repeats", type=int, default=1, help="alternating repeats of each side in sections 2-3 (median)")
+    ap.add_argument("--repeats", type=int, default=1,
+                    help="alternating repeats of each side in sections 1-3 (the medians are compared)")
     ap.add_argument("--child", choices=["sweep", "batch"], help=argparse.SUPPRESS)
     ap.add_argument("--spec", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
@@ -258,13 +259,21 @@ def main() -> int:
         # 1. scaling
         print("\n1. Throughput, local worker processes (wall time of the child process, everything included)")
         print("  (timed without memory sampling; memory in section 2 comes from separate sampled runs)")
-        one = measure(["--child", "sweep", "--spec", str(tmp / "national.toml"), "--out", str(tmp / "w1"), "--workers", "1"],
-                      sample_memory=False)
-        two = measure(["--child", "sweep", "--spec", str(tmp / "national.toml"), "--out", str(tmp / "w2"), "--workers", "2"],
-                      sample_memory=False)
-        for label, r in (("1 worker ", one), ("2 workers", two)):
+        runs_1, runs_2 = [], []
+        for k in range(args.repeats):  # alternating, so that drifting load hits both sides alike
+            runs_1.append(measure(["--child", "sweep", "--spec", str(tmp / "national.toml"), "--out",
+                                   str(tmp / f"w1-{k}"), "--workers", "1"], sample_memory=False))
+            runs_2.append(measure(["--child", "sweep", "--spec", str(tmp / "national.toml"), "--out",
+                                   str(tmp / f"w2-{k}"), "--workers", "2"], sample_memory=False))
+
+        def median_run(rs: list[dict]) -> dict:
+            return sorted(rs, key=lambda r: r["wall_s"])[(len(rs) - 1) // 2]
+
+        one, two = median_run(runs_1), median_run(runs_2)
+        for label, r, rs in (("1 worker ", one, runs_1), ("2 workers", two, runs_2)):
             print(f"  {label}: {r['runs']} runs in {r['wall_s']:.2f} s = {r['runs'] / r['wall_s']:.2f} runs/s "
-                  f"(sweep call {r['sweep_s']:.2f} s = {r['runs'] / r['sweep_s']:.2f} runs/s)")
+                  f"(sweep call {r['sweep_s']:.2f} s = {r['runs'] / r['sweep_s']:.2f} runs/s); "
+                  f"repeats {', '.join(f'{x['wall_s']:.2f}' for x in rs)}")
         speedup = one["wall_s"] / two["wall_s"]
         speedup_call = one["sweep_s"] / two["sweep_s"]
         print(f"  speed-up 2 vs 1 workers: {speedup:.2f}x wall ({speedup_call:.2f}x sweep call); "
@@ -277,23 +286,20 @@ def main() -> int:
         (tmp / "short.toml").write_text(design_spec(short_reps, SHORT_FIXED, "bench-one-area"))
         cases = [
             ("2", f"national runs (150 areas, {n_runs} runs): the model's own work dominates both sides",
-             tmp / "national.toml", reps, {}, two),
+             tmp / "national.toml", reps, {}),
             ("3", f"one-area runs (Wigan, {9 * short_reps} runs): per-run overheads of the harness dominate",
-             tmp / "short.toml", short_reps, SHORT_FIXED, None),
+             tmp / "short.toml", short_reps, SHORT_FIXED),
         ]
-        for number, title, spec, r, fixed, ours in cases:
+        for number, title, spec, r, fixed in cases:
             print(f"\n{number}. Our sweep vs mesa.batch_run on {title}")
             print("  same model call, design, seeds and 2 processes on both sides; child wall time, median of "
                   f"{args.repeats} alternating repeat(s)")
             env = {"BENCH_SWEEP_REPLICATES": str(r), "BENCH_SWEEP_FIXED": json.dumps(fixed)}
             ours_t, batch_t = [], []
             for k in range(args.repeats):
-                if ours is None or k > 0:
-                    out = tmp / f"s{number}-{k}"
-                    ours_t.append(measure(["--child", "sweep", "--spec", str(spec), "--out", str(out), "--workers", "2"],
-                                          sample_memory=False)["wall_s"])
-                else:
-                    ours_t.append(ours["wall_s"])  # section 1's 2-worker run of the same spec
+                out = tmp / f"s{number}-{k}"
+                ours_t.append(measure(["--child", "sweep", "--spec", str(spec), "--out", str(out), "--workers", "2"],
+                                      sample_memory=False)["wall_s"])
                 batch_t.append(measure(["--child", "batch", "--out", str(tmp), "--workers", "2"], env=env,
                                        sample_memory=False)["wall_s"])
             ours_mem = measure(["--child", "sweep", "--spec", str(spec), "--out", str(tmp / f"s{number}-mem"),
