@@ -8,6 +8,7 @@ on the order in which runs finish, on the backend or on the chunking.
 
 from __future__ import annotations
 
+import itertools
 import signal
 import sys
 import threading
@@ -251,7 +252,7 @@ def run_sweep(exp: Experiment, out: str | Path, *, workers: int | None = None, s
             raise SpecError(f"'{out}' holds runs outside this design; choose another --out")
         retry = set(failed) if retry_failed else set()
         skipped = len(done) - len(retry)
-        now = mf.manifest("", {}, [])
+        now = {**mf.git_state(), "versions": mf.package_versions()}  # this session's code
         if old is not None:
             for key in ("git_revision", "versions"):
                 if old.get(key) != now.get(key):
@@ -267,7 +268,7 @@ def run_sweep(exp: Experiment, out: str | Path, *, workers: int | None = None, s
         def write_manifest(status: str, ran: int, failed_now: int, ended: str | None, describe: dict) -> None:
             session = {"started_utc": started, "ended_utc": ended, "ran": ran, "failed": failed_now,
                        "retried": len(retry), "seconds": round(time.perf_counter() - t0, 3),
-                       "git_revision": now.get("git_revision"), "bettercare": now.get("versions", {}).get("bettercare"),
+                       "git_revision": now.get("git_revision"), "bettercare": now["versions"].get("bettercare"),
                        **describe}
             n_done = len(st.done_run_ids())
             n_failed = len(st.failed_run_ids())
@@ -301,19 +302,21 @@ def run_sweep(exp: Experiment, out: str | Path, *, workers: int | None = None, s
             from .worker import RunTask
 
             table_names = tuple(exp.tables)
-            todo = [i for i in range(total) if i not in done or i in retry]
-            pos = 0
-            while pos < len(todo):
-                k = batch_size(len(todo) - pos, getattr(backend, "workers", 1))
+            todo = (i for i in range(total) if i not in done or i in retry)  # lazily: no list of the sweep
+            remaining = total - len(done) + len(retry)
+            while remaining > 0:
+                k = batch_size(remaining, getattr(backend, "workers", 1))
                 batch = []
-                for run_id in todo[pos:pos + k]:
+                for run_id in itertools.islice(todo, k):
                     point_id = run_id // R
                     point = design.points[point_id]
                     batch.append(RunTask(run_id=run_id, point_id=point_id, replicate=run_id % R,
                                          seed=designs.run_seed(exp.seed, run_id), overrides=point,
-                                         columns={k: designs.column_value(v) for k, v in point.items()},
+                                         columns={name: designs.column_value(v) for name, v in point.items()},
                                          base=exp.base, tables=table_names))
-                pos += k
+                remaining -= len(batch)
+                if not batch:
+                    return
                 yield batch
 
         buf = _Buffer()
