@@ -488,6 +488,33 @@ def test_local_processes_and_dask_give_identical_rows_whatever_the_chunking(tmp_
     assert len(runs["dask"]["offers"]) > 0
 
 
+def test_short_runs_travel_in_batches_with_identical_rows_on_every_backend(tmp_path, dask_client):
+    spec = write_spec(tmp_path, """
+        [experiment]
+        name = "short-runs"
+        replicates = 16
+        seed = 3
+        [parameters]
+        "trust.initial" = [0.2, 0.5, 0.8]
+        [fixed]
+        "areas.names" = ["Wigan"]
+        "delivery.months" = 2
+        [outputs]
+        tables = ["national", "areas"]
+        """)
+    runs = {}
+    for label, kwargs in [("inline", {"workers": 0}), ("local", {"workers": 2}), ("dask", {"client": dask_client})]:
+        out = tmp_path / label
+        assert run_sweep(load_spec(spec), out, **kwargs).exit_code == 0
+        session = load(out).manifest["sessions"][-1]
+        assert session["ran"] == 48
+        if label != "inline":
+            assert session["batches"] < 48, (label, session)  # timed short runs were sent several at a time
+        runs[label] = all_tables(out, ["national", "areas"])
+    assert_same(runs["inline"], runs["local"])
+    assert_same(runs["inline"], runs["dask"])
+
+
 def test_local_workers_are_reused_across_runs(tmp_path):
     from bettercare.experiments.backends import LocalBackend
     from bettercare.experiments.runner import prepare

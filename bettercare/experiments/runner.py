@@ -267,7 +267,7 @@ def run_sweep(exp: Experiment, out: str | Path, *, workers: int | None = None, s
 
         def write_manifest(status: str, ran: int, failed_now: int, ended: str | None, describe: dict) -> None:
             session = {"started_utc": started, "ended_utc": ended, "ran": ran, "failed": failed_now,
-                       "retried": len(retry), "seconds": round(time.perf_counter() - t0, 3),
+                       "retried": len(retry), "batches": timing["batches"], "seconds": round(time.perf_counter() - t0, 3),
                        "git_revision": now.get("git_revision"), "bettercare": now["versions"].get("bettercare"),
                        **describe}
             n_done = len(st.done_run_ids())
@@ -287,7 +287,7 @@ def run_sweep(exp: Experiment, out: str | Path, *, workers: int | None = None, s
             record = mf.manifest(exp.base.name, exp.base.params.flat(), seeds, extra, started_utc=first_started)
             mf.write_json_atomic(out / store.MANIFEST, record)
 
-        timing = {"runs": 0, "seconds": 0.0}
+        timing = {"runs": 0, "seconds": 0.0, "batches": 0}
 
         def batch_size(remaining: int, workers: int) -> int:
             """Runs per batch: one until runs have been timed, then about BATCH_SECONDS of work,
@@ -343,6 +343,7 @@ def run_sweep(exp: Experiment, out: str | Path, *, workers: int | None = None, s
                 if bar is not None:
                     bar.start()
                 for result in backend.imap_unordered(batches()):
+                    timing["batches"] += 1
                     failed_ids = []
                     errors = []
                     for outcome in result.outcomes:
