@@ -332,7 +332,8 @@ def model(params, rng=None, **kw):
 
 worker.BetterCareModel = model  # forked workers inherit this
 res = run_sweep(load_spec(sys.argv[1]), sys.argv[2], backend=LocalBackend(2, start_method="fork"), log=print)
-print(json.dumps({"done": res.done, "failed": res.failed, "exit": res.exit_code}))
+import gc
+print(json.dumps({"done": res.done, "failed": res.failed, "exit": res.exit_code, "frozen": gc.get_freeze_count()}))
 """
 
 
@@ -343,7 +344,8 @@ def test_a_run_that_kills_its_worker_is_recorded_and_the_others_survive(tmp_path
     done = subprocess.run([sys.executable, "-c", KILLER, str(spec), str(out)], capture_output=True, text=True,
                           timeout=300, check=False)
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"done": 8, "failed": 1, "exit": 1}
+    # ... and the sweep's process gets its garbage collector back (gc.freeze is undone at the end)
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"done": 8, "failed": 1, "exit": 1, "frozen": 0}
     errors = read_table(out, "errors")
     assert errors.run_id.tolist() == [5] and errors.error_type.tolist() == ["WorkerDied"]
     assert "2 attempts" in errors.message[0]

@@ -123,6 +123,7 @@ class LocalBackend:
         self.start_method = start_method
         self.max_attempts = max_attempts
         self._pool = None
+        self._froze = False
 
     def describe(self) -> dict[str, Any]:
         return {"backend": self.name, "workers": self.workers, "start_method": self.start_method}
@@ -139,10 +140,12 @@ class LocalBackend:
         if method == "fork":
             # Objects alive now (the imported model, numpy, pandas) go to the permanent generation,
             # so no garbage collection in a worker writes to them: their pages stay shared with
-            # this process instead of being copied one by one as the sweep goes on.
+            # this process instead of being copied one by one as the sweep goes on. Undone in
+            # __exit__ (unfreezing is always safe: objects only become collectable again).
             import gc
 
             gc.freeze()
+            self._froze = True
         if method == "forkserver":
             # The forkserver imports the model once; every worker is forked from it ready to run.
             ctx.set_forkserver_preload([WORKER_MODULE])
@@ -165,9 +168,19 @@ class LocalBackend:
 
     def __exit__(self, exc_type, *exc) -> None:
         pool, self._pool = self._pool, None
-        if pool is None:
-            return
-        if exc_type is None:
+        try:
+            if pool is not None:
+                self._stop(pool, interrupted=exc_type is not None)
+        finally:
+            if self._froze:  # the workers are gone: give the caller's process its collector back
+                import gc
+
+                gc.unfreeze()
+                self._froze = False
+
+    @staticmethod
+    def _stop(pool, interrupted: bool) -> None:
+        if not interrupted:
             pool.shutdown(wait=True)
             return
         # Interrupted: do not wait for runs in progress; stop the workers now.
