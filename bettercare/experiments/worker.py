@@ -62,7 +62,9 @@ def tag_table(df: pd.DataFrame | dict[str, Any], task: RunTask) -> pa.Table:
     `df` is a DataFrame, or a dict of scalars for a one-row table (the national fields: going
     straight to Arrow skips a DataFrame per run)."""
     if isinstance(df, dict):
-        body = pa.table({k: [v] for k, v in df.items()})
+        # Floats typed as such, and NaN stored as null, as from_pandas does for the other tables.
+        body = pa.table({k: pa.array([v], pa.float64(), from_pandas=True) if isinstance(v, float) else pa.array([v])
+                         for k, v in df.items()})
     else:
         body = pa.Table.from_pandas(df.reset_index(drop=True), preserve_index=False).replace_schema_metadata(None)
     n = body.num_rows
