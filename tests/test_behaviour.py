@@ -124,3 +124,46 @@ def test_add_plan_refuses_broken_plans():
     k = len(t.plans)
     assert t.add_plan(P.imposed(0.02)) == k
     assert t.utility.shape[1] == k + 1
+
+
+class _Refuses:
+    """A seat that refuses every plan put to it."""
+
+    def propose(self, table, party):
+        raise AssertionError("not asked to propose here")
+
+    def respond(self, table, party, offer):
+        return False
+
+
+def test_a_refused_plan_caps_the_proposers_estimate_and_is_not_reoffered_blindly():
+    from bettercare.model.negotiation import EPS, AgentSeat
+
+    model = BetterCareModel(load_scenario("england-2014").params, rng=11)
+    seat = AgentSeat()
+    week = 8  # mid-window: targets have come down far enough for proposers to have choices
+    switched = 0
+    for table in model.tables:
+        if table.n < 2:
+            continue
+        p = table.begin_week(week)
+        k = seat.propose(table, p)
+        table.seats = [model.agent_seat if j == p else _Refuses() for j in range(table.n)]
+        table.put_offer(k)
+        assert not table.finish_week(week)
+        others = [j for j in range(table.n) if j != p]
+        # the refusal is remembered, for that plan only, as each refuser's acceptance bar
+        bars = [max(table.targets[j] - table.bonus * table.trust[j, p], table.reservation[j]) for j in others]
+        assert np.allclose(table.rejected_below[others, k], bars)
+        assert np.isinf(np.delete(table.rejected_below, k, axis=1)).all()
+        # same week, same targets: the refused plan no longer looks acceptable to every partner
+        table.rounds -= 1
+        assert table.begin_week(week) == p
+        capped = min(table.rejected_below[j, k] - table.targets[j] for j in others)
+        assert capped <= EPS
+        k2 = seat.propose(table, p)
+        switched += k2 != k
+    assert switched >= 50  # most proposers move on (113 of 150 tables with this seed)
+    # new rules rescore every plan, and what rejections taught no longer holds
+    table.rescore()
+    assert np.isinf(table.rejected_below).all()

@@ -57,6 +57,8 @@ class AgentSeat:
         idx = np.flatnonzero(ok)
         noise = table.noise_sd * (1.0 - table.trust[party, others])[:, None]
         est = table.utility[others][:, idx] + noise * table.belief_error[party, others][:, idx]
+        # A rejection is evidence: the responder valued that plan below its target at the time.
+        est = np.minimum(est, table.rejected_below[others][:, idx])
         gain = est - table.targets[others][:, None]
         return int(idx[np.argmax(gain.min(axis=0))])
 
@@ -120,6 +122,7 @@ class Table:
         hi = np.maximum(raw.max(axis=1), fallback)
         span = np.maximum(hi - lo, EPS)
         self.utility = (raw - lo[:, None]) / span[:, None]
+        self.rejected_below = np.full(self.utility.shape, np.inf)  # what rejections taught, under these rules
         penalty = m.params.deadline.penalty
         self.reservation = np.clip((fallback - lo) / span - penalty, 0.0, 1.0)
         self._lo, self._span = lo, span
@@ -205,6 +208,12 @@ class Table:
         for j in range(self.n):
             if j != p:
                 accepts[j] = bool(self.seats[j].respond(self, j, offer))
+        # A refusal says u < the refuser's bar: its target less the trust bonus, never below its
+        # reservation (AgentSeat.respond; the table sees targets, trust and reservations).
+        for j in np.flatnonzero(~accepts):
+            bonus = 0.0 if self.parties[j].holdout else self.bonus
+            bar = max(self.targets[j] - bonus * self.trust[j, p], self.reservation[j])
+            self.rejected_below[j, offer] = min(self.rejected_below[j, offer], bar)
         self._learn(p, offer)
         m.record_offer(self, week, p, offer, accepts)
         if accepts[self.required].all():
@@ -233,6 +242,7 @@ class Table:
         self.plans = np.vstack([self.plans, plan])
         self.savings_basis = np.vstack([self.savings_basis, savings_basis(plan[None])])
         self.utility = np.hstack([self.utility, self.score(plan)[:, None]])
+        self.rejected_below = np.hstack([self.rejected_below, np.full((self.n, 1), np.inf)])
         # Beliefs about a person's plan come from a stream seeded by the plan itself, so that
         # what people propose does not shift the model's own random draws.
         own = np.random.default_rng([self.area, *np.round(plan * 1e6).astype(np.int64).clip(0)])
