@@ -70,7 +70,15 @@ def time_model_runs(overrides: dict, seeds: list[int]) -> dict[str, list[float]]
         collect = None
     params = load_scenario("england-2014", overrides).params  # validated once, outside the timing
     out: dict[str, list[float]] = {"setup": [], "run": [], "total": [], "collect": [], "areas": []}
+    try:
+        from bettercare.model.areas import england
+        clear_geography = getattr(england, "cache_clear", lambda: None)
+    except ImportError:
+        clear_geography = lambda: None  # noqa: E731
     for seed in seeds:
+        # England's geography is cached across runs (a sweep builds it once per worker); synthetic
+        # areas are drawn afresh each run. Clear the cache so both sides build their geography.
+        clear_geography()
         gc.collect()
         t0 = now()
         model = BetterCareModel(params, rng=seed)
