@@ -63,10 +63,7 @@ class AgentSeat:
         return int(idx[np.argmax(gain.min(axis=0))])
 
     def respond(self, table: Table, party: int, offer: int) -> bool:
-        u = table.utility[party, offer]
-        bonus = 0.0 if table.parties[party].holdout else table.bonus
-        threshold = table.targets[party] - bonus * table.trust[party, table.proposer]
-        return bool(u >= max(threshold, table.reservation[party]) - EPS)
+        return bool(table.utility[party, offer] >= table.acceptance_bar(party, table.proposer) - EPS)
 
 
 class Table:
@@ -132,6 +129,12 @@ class Table:
         m = self.model
         f = features(plan[None], m.minimum_gbp[self.area], m.admissions[self.area], m.rules)
         return (np.array([p.utility(f)[0] for p in self.parties]) - self._lo) / self._span
+
+    def acceptance_bar(self, party: int, proposer: int) -> float:
+        """The least utility `party` accepts from `proposer` this week: its target less the trust
+        bonus (none for a holdout), never below its reservation value."""
+        bonus = 0.0 if self.parties[party].holdout else self.bonus
+        return max(float(self.targets[party]) - bonus * float(self.trust[party, proposer]), float(self.reservation[party]))
 
     def believed_return(self) -> float:
         """Scheme return the partners believe: optimistic unless trust lets them share what they know."""
@@ -208,12 +211,9 @@ class Table:
         for j in range(self.n):
             if j != p:
                 accepts[j] = bool(self.seats[j].respond(self, j, offer))
-        # A refusal says u < the refuser's bar: its target less the trust bonus, never below its
-        # reservation (AgentSeat.respond; the table sees targets, trust and reservations).
+        # A refusal says u < the refuser's bar (the table sees targets, trust and reservations).
         for j in np.flatnonzero(~accepts):
-            bonus = 0.0 if self.parties[j].holdout else self.bonus
-            bar = max(self.targets[j] - bonus * self.trust[j, p], self.reservation[j])
-            self.rejected_below[j, offer] = min(self.rejected_below[j, offer], bar)
+            self.rejected_below[j, offer] = min(self.rejected_below[j, offer], self.acceptance_bar(j, p))
         self._learn(p, offer)
         m.record_offer(self, week, p, offer, accepts)
         if accepts[self.required].all():
