@@ -1,4 +1,4 @@
-"""Outcome quality (bettercare/analysis/quality.py) against NegMAS on small discrete spaces."""
+"""Outcome quality (bettercare/model/quality.py) against NegMAS on small discrete spaces."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from bettercare.analysis import quality as q
+from bettercare.model import quality as q
 
 negmas = pytest.importorskip("negmas")
 from negmas import make_issue

@@ -95,7 +95,7 @@ class ScriptedSeat:
 
 
 def test_any_seat_can_sit_at_the_table():
-    from bettercare.model import plan as P
+    from bettercare.vocabulary import plan as P
 
     m = _model()
     t = m.tables[0]
@@ -114,7 +114,7 @@ def test_any_seat_can_sit_at_the_table():
 def test_add_plan_refuses_broken_plans():
     import pytest
 
-    from bettercare.model import plan as P
+    from bettercare.vocabulary import plan as P
 
     t = _model().tables[0]
     bad = P.imposed(0.03)

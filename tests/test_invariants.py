@@ -6,8 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bettercare import run
-from bettercare.model import plan as P
-from bettercare.model.trust import updated
+from bettercare.vocabulary import plan as P
+from bettercare.vocabulary.trust import updated
 
 SMALL = {"areas.names": ["Wigan", "Kent", "Sunderland", "Cumbria", "Rutland"]}
 

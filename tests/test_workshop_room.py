@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bettercare.model.plan import FLOORS, LINES, validate
+from bettercare.vocabulary.plan import FLOORS, LINES, validate
 from bettercare.workshop import assets, story
 from bettercare.workshop.replay import run_pair
 from bettercare.workshop.room import Action, Room, Settings, new_action_id
@@ -348,7 +348,7 @@ def test_money_words():
 
 
 def test_the_acute_trust_says_it_would_lose_activity_income():
-    from bettercare.model.plan import Slot
+    from bettercare.vocabulary.plan import Slot
 
     r = Room(Settings.for_preset("england-2014", ["Wigan"], hospitals=1.0))
     t = r.table

@@ -1,35 +1,72 @@
-"""What every organisation at a table shares: incentives as weights over plan features, a
-concession curve, and an acceptance rule.
+"""What every organisation at a table does: value plans, propose, respond, and learn.
 
 Utilities are additive (DESIGN.md section 3): u(plan) = features(plan) @ weights. Each
-organisation's weights are its type's means times a log-normal draw, so that no two councils
-want quite the same thing.
+organisation's weights are its kind's parameters (`incentives.<kind>.<feature>`) times a
+log-normal draw, so that no two councils want quite the same thing.
+
+The decisions are vectorised over the table's candidate plans: a table of 384 candidates is
+scored, searched and learnt from in a few numpy operations per week.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 import mesa
 import numpy as np
 
-from bettercare.model.plan import N_FEATURES, Feature
+from bettercare.vocabulary.plan import EPS, N_FEATURES, Feature
+from bettercare.vocabulary.trust import updated
 
 if TYPE_CHECKING:
-    from bettercare.model.model import BetterCareModel
+    from bettercare.model.negotiation import Table
+
+SIGNAL = 0.05  # a change in normalised utility that partners notice
+
+
+@dataclass
+class Stance:
+    """What one organisation holds at one table: its position and what it has learnt there.
+
+    `belief_error` and `refused_below` are (parties, plans): the organisation's error in
+    estimating each party's utility of each plan (in units of the perspective noise), and the
+    ceiling that party's refusals put on that utility.
+    """
+
+    party: int
+    belief_error: np.ndarray
+    refused_below: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    target: float = 1.0
+    credit: float = 0.0  # concessions returned to partners who conceded (reciprocity)
+    last_offer: int = -1
+    last_concession: float = 0.0
+
+    def reopen(self) -> None:
+        """Talks restart with a new deadline: positions are taken afresh."""
+        self.credit = 0.0
+        self.last_offer = -1
+        self.last_concession = 0.0
+
+    def forget_refusals(self, n_plans: int) -> None:
+        """Refusals were made under rules that no longer hold."""
+        self.refused_below = np.full((len(self.belief_error), n_plans), np.inf)
 
 
 class Organisation(mesa.Agent):
-    """A council, CCG or acute trust. Subclasses set `kind` and `BASE_WEIGHTS`."""
+    """A council, CCG or acute trust. Subclasses set `kind`, which names its weights' parameters.
+
+    It is a `Negotiator`: the table calls `propose` and `respond` and never asks what sits there.
+    """
 
     kind: ClassVar[str] = "organisation"
-    BASE_WEIGHTS: ClassVar[dict[Feature, float]] = {}
 
-    def __init__(self, model: BetterCareModel, code: str, name: str, population: float):
+    def __init__(self, model: mesa.Model, code: str, name: str, population: float):
         super().__init__(model)
         self.code = code
         self.name = name
         self.population = float(population)
+        self.stances: dict[int, Stance] = {}  # by area
         p = model.params
         spread = p.negotiation.individual_variation
         base = np.zeros(N_FEATURES)
@@ -47,14 +84,11 @@ class Organisation(mesa.Agent):
 
     @classmethod
     def base_weights(cls, params) -> dict[Feature, float]:
-        """Type-mean weights; subclasses override those that are calibrated parameters.
+        """The kind's mean weights, from `incentives.<kind>`; features it has no field for weigh 0."""
+        group = getattr(params.incentives, cls.kind)
+        return {Feature[name.upper()]: float(value) for name, value in group.model_dump().items()}
 
-        Every partner wants its plan signed off, so falling short of the centre's target costs all.
-        """
-        w = dict(cls.BASE_WEIGHTS)
-        w[Feature.TARGET_GAP] = -params.incentives.target_compliance
-        return w
-
+    # --- valuing ------------------------------------------------------------------------------
     def utility(self, feats: np.ndarray) -> np.ndarray:
         """Raw utility of each plan (rows of a feature matrix)."""
         return feats @ self.weights
@@ -75,6 +109,91 @@ class Organisation(mesa.Agent):
         x = min(max(t / max(window, 1), 0.0), 1.0)
         f = k if beta <= 0 else k + (1 - k) * x ** (1.0 / beta)
         return reservation + (1.0 - reservation) * (1.0 - f)
+
+    # --- at a table ---------------------------------------------------------------------------
+    def join(self, table: Table, party: int, belief_error: np.ndarray) -> Stance:
+        """Take a seat at `table` as party `party`."""
+        stance = Stance(party=party, belief_error=belief_error)
+        self.stances[table.area] = stance
+        return stance
+
+    def set_target(self, table: Table, party: int, week: int) -> float:
+        """This week's target: the concession curve, less the credit owed to partners who
+        conceded, never below the reservation value."""
+        s = table.stances[party]
+        r = float(table.reservation[party])
+        s.target = max(self.target(week - table.start_week, table.window, r) - s.credit, r)
+        return s.target
+
+    def acceptance_bar(self, table: Table, party: int, proposer: int) -> float:
+        """The least utility this party accepts from `proposer` this week: its target less the
+        trust bonus (none for a holdout), never below its reservation value."""
+        bonus = 0.0 if self.holdout else table.bonus
+        return max(table.stances[party].target - bonus * float(table.trust[party, proposer]),
+                   float(table.reservation[party]))
+
+    def propose(self, table: Table, party: int) -> int:
+        """Among credible plans that meet its own target, the one whose worst estimated gain for
+        the others is largest ("walk in other people's shoes"). Estimates err less the more it
+        trusts the other, because trusted partners share information (H1); a refusal caps the
+        estimate of what the refuser gets from that plan.
+        """
+        own = table.utility[party]
+        ok = table.credible & (own >= table.targets[party] - EPS)
+        if not ok.any():
+            pool = np.flatnonzero(table.credible)
+            return int(pool[np.argmax(own[pool])])
+        others = [j for j in range(table.n) if j != party]
+        if not others:
+            return int(np.flatnonzero(ok)[np.argmax(own[ok])])
+        s = table.stances[party]
+        idx = np.flatnonzero(ok)
+        noise = table.noise_sd * (1.0 - table.trust[party, others])[:, None]
+        est = table.utility[others][:, idx] + noise * s.belief_error[others][:, idx]
+        est = np.minimum(est, s.refused_below[others][:, idx])
+        gain = est - table.targets[others][:, None]
+        return int(idx[np.argmax(gain.min(axis=0))])
+
+    def respond(self, table: Table, party: int, offer: int) -> bool:
+        """Accept exactly when the offer is worth at least the acceptance bar."""
+        return bool(table.utility[party, offer] >= self.acceptance_bar(table, party, table.proposer) - EPS)
+
+    def learn(self, table: Table, party: int, proposer: int, offer: int, previous: int,
+              refused: np.ndarray, bars: np.ndarray) -> None:
+        """What this party takes from the week's round.
+
+        A refusal says the refuser valued the offer below its bar: that caps the estimate.
+        And did the proposer move toward me since its last offer? A concession is credited back
+        in proportion to trust (reciprocity, not for a holdout) and builds trust; a retraction
+        beyond noise, or standing still after I conceded, breaks it.
+        """
+        s = table.stances[party]
+        s.refused_below[refused, offer] = np.minimum(s.refused_below[refused, offer], bars[refused])
+        if party == proposer or previous < 0:
+            return
+        prm = self.model.params
+        delta = table.utility[party, offer] - table.utility[party, previous]
+        if delta > EPS:
+            e, w = 1.0, min(1.0, delta / SIGNAL)
+            if not self.holdout:  # reciprocity is a way of compromising
+                s.credit += prm.negotiation.reciprocity * table.trust[party, proposer] * delta
+        elif delta < -SIGNAL:
+            e, w = 0.0, min(1.0, -delta / SIGNAL - 1.0)  # a retraction, beyond noise
+        elif s.last_concession > SIGNAL and table.stances[proposer].last_concession <= EPS:
+            e, w = 0.0, 0.5 * min(1.0, s.last_concession / SIGNAL)  # I conceded, they stood still
+        else:
+            return
+        table.trust[party, proposer] = updated(float(table.trust[party, proposer]), float(e),
+                                               prm.trust.gain_good, prm.trust.gain_bad, float(w))
+
+    def note_own_offer(self, table: Table, party: int, offer: int) -> int:
+        """Remember the offer just made, and how much it gave away; returns the previous one."""
+        s = table.stances[party]
+        previous = s.last_offer
+        if previous >= 0:
+            s.last_concession = max(table.utility[party, previous] - table.utility[party, offer], 0.0)
+        s.last_offer = offer
+        return previous
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"

@@ -6,8 +6,8 @@
     analysis.effects(data.national, ["trust.initial", "deadline.weeks"], "plan_realism_mean")
     analysis.sensitivity("runs/sensitivity")          # Sobol' or Morris indices with intervals
 
-Names are imported lazily: `bettercare.model.results` imports `bettercare.analysis.quality` at
-collection time, and `import bettercare.analysis` must stay cheap.
+Names are imported lazily, so that `import bettercare.analysis` stays cheap. Outcome quality
+(Pareto, Nash) is part of what a run records: `bettercare.model.quality`.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def __getattr__(name: str) -> Any:
     import importlib
 
     if name == "quality":
-        return importlib.import_module("bettercare.analysis.quality")
+        return importlib.import_module("bettercare.model.quality")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'bettercare.analysis' has no attribute {name!r}")

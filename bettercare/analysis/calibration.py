@@ -26,14 +26,14 @@ FREE: dict[str, tuple[float, float]] = {
     "centre.approve_ratio": (1.2, 8.0),
     "centre.conditions_factor": (1.2, 6.0),
     "centre.stress_test_noise": (0.05, 1.0),
-    "incentives.council_topup_cost": (0.05, 3.0),
-    "incentives.council_social_care": (0.2, 3.0),
-    "incentives.ccg_topup_cost": (0.05, 3.0),
-    "incentives.pooling_fixed_cost": (0.0, 3.0),
-    "incentives.ccg_ambition": (0.0, 1.5),
-    "incentives.ccg_avoidance": (0.0, 2.0),
-    "incentives.ccg_community": (0.1, 3.0),
-    "incentives.target_compliance": (0.0, 3.0),
+    "incentives.council.council_topup": (-3.0, -0.05),
+    "incentives.council.social_care": (0.2, 3.0),
+    "incentives.ccg.ccg_topup": (-3.0, -0.05),
+    "incentives.pools_more": (-3.0, 0.0),
+    "incentives.ccg.ambition": (0.0, 1.5),
+    "incentives.ccg.avoidance": (0.0, 2.0),
+    "incentives.ccg.community": (0.1, 3.0),
+    "incentives.target_gap": (-3.0, 0.0),
     "acute.margin_mean": (-0.03, 0.02),
     "money.max_topup": (0.2, 1.0),
     "negotiation.individual_variation": (0.05, 0.8),
@@ -42,10 +42,18 @@ FREE: dict[str, tuple[float, float]] = {
     "delivery.return_mean": (0.0, 0.1),
 }
 INTEGER: set[str] = set()
+# Calibrated as one value, written to each kind's weight (fitted tied before the weights were per kind).
+TIED: dict[str, tuple[str, ...]] = {
+    "incentives.pools_more": ("incentives.council.council_pools_more", "incentives.ccg.ccg_pools_more"),
+    "incentives.target_gap": ("incentives.council.target_gap", "incentives.ccg.target_gap", "incentives.acute.target_gap"),
+}
 
 
 def to_overrides(point: dict[str, float]) -> dict[str, Any]:
-    out = {k: float(v) for k, v in point.items() if k != "centre.conditions_factor"}
+    out = {k: float(v) for k, v in point.items() if k != "centre.conditions_factor" and k not in TIED}
+    for k, names in TIED.items():
+        if k in point:
+            out.update({n: float(point[k]) for n in names})
     if "centre.conditions_factor" in point:
         out["centre.conditions_ratio"] = float(point["centre.approve_ratio"] * point["centre.conditions_factor"])
     return out
@@ -155,6 +163,7 @@ def start_point() -> dict[str, float] | None:
     from bettercare.model.scenario import calibrated
 
     cal = calibrated()
+    cal = {**cal, **{k: cal[names[0]] for k, names in TIED.items() if names[0] in cal}}
     if not all(k in cal for k in FREE if k != "centre.conditions_factor"):
         return None
     point = {k: float(cal[k]) for k in FREE if k != "centre.conditions_factor"}

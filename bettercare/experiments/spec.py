@@ -111,13 +111,9 @@ class ParamInfo:
 
 def param_info(name: str) -> ParamInfo | None:
     """What a dotted parameter is: its kind, and its bounds or choices. None if unknown."""
-    from bettercare.model.scenario import Parameters
+    from bettercare.model.scenario import field_info
 
-    group, dot, key = name.partition(".")
-    gf = Parameters.model_fields.get(group)
-    if not dot or gf is None:
-        return None
-    f = gf.annotation.model_fields.get(key)
+    f = field_info(name)
     if f is None:
         return None
     ann = f.annotation

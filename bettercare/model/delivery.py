@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .plan import FLOORS, Slot, savings_basis, spend_shares
+from bettercare.vocabulary.plan import FLOORS, Slot, savings_basis, spend_shares
 
 if TYPE_CHECKING:
     from .model import BetterCareModel

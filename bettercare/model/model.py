@@ -6,23 +6,21 @@ the 2014 history by default (docs/ODD.md, "Process overview and scheduling").
 
 from __future__ import annotations
 
-
 import mesa
 import numpy as np
 
-from bettercare.agents import KINDS, Centre, Organisation
+from bettercare.agents import KINDS, VERDICT_EXPERIENCE, AcuteTrust, Centre, Organisation, Review
+from bettercare.vocabulary.plan import (FLOORS, Rules, Slot, candidates, features, imposed, p4p_pot, savings_basis,
+                                        spend_shares)
+from bettercare.vocabulary.status import SIGNED_OFF, Phase, Status
 
 from . import areas as geo
-from . import assurance
 from .delivery import Delivery
-from .negotiation import AgentSeat, Table
-from .plan import FLOORS, Rules, Slot, candidates, imposed, p4p_pot, savings_basis, spend_shares
-from .scenario import Parameters
+from .negotiation import Table
+from .scenario import Parameters, ScenarioError
 from .trust import CENTRE, TrustNetwork, off_diagonal_mean
 
 ENGLAND_POPULATION = 54_300_000
-SUBMITTED, APPROVED, CONDITIONS, IMPOSED, TALKING, PAUSED = (
-    "submitted", assurance.APPROVED, assurance.CONDITIONS, assurance.IMPOSED, "talking", "paused")
 
 
 class BetterCareModel(mesa.Model):
@@ -42,7 +40,6 @@ class BetterCareModel(mesa.Model):
                 geography = geo.synthetic(p.areas.synthetic_n, self.rng, p.acute.population_per_trust)
         geography = geo.select(geography, p.areas.names, p.areas.coterminous_only)
         if len(geography.areas) == 0:
-            from .scenario import ScenarioError
             raise ScenarioError("the area selection is empty: no area matches areas.names / areas.coterminous_only")
         self.geography = geography
         self.area_frame = geography.areas
@@ -59,7 +56,6 @@ class BetterCareModel(mesa.Model):
         self.rules = self._rules(p.centre.p4p_rule, 0.0 if p.pause.enabled else p.centre.ambition_target)
         self.candidates = candidates(self.rng, p.negotiation.candidates, p.money.max_topup, p.planning.ambition_max)
         self.savings_basis = savings_basis(self.candidates)
-        self.agent_seat = AgentSeat()
 
         self.centre = Centre(self)
         self.orgs: dict[str, Organisation] = {}
@@ -87,11 +83,11 @@ class BetterCareModel(mesa.Model):
         self.area_trust = np.full(self.n_areas, p.trust.initial)
         self.area_trust_start = self.area_trust.copy()
 
-        self.status = [TALKING] * self.n_areas
+        self.status = [Status.TALKING] * self.n_areas
         self.signed_off_week = np.full(self.n_areas, np.nan)
         self.first_agreed_week = np.full(self.n_areas, np.nan)
-        self.reviews: dict[int, assurance.Review] = {}
-        self.first_round: dict[int, assurance.Review] = {}
+        self.reviews: dict[int, Review] = {}
+        self.first_round: dict[int, Review] = {}
         self.review_count = np.zeros(self.n_areas, int)
         self._offers: list[tuple] = []
         self._responses: list[tuple] = []
@@ -105,7 +101,7 @@ class BetterCareModel(mesa.Model):
         self.w3 = self.w2 + d.final_weeks
         self.week_no = 0
         self.month_no = 0
-        self.phase = "planning"
+        self.phase = Phase.PLANNING
         for t in self.tables:
             t.open(window=self.w1, start_week=0)
         self.datacollector = mesa.DataCollector(model_reporters={
@@ -155,7 +151,7 @@ class BetterCareModel(mesa.Model):
         if not self.record_offers:
             return
         oid = len(self._offers)
-        self._offers.append((oid, table.area, self.phase, week, table.rounds, table.codes[proposer], offer,
+        self._offers.append((oid, table.area, self.phase.value, week, table.rounds, table.codes[proposer], offer,
                              *table.plans[offer]))
         for j, code in enumerate(table.codes):
             resp = "proposed" if j == proposer else ("accept" if accepts[j] else "reject")
@@ -165,67 +161,64 @@ class BetterCareModel(mesa.Model):
     # --- schedule ----------------------------------------------------------------------------
     @property
     def done(self) -> bool:
-        return self.phase == "done"
+        return self.phase == Phase.DONE
 
     def step(self) -> None:
-        if self.phase == "done":
+        if self.phase == Phase.DONE:
             return
-        if self.phase == "delivery":
+        if self.phase == Phase.DELIVERY:
             self._month()
         else:
             self._week()
         self.datacollector.collect(self)
-
-    def run_model(self) -> None:
-        while not self.done:
-            self.step()
+        self.running = self.phase != Phase.DONE
 
     def _week(self) -> None:
         w = self.week_no
         p = self.params
         if w >= self.w3:
             self._escalate()
-            self.phase = "delivery"
+            self.phase = Phase.DELIVERY
             self._start_delivery()
             return
         if p.pause.enabled and w == self.w1:
             self._first_round_stress_test()
-            self.phase = "pause"
+            self.phase = Phase.PAUSE
         if p.pause.enabled and w == self.pause_end:
             self._revise_rules()
-        if self.phase != "pause":
+        if self.phase != Phase.PAUSE:
             for a in self.rng.permutation(self.n_areas):
-                if self.status[a] == TALKING and self.tables[a].week(w):
+                if self.status[a] == Status.TALKING and self.tables[a].week(w):
                     if np.isnan(self.first_agreed_week[a]):
                         self.first_agreed_week[a] = w
-                    if self.phase == "assurance":
-                        self.status[a] = SUBMITTED
+                    if self.phase == Phase.ASSURANCE:
+                        self.status[a] = Status.SUBMITTED
                         self.centre.queue.append(a)
-            if self.phase == "assurance":
+            if self.phase == Phase.ASSURANCE:
                 self._assure(w)
             elif w + 1 == self.w2:
                 self._submit_agreed()
-                self.phase = "assurance"
+                self.phase = Phase.ASSURANCE
         self._people(weeks=1)
         self.week_no += 1
 
     def _submit_agreed(self) -> None:
         for a, t in enumerate(self.tables):
-            if t.agreed is not None and self.status[a] == TALKING:
-                self.status[a] = SUBMITTED
+            if t.agreed is not None and self.status[a] == Status.TALKING:
+                self.status[a] = Status.SUBMITTED
                 self.centre.queue.append(a)
 
     def _first_round_stress_test(self) -> None:
         """Plans in by the first deadline are stress-tested (NHS England, May 2014), then reopened."""
         for a, t in enumerate(self.tables):
             if t.agreed is not None:
-                self.first_round[a] = assurance.stress_test(self, a, t.plan)
-            self.status[a] = PAUSED
+                self.first_round[a] = self.centre.review(a, t.plan)
+            self.status[a] = Status.PAUSED
 
     def _revise_rules(self) -> None:
         p = self.params
         self.rules = self._rules(p.pause.revised_p4p_rule, p.centre.ambition_target)
-        self.phase = "revised"
+        self.phase = Phase.REVISED
         for a, t in enumerate(self.tables):
             if a in self.first_round:
                 t.centre_view = self.first_round[a].estimated_return
@@ -233,21 +226,21 @@ class BetterCareModel(mesa.Model):
             t.open(window=p.pause.revised_weeks, start_week=self.pause_end)
             t.trust = self.trust.matrix(t.codes)
             t.rescore()
-            self.status[a] = TALKING
+            self.status[a] = Status.TALKING
 
     def _assure(self, w: int) -> None:
         style = self.params.centre.style
         for _ in range(min(self.centre.capacity, len(self.centre.queue))):
             a = self.centre.queue.pop(0)
             t = self.tables[a]
-            review = assurance.stress_test(self, a, t.plan)
+            review = self.centre.review(a, t.plan)
             self.reviews[a] = review
             self.review_count[a] += 1
-            self.trust.experience_with_centre(t.codes, assurance.VERDICT_EXPERIENCE[style][review.verdict])
-            if review.verdict == assurance.NOT_APPROVED:
-                weeks = assurance.resubmission(self, t, review)
+            self.trust.experience_with_centre(t.codes, VERDICT_EXPERIENCE[style][review.verdict])
+            if review.verdict == Status.NOT_APPROVED:
+                weeks = self.centre.send_back(t, review)
                 t.open(window=weeks, start_week=w + 1)
-                self.status[a] = TALKING
+                self.status[a] = Status.TALKING
             else:
                 self.status[a] = review.verdict
                 self.signed_off_week[a] = w
@@ -256,12 +249,12 @@ class BetterCareModel(mesa.Model):
         """After the final deadline the centre imposes its minimum plan on every area not signed off."""
         style = self.params.centre.style
         for a, t in enumerate(self.tables):
-            if self.status[a] in (APPROVED, CONDITIONS):
+            if self.status[a] in SIGNED_OFF:
                 continue
             t.plan = imposed(self.rules.ambition_target)
             t.imposed = True
-            self.status[a] = IMPOSED
-            self.trust.experience_with_centre(t.codes, assurance.VERDICT_EXPERIENCE[style][IMPOSED])
+            self.status[a] = Status.IMPOSED
+            self.trust.experience_with_centre(t.codes, VERDICT_EXPERIENCE[style][Status.IMPOSED])
 
     def _people(self, weeks: float) -> None:
         """Staff turnover resets relationships; co-location adds contact (H6)."""
@@ -287,12 +280,9 @@ class BetterCareModel(mesa.Model):
                 defensiveness[a] = min(1.0, 2 * float(np.mean(grievances)))
         self.defensiveness = defensiveness
         self.delivery = Delivery(self, plans, defensiveness)
-        self._acute_income_start = np.array([self.orgs[c].income for c in self.acute_share[0]])
-        self._acute_costs_start = np.array([self.orgs[c].costs for c in self.acute_share[0]])
 
     def _grievance(self, table: Table, org: Organisation, plan: np.ndarray) -> float:
         """How far below its walk-away value a plan leaves an acute trust, on its own 0-1 scale."""
-        from .plan import features
         a = table.area
         u_all = org.utility(table.features)  # every candidate, under the rules of the last rescore
         u_plan = org.utility(features(plan[None], self.minimum_gbp[a], self.admissions[a], self.rules))[0]
@@ -323,7 +313,28 @@ class BetterCareModel(mesa.Model):
                                  self.maturity[a], self.area_trust[a]))
         self.month_no += 1
         if self.month_no >= p.delivery.months:
-            self.phase = "done"
+            self._close_year()
+            self.phase = Phase.DONE
+
+    def _close_year(self) -> None:
+        """Each acute trust closes its books on the delivery period (vectorised flows, then each
+        trust's own accounts)."""
+        p = self.params
+        d = self.delivery
+        codes, share = self.acute_share
+        years = d.months_done / 12  # annual flows over the delivery period
+        realised_adm = d.admissions - self.admissions * d.months_done / 12
+        adm_delta = share.T @ realised_adm
+        spend = spend_shares(d.plans) * self.minimum_gbp[:, None]
+        inflow = share.T @ spend[:, 3] * years
+        if p.centre.withheld_to == "nhs":
+            inflow = inflow + share.T @ d.withheld
+        nhs_min = 0.5 * self.minimum_gbp * (1 - p.money.new_money_share)
+        drain = share.T @ (0.5 * nhs_min) * years
+        for i, code in enumerate(codes):
+            trust = self.orgs[code]
+            assert isinstance(trust, AcuteTrust)
+            trust.close_year(float(adm_delta[i]), float(inflow[i]), float(drain[i]), years)
 
     def _quarterly_review(self, out: dict[str, np.ndarray]) -> None:
         """Partners review delivery: commitments kept build trust; money taken away breeds blame."""

@@ -1,9 +1,12 @@
 """The weekly negotiation at one area's table: stacked alternating offers with unanimity.
 
-A proposer rotates among the parties (Aydogan et al.'s stacked alternating offers protocol); the
-others accept or reject, and a plan is agreed when every required party accepts. Anything that
-can `propose` and `respond` sits at the table as a `Seat`: the built-in `AgentSeat` strategy,
-or a workshop participant. This module never asks which.
+This module is the protocol only: a proposer rotates among the parties (Aydogan et al.'s
+stacked alternating offers), the others accept or reject, a plan is agreed when every required
+party accepts, deadlines open and close the talks, and every offer is recorded. What to propose,
+whether to accept and what to learn are the organisations' own decisions
+(`bettercare.agents.Organisation`). Anything that can `propose` and `respond` sits at the table
+as a `Negotiator`: an organisation, or a workshop participant in its place. This module never
+asks which.
 
 Utilities are normalised per party to [0, 1] over the candidate plans, so targets, reservation
 values and the trust bonus share one scale.
@@ -15,55 +18,24 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from .plan import Slot, features, imposed, savings_basis, savings_rel, validate
-from .trust import off_diagonal_mean, updated
+from bettercare.agents import Organisation, Stance
+from bettercare.vocabulary.plan import EPS, Slot, features, imposed, savings_basis, savings_rel, validate
+from bettercare.vocabulary.trust import updated
+
+from .trust import off_diagonal_mean
 
 if TYPE_CHECKING:
-    from bettercare.agents import Organisation
-
     from .model import BetterCareModel
 
-EPS = 1e-9
-SIGNAL = 0.05  # a change in normalised utility that partners notice
 
-
-class Seat(Protocol):
-    """Anything that can sit at a table."""
+class Negotiator(Protocol):
+    """Anything that can sit at a table and speak for a party."""
 
     def propose(self, table: Table, party: int) -> int:
         """Index of the candidate plan this party puts on the table."""
 
     def respond(self, table: Table, party: int, offer: int) -> bool:
         """Accept (True) or reject the plan on the table."""
-
-
-class AgentSeat:
-    """The model's strategy: concede over time, reciprocate, walk in the others' shoes.
-
-    Proposals: among credible plans that meet one's own target, the one whose worst estimated
-    gain for the others is largest. Estimates err less the more one trusts the other, because
-    trusted partners share information (DESIGN.md section 3, H1).
-    """
-
-    def propose(self, table: Table, party: int) -> int:
-        own = table.utility[party]
-        ok = table.credible & (own >= table.targets[party] - EPS)
-        if not ok.any():
-            pool = np.flatnonzero(table.credible)
-            return int(pool[np.argmax(own[pool])])
-        others = [j for j in range(table.n) if j != party]
-        if not others:
-            return int(np.flatnonzero(ok)[np.argmax(own[ok])])
-        idx = np.flatnonzero(ok)
-        noise = table.noise_sd * (1.0 - table.trust[party, others])[:, None]
-        est = table.utility[others][:, idx] + noise * table.belief_error[party, others][:, idx]
-        # A rejection is evidence: the responder valued that plan below its target at the time.
-        est = np.minimum(est, table.rejected_below[others][:, idx])
-        gain = est - table.targets[others][:, None]
-        return int(idx[np.argmax(gain.min(axis=0))])
-
-    def respond(self, table: Table, party: int, offer: int) -> bool:
-        return bool(table.utility[party, offer] >= table.acceptance_bar(party, table.proposer) - EPS)
 
 
 class Table:
@@ -76,7 +48,7 @@ class Table:
         self.outsiders = outsiders  # organisations of the area not at the table (acute trusts left out)
         self.codes = [p.code for p in parties]
         self.n = len(parties)
-        self.seats: list[Seat] = [model.agent_seat] * self.n
+        self.negotiators: list[Negotiator] = list(parties)
         self.plans = model.candidates  # copied on write if a person adds a plan
         self.savings_basis = model.savings_basis
         self.required = np.ones(self.n, bool)
@@ -85,7 +57,8 @@ class Table:
         self.last_accepts = np.zeros(0, bool)
         self.targets: np.ndarray | None = None  # set by begin_week
         self.credible: np.ndarray | None = None
-        self.belief_error = model.rng.standard_normal((self.n, self.n, k))
+        belief_error = model.rng.standard_normal((self.n, self.n, k))
+        self.stances: list[Stance] = [o.join(self, j, belief_error[j]) for j, o in enumerate(parties)]
         self.noise_sd = model.params.negotiation.perspective_noise
         self.bonus = model.params.negotiation.trust_bonus
         self.agreed: int | None = None
@@ -119,7 +92,8 @@ class Table:
         hi = np.maximum(raw.max(axis=1), fallback)
         span = np.maximum(hi - lo, EPS)
         self.utility = (raw - lo[:, None]) / span[:, None]
-        self.rejected_below = np.full(self.utility.shape, np.inf)  # what rejections taught, under these rules
+        for stance in self.stances:
+            stance.forget_refusals(len(self.plans))
         penalty = m.params.deadline.penalty
         self.reservation = np.clip((fallback - lo) / span - penalty, 0.0, 1.0)
         self._lo, self._span = lo, span
@@ -129,12 +103,6 @@ class Table:
         m = self.model
         f = features(plan[None], m.minimum_gbp[self.area], m.admissions[self.area], m.rules)
         return (np.array([p.utility(f)[0] for p in self.parties]) - self._lo) / self._span
-
-    def acceptance_bar(self, party: int, proposer: int) -> float:
-        """The least utility `party` accepts from `proposer` this week: its target less the trust
-        bonus (none for a holdout), never below its reservation value."""
-        bonus = 0.0 if self.parties[party].holdout else self.bonus
-        return max(float(self.targets[party]) - bonus * float(self.trust[party, proposer]), float(self.reservation[party]))
 
     def believed_return(self) -> float:
         """Scheme return the partners believe: optimistic unless trust lets them share what they know."""
@@ -173,25 +141,22 @@ class Table:
         self.start_week = start_week
         self.agreed = None
         self.agreed_week = None
-        self.last_offer = np.full(self.n, -1)
-        self.last_concession = np.zeros(self.n)
-        self.credit = np.zeros(self.n)
+        for stance in self.stances:
+            stance.reopen()
 
     def week(self, week: int) -> bool:
         """One week of talks; True if a plan was agreed."""
         if self.agreed is not None:
             return False
         self.begin_week(week)
-        self.put_offer(int(self.seats[self.proposer].propose(self, self.proposer)))
+        self.put_offer(int(self.negotiators[self.proposer].propose(self, self.proposer)))
         return self.finish_week(week)
 
     # The week in three moves, so that a person can take their time over each (the workshop).
     def begin_week(self, week: int) -> int:
         """Targets and credible plans for this week; returns the index of this week's proposer."""
         self.trust = self.model.trust.matrix(self.codes)
-        t = week - self.start_week
-        beta_targets = [p.target(t, self.window, r) for p, r in zip(self.parties, self.reservation)]
-        self.targets = np.maximum(np.array(beta_targets) - self.credit, self.reservation)
+        self.targets = np.array([o.set_target(self, j, week) for j, o in enumerate(self.parties)])
         self.credible = self.credible_mask()
         self.proposer = self.rounds % self.n
         self.offer: int | None = None
@@ -210,11 +175,16 @@ class Table:
         accepts = np.ones(self.n, bool)
         for j in range(self.n):
             if j != p:
-                accepts[j] = bool(self.seats[j].respond(self, j, offer))
-        # A refusal says u < the refuser's bar (the table sees targets, trust and reservations).
-        for j in np.flatnonzero(~accepts):
-            self.rejected_below[j, offer] = min(self.rejected_below[j, offer], self.acceptance_bar(j, p))
-        self._learn(p, offer)
+                accepts[j] = bool(self.negotiators[j].respond(self, j, offer))
+        # Everyone sees who refused, and the table shows targets, trust and reservations, so a
+        # refusal reveals that the refuser's utility lies below its bar.
+        refused = np.flatnonzero(~accepts)
+        bars = np.full(self.n, np.inf)
+        for j in refused:
+            bars[j] = self.parties[j].acceptance_bar(self, j, p)
+        previous = self.parties[p].note_own_offer(self, p, offer)
+        for j, o in enumerate(self.parties):
+            o.learn(self, j, p, offer, previous, refused, bars)
         m.record_offer(self, week, p, offer, accepts)
         if accepts[self.required].all():
             # Reaching agreement is itself a shared good experience (a commitment made together).
@@ -242,37 +212,13 @@ class Table:
         self.plans = np.vstack([self.plans, plan])
         self.savings_basis = np.vstack([self.savings_basis, savings_basis(plan[None])])
         self.utility = np.hstack([self.utility, self.score(plan)[:, None]])
-        self.rejected_below = np.hstack([self.rejected_below, np.full((self.n, 1), np.inf)])
         # Beliefs about a person's plan come from a stream seeded by the plan itself, so that
         # what people propose does not shift the model's own random draws.
         own = np.random.default_rng([self.area, *np.round(plan * 1e6).astype(np.int64).clip(0)])
-        self.belief_error = np.concatenate([self.belief_error, own.standard_normal((self.n, self.n, 1))], axis=2)
+        errors = own.standard_normal((self.n, self.n, 1))
+        for j, stance in enumerate(self.stances):
+            stance.belief_error = np.concatenate([stance.belief_error, errors[j]], axis=1)
+            stance.refused_below = np.hstack([stance.refused_below, np.full((self.n, 1), np.inf)])
         if self.credible is not None:
             self.credible = np.append(self.credible, self.claim_ceiling(self.savings_basis[-1:])[0] >= plan[Slot.AMBITION])
         return len(self.plans) - 1
-
-    def _learn(self, p: int, offer: int) -> None:
-        """Trust and reciprocity from the offer just made: did the proposer move toward me?"""
-        prm = self.model.params
-        prev = self.last_offer[p]
-        if prev >= 0:
-            own_drop = self.utility[p, prev] - self.utility[p, offer]
-            self.last_concession[p] = max(own_drop, 0.0)
-        self.last_offer[p] = offer
-        if prev < 0:
-            return
-        for j in range(self.n):
-            if j == p:
-                continue
-            delta = self.utility[j, offer] - self.utility[j, prev]
-            if delta > EPS:
-                e, w = 1.0, min(1.0, delta / SIGNAL)
-                if not self.parties[j].holdout:  # reciprocity is a way of compromising
-                    self.credit[j] += prm.negotiation.reciprocity * self.trust[j, p] * delta
-            elif delta < -SIGNAL:
-                e, w = 0.0, min(1.0, -delta / SIGNAL - 1.0)  # a retraction, beyond noise
-            elif self.last_concession[j] > SIGNAL and self.last_concession[p] <= EPS:
-                e, w = 0.0, 0.5 * min(1.0, self.last_concession[j] / SIGNAL)  # I conceded, they stood still
-            else:
-                continue
-            self.trust[j, p] = updated(float(self.trust[j, p]), float(e), prm.trust.gain_good, prm.trust.gain_bad, float(w))

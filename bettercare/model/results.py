@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bettercare.analysis.quality import tables_quality
+from bettercare.vocabulary.plan import LINE_NAMES, Slot, spend_shares
+from bettercare.vocabulary.status import Status
 
-from . import assurance
-from .plan import LINE_NAMES, Slot, spend_shares
+from .quality import tables_quality
 from .trust import CENTRE
 
 NATIONAL_FIELDS = [
@@ -67,7 +67,7 @@ def collect(model, tables: tuple[str, ...] | list[str] = TABLES) -> tuple[dict[s
     M = model.minimum_gbp
     pool_rel = 1 + plans[:, Slot.COUNCIL_TOPUP] + plans[:, Slot.CCG_TOPUP]
     spend = spend_shares(plans) * M[:, None]
-    verdict = np.array(model.status, dtype=object)
+    verdict = np.array([str(s) for s in model.status], dtype=object)
     imposed = np.array([t.imposed for t in model.tables])
     claimed = plans[:, Slot.AMBITION] * model.admissions * p.costs.admission_gbp
     assured = np.array([model.reviews[a].assured_gbp if a in model.reviews and not imposed[a] else 0.0
@@ -79,24 +79,12 @@ def collect(model, tables: tuple[str, ...] | list[str] = TABLES) -> tuple[dict[s
     realised_savings = d.avoided_admissions * p.costs.admission_gbp + d.avoided_dtoc * p.costs.bed_day_gbp
     planned_dtoc = -d.planned_dtoc_cut * d.months_done / 12
 
-    codes, share = model.acute_share
-    inc0 = np.array([model.orgs[c].income for c in codes])
-    cost0 = np.array([model.orgs[c].costs for c in codes])
-    # Year-1 acute finances: activity above baseline earns 30% of tariff (marginal rate rule),
-    # variable costs follow activity, risk-share and (under the 2014 rule) withheld money flow in,
-    # and the NHS's share of the minimum that is not new money comes out of acute income.
-    adm_delta = share.T @ realised_adm
-    tariff = p.costs.admission_gbp
-    income_delta = np.where(adm_delta > 0, 0.3, 1.0) * adm_delta * tariff
-    cost_delta = adm_delta * tariff * (1 - p.acute.fixed_cost_share)
-    years = d.months_done / 12  # annual flows over the delivery period
-    inflow = share.T @ spend[:, 3] * years
-    if p.centre.withheld_to == "nhs":
-        inflow = inflow + share.T @ d.withheld
-    nhs_min = 0.5 * M * (1 - p.money.new_money_share)
-    drain = share.T @ (0.5 * nhs_min) * years
-    inc1 = inc0 * years + income_delta + inflow - drain
-    cost1 = cost0 * years + cost_delta
+    codes = model.acute_share[0]
+    trusts = [model.orgs[c] for c in codes]  # books closed by AcuteTrust.close_year
+    inc0 = np.array([o.income for o in trusts])
+    cost0 = np.array([o.costs for o in trusts])
+    inc1 = np.array([o.income_end for o in trusts])
+    cost1 = np.array([o.costs_end for o in trusts])
     trust_centre = model.trust.mean_towards_centre()
     n = model.n_areas
     agreed = ~imposed
@@ -107,8 +95,8 @@ def collect(model, tables: tuple[str, ...] | list[str] = TABLES) -> tuple[dict[s
     national = {
         "areas": n,
         "plans_agreed": int(agreed.sum()),
-        "plans_approved": int((verdict == assurance.APPROVED).sum()),
-        "plans_approved_with_conditions": int((verdict == assurance.CONDITIONS).sum()),
+        "plans_approved": int((verdict == Status.APPROVED).sum()),
+        "plans_approved_with_conditions": int((verdict == Status.CONDITIONS).sum()),
         "plans_imposed": int(imposed.sum()),
         "weeks_to_agreement_mean": float(np.nanmean(model.first_agreed_week)) if np.isfinite(model.first_agreed_week).any() else float("nan"),
         "signed_off_first_6_weeks": int((model.signed_off_week < model.w2 + 6).sum()),

@@ -128,16 +128,52 @@ class CostParams(_Group):
     care_home_per_person: float = Field(0.00121, ge=0, le=1, description="Permanent care-home admissions 65+ per person a year")
 
 
+class CouncilWeights(_Group):
+    """A council's utility weights over plan features (bettercare/vocabulary/plan.py, `Feature`)."""
+
+    social_care: float = Field(1.0, ge=0, le=10, description="Value a council puts on protecting adult social care (square root of spend)")
+    community: float = Field(0.2, ge=0, le=10, description="Value a council puts on community health, reablement and discharge (square root of spend)")
+    avoidance: float = Field(0.1, ge=0, le=10, description="Value a council puts on admission-avoidance schemes (square root of spend)")
+    council_topup: float = Field(-0.8, ge=-10, le=0, description="Council's utility per unit of its own top-up (share of the minimum): a cost")
+    p4p_at_risk: float = Field(-1.0, ge=-10, le=0, description="Council's utility per unit of performance money the area may lose (share of the minimum)")
+    freedom: float = Field(1.0, ge=0, le=10, description="Value a council puts on unringfenced social-care money it may divert (H8)")
+    ambition: float = Field(0.03, ge=0, le=10, description="Value a council puts on each 3% of claimed admissions cut")
+    target_gap: float = Field(-1.0, ge=-10, le=0, description="Council's utility per 3% of ambition short of the centre's target")
+    council_pools_more: float = Field(-0.1, ge=-5, le=0, description="Council's utility of topping up at all: a section 75 agreement to negotiate and govern (times an exponential draw per organisation)")
+
+
+class CCGWeights(_Group):
+    """A CCG's utility weights over plan features."""
+
+    social_care: float = Field(0.1, ge=0, le=10, description="Value a CCG puts on protecting adult social care (square root of spend)")
+    community: float = Field(0.6, ge=0, le=10, description="Value a CCG puts on community health, reablement and discharge (square root of spend)")
+    avoidance: float = Field(0.8, ge=0, le=10, description="Value a CCG puts on admission-avoidance schemes (square root of spend)")
+    ccg_topup: float = Field(-0.8, ge=-10, le=0, description="CCG's utility per unit of its own top-up (share of the minimum): a cost")
+    nhs_outflow: float = Field(-0.6, ge=-10, le=0, description="CCG's utility per unit of NHS money moved to social care above the floor (share of the minimum)")
+    ambition: float = Field(0.3, ge=0, le=10, description="Value a CCG puts on each 3% of claimed admissions cut")
+    p4p_at_risk: float = Field(-0.5, ge=-10, le=0, description="CCG's utility per unit of performance money the area may lose (share of the minimum)")
+    target_gap: float = Field(-1.0, ge=-10, le=0, description="CCG's utility per 3% of ambition short of the centre's target")
+    ccg_pools_more: float = Field(-0.1, ge=-5, le=0, description="CCG's utility of topping up at all: a section 75 agreement to negotiate and govern (times an exponential draw per organisation)")
+
+
+class AcuteWeights(_Group):
+    """An acute trust's utility weights over plan features."""
+
+    income_loss: float = Field(-1.0, ge=-10, le=0, description="Acute trust's utility per unit of activity income lost against fixed costs, before its deficit sharpens it (H4)")
+    risk_share: float = Field(1.5, ge=0, le=10, description="Value an acute trust puts on the acute risk-share line (share of the minimum)")
+    community: float = Field(0.3, ge=0, le=10, description="Value an acute trust puts on community health, reablement and discharge (square root of spend)")
+    target_gap: float = Field(-1.0, ge=-10, le=0, description="Acute trust's utility per 3% of ambition short of the centre's target")
+
+
 class IncentiveParams(_Group):
-    council_social_care: float = Field(1.0, ge=0, le=10, description="Value a council puts on protecting adult social care (square root of spend)")
-    council_topup_cost: float = Field(0.8, ge=0, le=10, description="Council's disutility per unit of its own top-up (share of the minimum)")
-    pooling_fixed_cost: float = Field(0.1, ge=0, le=5, description="Disutility to a partner of pooling beyond the minimum at all: a section 75 agreement to negotiate and govern")
-    ccg_topup_cost: float = Field(0.8, ge=0, le=10, description="CCG's disutility per unit of its own top-up (share of the minimum)")
-    ccg_ambition: float = Field(0.3, ge=0, le=10, description="Value a CCG puts on each 3% of claimed admissions cut")
-    ccg_community: float = Field(0.6, ge=0, le=10, description="Value a CCG puts on community health, reablement and discharge (square root of spend)")
-    ccg_avoidance: float = Field(0.8, ge=0, le=10, description="Value a CCG puts on admission-avoidance schemes (square root of spend)")
-    target_compliance: float = Field(1.0, ge=0, le=10, description="Disutility every partner at the table feels per 3% of ambition short of the centre's target")
-    acute_income: float = Field(1.0, ge=0, le=10, description="Weight an acute trust puts on lost activity income, before its deficit sharpens it (H4)")
+    """Each kind's utility weights: u(plan) = features(plan) @ weights, before individual draws.
+
+    A feature a kind has no field for carries no weight for that kind.
+    """
+
+    council: CouncilWeights = Field(default_factory=CouncilWeights)
+    ccg: CCGWeights = Field(default_factory=CCGWeights)
+    acute: AcuteWeights = Field(default_factory=AcuteWeights)
 
 
 class Parameters(_Group):
@@ -156,7 +192,27 @@ class Parameters(_Group):
 
     def flat(self) -> dict[str, Any]:
         """Dotted name -> value, for output rows and manifests."""
-        return {f"{g}.{k}": v for g, grp in self.model_dump().items() for k, v in grp.items()}
+        return _flatten(self.model_dump())
+
+
+def _flatten(nested: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in nested.items():
+        if isinstance(value, dict):
+            out.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def _groups(model: type[BaseModel], prefix: str = ""):
+    """(dotted name, field info) of every leaf parameter, in declaration order."""
+    for key, f in model.model_fields.items():
+        ann = f.annotation
+        if isinstance(ann, type) and issubclass(ann, _Group):
+            yield from _groups(ann, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", f
 
 
 class ScenarioError(ValueError):
@@ -190,17 +246,19 @@ PRESETS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
-def _field_info(dotted: str):
-    group, _, key = dotted.partition(".")
-    grp_field = Parameters.model_fields.get(group)
-    if grp_field is None or not key:
-        return None
-    return grp_field.annotation.model_fields.get(key)
+@lru_cache(maxsize=1)
+def _fields() -> dict[str, Any]:
+    return dict(_groups(Parameters))
+
+
+def field_info(dotted: str):
+    """The pydantic field of a dotted parameter name, or None if there is no such parameter."""
+    return _fields().get(dotted)
 
 
 def describe_range(dotted: str) -> str:
     """The allowed values of a field, as a user reads them."""
-    info = _field_info(dotted)
+    info = field_info(dotted)
     if info is None:
         return "unknown"
     ann = info.annotation
@@ -224,14 +282,9 @@ def describe_range(dotted: str) -> str:
 
 def parameter_table() -> list[dict[str, Any]]:
     """Every parameter: dotted name, default, allowed range and description."""
-    rows = []
     defaults = Parameters().flat()
-    for group, gf in Parameters.model_fields.items():
-        for key, f in gf.annotation.model_fields.items():
-            name = f"{group}.{key}"
-            rows.append({"name": name, "default": defaults[name], "range": describe_range(name),
-                         "description": f.description or ""})
-    return rows
+    return [{"name": name, "default": defaults[name], "range": describe_range(name), "description": f.description or ""}
+            for name, f in _fields().items()]
 
 
 def _one_line(err: ValidationError, values: dict[str, Any]) -> str:
@@ -245,13 +298,16 @@ def _one_line(err: ValidationError, values: dict[str, Any]) -> str:
     return f"{loc} = {value!r} is invalid: allowed {describe_range(loc)}"
 
 
-def _nest(flat: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    nested: dict[str, dict[str, Any]] = {}
+def _nest(flat: dict[str, Any]) -> dict[str, Any]:
+    nested: dict[str, Any] = {}
     for dotted, value in flat.items():
-        group, dot, key = dotted.partition(".")
-        if not dot or group not in Parameters.model_fields:
+        *groups, key = dotted.split(".")
+        if not groups or groups[0] not in Parameters.model_fields:
             raise ScenarioError(f"unknown parameter '{dotted}' (see `bettercare params`)")
-        nested.setdefault(group, {})[key] = value
+        node = nested
+        for g in groups:
+            node = node.setdefault(g, {})
+        node[key] = value
     return nested
 
 

@@ -1,13 +1,10 @@
-"""Directed trust on the organisation network, and the rule that updates it.
+"""Directed trust on the organisation network.
 
-Trust moves toward each experience e in [0, 1]: tau <- tau + g (e - tau), with the larger gain
-for experiences worse than current trust, so trust breaks faster than it builds (Jonker & Treur
-1999; Slovic 1993's asymmetry principle). A CCG or trust that sits at two tables carries its
-relationships from one to the other.
+Trust moves by the rule in `bettercare.vocabulary.trust`. A CCG or trust that sits at two
+tables carries its relationships from one to the other.
 
 The network is a networkx DiGraph; each edge holds the index of its trust value in one numpy
-array, so tables read and write their parties' trust as a matrix in one step. `sync()` copies
-the values onto the edges as a `trust` attribute for anyone who reads the graph itself.
+array, so tables read and write their parties' trust as a matrix in one step.
 """
 
 from __future__ import annotations
@@ -18,18 +15,9 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from bettercare.vocabulary.trust import updated
+
 CENTRE = "CENTRE"
-
-
-def updated(tau, experience, gain_good: float, gain_bad: float, weight=1.0):
-    """Asymmetric trust update; stays in [0, 1] for experiences and weights in [0, 1]."""
-    if isinstance(tau, float) and isinstance(experience, float) and isinstance(weight, float):
-        g = (gain_good if experience >= tau else gain_bad) * min(max(weight, 0.0), 1.0)
-        return min(max(tau + g * (experience - tau), 0.0), 1.0)
-    tau = np.asarray(tau, float)
-    e = np.asarray(experience, float)
-    g = np.where(e >= tau, gain_good, gain_bad) * np.clip(weight, 0.0, 1.0)
-    return np.clip(tau + g * (e - tau), 0.0, 1.0)
 
 
 def off_diagonal_mean(m: np.ndarray) -> float:
@@ -136,9 +124,3 @@ class TrustNetwork:
     def edges(self) -> pd.DataFrame:
         """One row per directed relationship: source, target, trust."""
         return pd.DataFrame({"source": self._src_a, "target": self._dst_a, "trust": self.values.copy()})
-
-    def sync(self) -> nx.DiGraph:
-        """Copy current trust onto the graph's edges and return the graph."""
-        for a, b, d in self.graph.edges(data=True):
-            d["trust"] = float(self.values[d["eid"]])
-        return self.graph

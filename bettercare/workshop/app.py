@@ -443,7 +443,7 @@ def PlanForm(room, view, token: str, seat: int, turn_id: int, week: int, set_mes
     def submit():
         send(room, Action("propose", token, seat=seat, turn=turn_id, week=week, data=data), set_message)
 
-    from bettercare.model.plan import FLOORS
+    from bettercare.vocabulary.plan import FLOORS
     solara.Text("The model's agent in your seat would propose the plan below; change what you like.",
                 classes=["bc-muted"])
     with solara.Row(style={"flex-wrap": "wrap"}):

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
 from matplotlib.ticker import MaxNLocator
 
-from bettercare.model.plan import FLOORS
+from bettercare.vocabulary.plan import FLOORS
 
 from .history import OfferRow, Party
 from .story import LINE_SHORT, gbp, spend_gbp

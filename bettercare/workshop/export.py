@@ -10,7 +10,7 @@ from dataclasses import asdict
 
 import pandas as pd
 
-from bettercare.model.plan import Slot
+from bettercare.vocabulary.plan import Slot
 
 from . import charts
 from .history import KIND_LABEL

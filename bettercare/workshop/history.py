@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bettercare.model.plan import N_SLOTS
+from bettercare.vocabulary.plan import N_SLOTS
 
 KIND_LABEL = {"council": "the council", "ccg": "the CCG", "acute": "the acute trust"}
 

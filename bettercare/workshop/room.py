@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from bettercare.model.plan import FLOORS, LINES, N_SLOTS, Slot, pool_relative
+from bettercare.vocabulary.plan import FLOORS, LINES, N_SLOTS, Slot, pool_relative
 
 from .history import KIND_LABEL, Recorder, mean_off_diagonal
 

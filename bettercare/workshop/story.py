@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bettercare.model.plan import FLOORS, LINES, Feature, Slot, features, pool_relative
+from bettercare.vocabulary.plan import FLOORS, LINES, Feature, Slot, features, pool_relative
 
 from .history import KIND_LABEL, OfferRow, Party
 

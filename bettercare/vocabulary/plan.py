@@ -13,6 +13,8 @@ from enum import IntEnum
 
 import numpy as np
 
+EPS = 1e-9  # tolerance for comparing utilities and shares
+
 
 class Slot(IntEnum):
     COUNCIL_TOPUP = 0
