@@ -78,7 +78,7 @@ def test_trust_reduces_perspective_error_and_speeds_agreement():
     assert high["trust_mean_end"] > low["trust_mean_end"]
 
 
-class ScriptedSeat:
+class ScriptedNegotiator:
     """A stand-in for a person: proposes one fixed plan and accepts anything."""
 
     def __init__(self, plan):
@@ -94,14 +94,14 @@ class ScriptedSeat:
         return True
 
 
-def test_any_seat_can_sit_at_the_table():
+def test_any_negotiator_can_sit_at_the_table():
     from bettercare.vocabulary import plan as P
 
     m = _model()
     t = m.tables[0]
     mine = P.make_plans(0.1, 0.0, [[0.3, 0.3, 0.2, 0.2, 0.0]], 0.01)[0]
-    seat = ScriptedSeat(mine)
-    t.seats = [seat] + t.seats[1:]
+    seat = ScriptedNegotiator(mine)
+    t.negotiators = [seat] + t.negotiators[1:]
     for w in range(m.w1):
         if t.week(w):
             break
@@ -127,7 +127,7 @@ def test_add_plan_refuses_broken_plans():
 
 
 class _Refuses:
-    """A seat that refuses every plan put to it."""
+    """A negotiator that refuses every plan put to it."""
 
     def propose(self, table, party):
         raise AssertionError("not asked to propose here")
@@ -137,33 +137,34 @@ class _Refuses:
 
 
 def test_a_refused_plan_caps_the_proposers_estimate_and_is_not_reoffered_blindly():
-    from bettercare.model.negotiation import EPS, AgentSeat
+    from bettercare.vocabulary.plan import EPS
 
     model = BetterCareModel(load_scenario("england-2014").params, rng=11)
-    seat = AgentSeat()
     week = 8  # mid-window: targets have come down far enough for proposers to have choices
     switched = 0
     for table in model.tables:
         if table.n < 2:
             continue
         p = table.begin_week(week)
-        k = seat.propose(table, p)
-        table.seats = [model.agent_seat if j == p else _Refuses() for j in range(table.n)]
+        proposer = table.parties[p]
+        k = proposer.propose(table, p)
+        table.negotiators = [proposer if j == p else _Refuses() for j in range(table.n)]
         table.put_offer(k)
         assert not table.finish_week(week)
         others = [j for j in range(table.n) if j != p]
         # the refusal is remembered, for that plan only, as each refuser's acceptance bar
         bars = [max(table.targets[j] - table.bonus * table.trust[j, p], table.reservation[j]) for j in others]
-        assert np.allclose(table.rejected_below[others, k], bars)
-        assert np.isinf(np.delete(table.rejected_below, k, axis=1)).all()
+        learnt = table.stances[p].refused_below
+        assert np.allclose(learnt[others, k], bars)
+        assert np.isinf(np.delete(learnt, k, axis=1)).all()
         # same week, same targets: the refused plan no longer looks acceptable to every partner
         table.rounds -= 1
         assert table.begin_week(week) == p
-        capped = min(table.rejected_below[j, k] - table.targets[j] for j in others)
+        capped = min(learnt[j, k] - table.targets[j] for j in others)
         assert capped <= EPS
-        k2 = seat.propose(table, p)
+        k2 = proposer.propose(table, p)
         switched += k2 != k
     assert switched >= 50  # most proposers move on (113 of 150 tables with this seed)
     # new rules rescore every plan, and what rejections taught no longer holds
     table.rescore()
-    assert np.isinf(table.rejected_below).all()
+    assert all(np.isinf(s.refused_below).all() for s in table.stances)

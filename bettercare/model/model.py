@@ -6,6 +6,8 @@ the 2014 history by default (docs/ODD.md, "Process overview and scheduling").
 
 from __future__ import annotations
 
+from typing import Any
+
 import mesa
 import numpy as np
 
@@ -17,7 +19,7 @@ from bettercare.vocabulary.status import SIGNED_OFF, Phase, Status
 from . import areas as geo
 from .delivery import Delivery
 from .negotiation import Table
-from .scenario import Parameters, ScenarioError
+from .scenario import Parameters, ScenarioError, build_parameters, load_scenario
 from .trust import CENTRE, TrustNetwork, off_diagonal_mean
 
 ENGLAND_POPULATION = 54_300_000
@@ -27,12 +29,22 @@ class BetterCareModel(mesa.Model):
     """All areas of England (or a chosen few, or synthetic ones) under one centre."""
 
     def __init__(self, params: Parameters | None = None, rng: int | None = None, geography: geo.Geography | None = None,
-                 record_offers: bool = True):
-        """`record_offers=False` keeps no offer log (the `offers` table), which a sweep that does
-        not ask for that table skips; the run itself is the same."""
+                 record_offers: bool = True, *, scenario: str = "england-2014", **overrides: Any):
+        """Build the model from `params`, or else from the preset `scenario` (england-2014, calibrated).
+
+        Dotted parameter names may be given as keyword arguments, the way `mesa.batch_run` passes
+        them: `BetterCareModel(**{"trust.initial": 0.8}, rng=1)`. They override `params` or the
+        scenario, with the same validation as `--set`. `record_offers=False` keeps no offer log
+        (the `offers` table), which a sweep that does not ask for that table skips; the run itself
+        is the same.
+        """
         super().__init__(rng=rng)
+        if params is None:
+            params = load_scenario(scenario, overrides).params
+        elif overrides:
+            params = build_parameters(params, overrides)
         self.record_offers = record_offers
-        self.params = p = params or Parameters()
+        self.params = p = params
         if geography is None:
             if p.areas.source == "england":
                 geography = geo.england(p.areas.min_ccg_share, p.acute.population_per_trust)

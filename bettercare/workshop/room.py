@@ -11,7 +11,7 @@ each participant's. Every action, from anyone, goes through `Room.act`, which ch
   message saying why.
 
 People sit at one table, the *focus* area's, through `PersonSeat`s. The negotiation code calls
-`propose` and `respond` on them as on any seat; a `PersonSeat` asks the room, which waits for the
+`propose` and `respond` on them as on any negotiator; a `PersonSeat` asks the room, which waits for the
 person, and lets the model's agent answer when the seat is empty, the person leaves, the turn
 timer runs out, or the facilitator moves on. The model steps in a worker thread so that it can
 wait for people; the room's lock is released while it waits.
@@ -166,11 +166,13 @@ class LogEntry:
 
 
 class PersonSeat:
-    """A seat a person may take. The negotiation code calls it like any other seat."""
+    """A seat a person may take: it wraps the organisation, which answers when nobody does.
+
+    The negotiation calls it like any other `Negotiator`."""
 
     def __init__(self, room: Room, agent):
         self.room = room
-        self.agent = agent
+        self.agent = agent  # the organisation in this seat
 
     def propose(self, table, party: int) -> int:
         answer = self.room._ask(table, party, "propose", None)
@@ -256,8 +258,7 @@ class Room:
         focus = names.index(s.focus) if s.focus in names else 0
         s.focus = names[focus]
         table = model.tables[focus]
-        seat = PersonSeat(self, model.agent_seat)
-        table.seats = [seat] * table.n
+        table.negotiators = [PersonSeat(self, org) for org in table.parties]
         self.model = model
         self.scenario = sc
         self.focus = focus
@@ -512,7 +513,7 @@ class Room:
         t = self.table
         if getattr(t, "targets", None) is not None and getattr(t, "credible", None) is not None \
                 and len(t.credible) == len(t.plans):
-            return t.plans[int(self.model.agent_seat.propose(t, seat))]
+            return t.plans[int(t.parties[seat].propose(t, seat))]
         return t.plans[int(np.argmax(t.utility[seat]))]
 
     # --- the wait for people (called by PersonSeat in the worker thread, lock held) ------------
