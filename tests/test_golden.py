@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from golden_runs import RUNS, frames, path
 
 # (table, column): why its value may differ in the last bits.

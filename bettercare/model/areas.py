@@ -14,6 +14,8 @@ from importlib.resources import files
 import numpy as np
 import pandas as pd
 
+from .errors import ScenarioError
+
 
 @dataclass(frozen=True)
 class Geography:
@@ -139,7 +141,6 @@ def select(geo: Geography, names: list[str], coterminous_only: bool) -> Geograph
     if names:
         unknown = sorted(set(names) - set(keep.area_name))
         if unknown:
-            from .scenario import ScenarioError
             raise ScenarioError(f"areas.names = {unknown!r} is invalid: no such area (see `bettercare areas`)")
         keep = keep[keep.area_name.isin(names)]
     if coterminous_only:

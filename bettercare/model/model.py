@@ -12,8 +12,17 @@ import mesa
 import numpy as np
 
 from bettercare.agents import KINDS, VERDICT_EXPERIENCE, AcuteTrust, Centre, Organisation, Review
-from bettercare.vocabulary.plan import (FLOORS, Rules, Slot, candidates, features, imposed, p4p_pot, savings_basis,
-                                        spend_shares)
+from bettercare.vocabulary.plan import (
+    FLOORS,
+    Rules,
+    Slot,
+    candidates,
+    features,
+    imposed,
+    p4p_pot,
+    savings_basis,
+    spend_shares,
+)
 from bettercare.vocabulary.status import SIGNED_OFF, Phase, Status
 
 from . import areas as geo

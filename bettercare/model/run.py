@@ -6,7 +6,7 @@ from typing import Any
 
 from .model import BetterCareModel
 from .results import RunResult, collect
-from .scenario import Scenario, load_scenario
+from .scenario import Scenario, build_parameters, load_scenario
 
 
 def run(scenario: str | Scenario = "england-2014", seed: int | None = 1, overrides: dict[str, Any] | None = None) -> RunResult:
@@ -16,7 +16,6 @@ def run(scenario: str | Scenario = "england-2014", seed: int | None = 1, overrid
     """
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario, overrides)
     if isinstance(scenario, Scenario) and overrides:
-        from .scenario import build_parameters
         sc = Scenario(name=sc.name, description=sc.description, params=build_parameters(sc.params, overrides))
     model = BetterCareModel(sc.params, rng=seed)
     model.run_model()

@@ -15,6 +15,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from .areas import england_names
+from .errors import ScenarioError
+
 
 class _Group(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
@@ -101,8 +104,6 @@ class AreasParams(_Group):
     @field_validator("names")
     @classmethod
     def _known_areas(cls, names: list[str]) -> list[str]:
-        from .areas import england_names
-
         unknown = sorted(set(names) - england_names())
         if unknown:
             raise ValueError(f"no such area {unknown} (see `bettercare areas`)")
@@ -213,10 +214,6 @@ def _groups(model: type[BaseModel], prefix: str = ""):
             yield from _groups(ann, f"{prefix}{key}.")
         else:
             yield f"{prefix}{key}", f
-
-
-class ScenarioError(ValueError):
-    """A bad scenario or parameter. Its message is one line meant for the user."""
 
 
 class Scenario(BaseModel):
