@@ -5,6 +5,7 @@ Run from the project root:
     .venv/bin/python benchmarks/bench_model.py              # full run (a few minutes at most)
     .venv/bin/python benchmarks/bench_model.py --quick      # smoke run (fewer repeats)
     .venv/bin/python benchmarks/bench_model.py --repeats 11 --synthetic-repeats 5
+    .venv/bin/python benchmarks/bench_model.py --against ../old-checkout --repeats 9   # A/B national runs
 
 Everything is measured in one process, after importing and warming up once. The script only
 reports: a missed target prints "missed", it never fails. See benchmarks/README.md.
@@ -237,14 +238,64 @@ def table(rows: list[tuple], headers: tuple) -> str:
     return "\n".join(out)
 
 
+# --- 0: this checkout against another, national runs in alternating subprocesses ------------
+def national_worker(repeats: int) -> int:
+    """Print the national run times (setup + run_model, seconds) of the bettercare on sys.path."""
+    import json
+
+    import bettercare
+
+    times = time_model_runs(NATIONAL, list(range(1, repeats + 1)))["total"]
+    print(json.dumps({"file": bettercare.__file__, "total": times}))
+    return 0
+
+
+def against(other: Path, repeats: int, rounds: int = 3) -> None:
+    """Median national run here and in `other` (a checkout of older code), measured in one run.
+
+    Each side runs in its own subprocess with its checkout first on PYTHONPATH, after its own
+    warm-up; the sides alternate `rounds` times so that load on the machine falls on both alike.
+    """
+    import json
+
+    sides = {"this checkout": ROOT, f"{other}": other.resolve()}
+    times: dict[str, list[float]] = {k: [] for k in sides}
+    files: dict[str, str] = {}
+    per_round = max(1, math.ceil(repeats / rounds))
+    for i in range(rounds):
+        for label, root in (sides.items() if i % 2 == 0 else reversed(list(sides.items()))):
+            env = {**os.environ, "PYTHONPATH": str(root)}
+            out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--national-worker", str(per_round)],
+                                 env=env, cwd=root, capture_output=True, text=True, check=True)
+            rec = json.loads(out.stdout.strip().splitlines()[-1])
+            times[label] += rec["total"]
+            files[label] = rec["file"]
+    print(f"0. National run (england-2014, seeds 1-{per_round}, {rounds} alternating rounds; median of "
+          f"{per_round * rounds} per side)")
+    rows = [(label, fmt_s(median(t)), fmt_s(min(t)), fmt_s(max(t)), files[label]) for label, t in times.items()]
+    this, that = (median(t) for t in times.values())
+    rows.append(("ratio this/other", f"{this / that:.3f}x", "", "", ""))
+    print(table(rows, ("", "median", "min", "max", "package")))
+    print()
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--against", type=Path, default=None,
+                    help="another checkout (older code): national runs A/B in one run, then exit")
+    ap.add_argument("--national-worker", type=int, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--repeats", type=int, default=None, help="national runs (default 7; --quick 3)")
     ap.add_argument("--synthetic-repeats", type=int, default=None, help="1,500-area runs (default 3; --quick 1)")
     ap.add_argument("--negotiations", type=int, default=None, help="negotiations per side (default 200; --quick 30)")
     ap.add_argument("--quick", action="store_true", help="fewer repeats, for a smoke test")
     a = ap.parse_args(argv)
+    if a.national_worker:
+        time_model_runs(NATIONAL, [0])  # warm-up, untimed
+        return national_worker(a.national_worker)
     n_nat = a.repeats or (3 if a.quick else 7)
+    if a.against is not None:
+        against(a.against, n_nat)
+        return 0
     n_syn = a.synthetic_repeats or (1 if a.quick else 3)
     n_neg = a.negotiations or (30 if a.quick else 200)
 

@@ -349,7 +349,7 @@ def areas(as_json: Annotated[bool, typer.Option("--json", help="Print JSON to st
     from bettercare.model.areas import england
 
     geo = england()
-    ccgs = geo.seats[geo.seats.kind == "ccg"].groupby("area_code", sort=False)["org_name"].agg(list)
+    ccgs = geo.members[geo.members.kind == "ccg"].groupby("area_code", sort=False)["org_name"].agg(list)
     rows = [{"area_code": a.area_code, "name": a.area_name, "population": int(a.population),
              "ccgs": ccgs.get(a.area_code, []), "coterminous": bool(a.coterminous)}
             for a in geo.areas.itertuples(index=False)]

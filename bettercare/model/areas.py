@@ -21,12 +21,12 @@ from .errors import ScenarioError
 class Geography:
     """Areas and the organisations that sit at their tables.
 
-    `seats` has one row per (area, organisation) with the organisation's kind and `share`,
+    `members` has one row per (area, organisation) with the organisation's kind and `share`,
     the part of the area's population it serves.
     """
 
     areas: pd.DataFrame  # area_code, area_name, population, coterminous
-    seats: pd.DataFrame  # area_code, org_code, org_name, kind, share
+    members: pd.DataFrame  # area_code, org_code, org_name, kind, share
     orgs: pd.DataFrame  # org_code, org_name, kind, population
 
 
@@ -41,12 +41,12 @@ def england_names() -> frozenset[str]:
     return frozenset(_england_tables()[0]["area_name"])
 
 
-def _assign_trusts(areas: pd.DataFrame, ccg_seats: pd.DataFrame, per_trust: int) -> pd.DataFrame:
+def _assign_trusts(areas: pd.DataFrame, ccg_members: pd.DataFrame, per_trust: int) -> pd.DataFrame:
     """Synthetic acute trusts: big areas get their own, small ones share a neighbour's."""
     pops = areas.set_index("area_code")["population"]
     order = list(areas["area_code"])
     # Neighbours: areas that share a CCG are adjacent on the ground.
-    shared = ccg_seats.merge(ccg_seats, on="org_code")
+    shared = ccg_members.merge(ccg_members, on="org_code")
     shared = shared[shared.area_code_x != shared.area_code_y]
     neighbour = (shared.sort_values("share_y", ascending=False)
                  .drop_duplicates("area_code_x").set_index("area_code_x")["area_code_y"].to_dict())
@@ -80,20 +80,20 @@ def _assign_trusts(areas: pd.DataFrame, ccg_seats: pd.DataFrame, per_trust: int)
     return trusts
 
 
-def _finish(areas: pd.DataFrame, ccg_seats: pd.DataFrame, per_trust: int) -> Geography:
-    trust_seats = _assign_trusts(areas, ccg_seats, per_trust)
-    council_seats = pd.DataFrame({"area_code": areas.area_code, "org_code": "LA-" + areas.area_code,
+def _finish(areas: pd.DataFrame, ccg_members: pd.DataFrame, per_trust: int) -> Geography:
+    trust_members = _assign_trusts(areas, ccg_members, per_trust)
+    council_members = pd.DataFrame({"area_code": areas.area_code, "org_code": "LA-" + areas.area_code,
                                   "org_name": areas.area_name + " Council", "kind": "council", "share": 1.0})
-    seats = pd.concat([council_seats, ccg_seats, trust_seats], ignore_index=True)
+    members = pd.concat([council_members, ccg_members, trust_members], ignore_index=True)
     pop = areas.set_index("area_code")["population"]
-    seats["population"] = seats["share"] * seats["area_code"].map(pop)
-    orgs = (seats.groupby(["org_code", "org_name", "kind"], as_index=False, sort=False)["population"].sum())
-    n_areas = seats.groupby("org_code")["area_code"].nunique()
-    per_area = seats.groupby(["area_code", "kind"]).size().unstack(fill_value=0)
-    solo = seats.assign(only_here=seats.org_code.map(n_areas) == 1).groupby("area_code")["only_here"].all()
+    members["population"] = members["share"] * members["area_code"].map(pop)
+    orgs = (members.groupby(["org_code", "org_name", "kind"], as_index=False, sort=False)["population"].sum())
+    n_areas = members.groupby("org_code")["area_code"].nunique()
+    per_area = members.groupby(["area_code", "kind"]).size().unstack(fill_value=0)
+    solo = members.assign(only_here=members.org_code.map(n_areas) == 1).groupby("area_code")["only_here"].all()
     cot = (per_area.get("ccg", 0) == 1) & (per_area.get("acute", 0) == 1) & solo
     areas = areas.assign(coterminous=areas.area_code.map(cot).fillna(False).astype(bool))
-    return Geography(areas=areas.reset_index(drop=True), seats=seats.drop(columns="population"), orgs=orgs)
+    return Geography(areas=areas.reset_index(drop=True), members=members.drop(columns="population"), orgs=orgs)
 
 
 @lru_cache(maxsize=8)
@@ -106,9 +106,9 @@ def england(min_ccg_share: float = 0.05, population_per_trust: int = 450_000) ->
     areas, links = _england_tables()
     links = links[links.share >= min_ccg_share].copy()
     links["share"] = links["share"] / links.groupby("area_code")["share"].transform("sum")
-    ccg_seats = pd.DataFrame({"area_code": links.area_code, "org_code": links.ccg_code,
+    ccg_members = pd.DataFrame({"area_code": links.area_code, "org_code": links.ccg_code,
                               "org_name": links.ccg_name, "kind": "ccg", "share": links.share})
-    return _finish(areas[["area_code", "area_name", "population"]].copy(), ccg_seats, population_per_trust)
+    return _finish(areas[["area_code", "area_name", "population"]].copy(), ccg_members, population_per_trust)
 
 
 def synthetic(n: int, rng: np.random.Generator, population_per_trust: int = 450_000) -> Geography:
@@ -131,8 +131,8 @@ def synthetic(n: int, rng: np.random.Generator, population_per_trust: int = 450_
             ccgs[0] = prev_last
         prev_last = ccgs[-1]
         rows += [(code, c, f"Synthetic CCG {c[4:]}", "ccg", s) for c, s in zip(ccgs, shares)]
-    ccg_seats = pd.DataFrame(rows, columns=["area_code", "org_code", "org_name", "kind", "share"])
-    return _finish(areas, ccg_seats, population_per_trust)
+    ccg_members = pd.DataFrame(rows, columns=["area_code", "org_code", "org_name", "kind", "share"])
+    return _finish(areas, ccg_members, population_per_trust)
 
 
 def select(geo: Geography, names: list[str], coterminous_only: bool) -> Geography:
@@ -145,7 +145,7 @@ def select(geo: Geography, names: list[str], coterminous_only: bool) -> Geograph
         keep = keep[keep.area_name.isin(names)]
     if coterminous_only:
         keep = keep[keep.coterminous]
-    seats = geo.seats[geo.seats.area_code.isin(keep.area_code)]
-    orgs = geo.orgs[geo.orgs.org_code.isin(seats.org_code)]
-    return Geography(areas=keep.reset_index(drop=True), seats=seats.reset_index(drop=True),
+    members = geo.members[geo.members.area_code.isin(keep.area_code)]
+    orgs = geo.orgs[geo.orgs.org_code.isin(members.org_code)]
+    return Geography(areas=keep.reset_index(drop=True), members=members.reset_index(drop=True),
                      orgs=orgs.reset_index(drop=True))

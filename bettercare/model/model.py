@@ -84,11 +84,11 @@ class BetterCareModel(mesa.Model):
             self.orgs[row.org_code] = KINDS[row.kind](self, row.org_code, row.org_name, row.population)
         self.trust = TrustNetwork(p.trust.gain_good, p.trust.gain_bad)
         self.trust.graph.add_node(CENTRE)
-        seats_by_area = {code: grp for code, grp in geography.seats.groupby("area_code", sort=False)}
+        members_of_area = {code: grp for code, grp in geography.members.groupby("area_code", sort=False)}
         self.acute_at_table = self.rng.random(self.n_areas) < p.acute.at_table
         members_by_area = []
         for code in geography.areas["area_code"]:
-            members = [self.orgs[c] for c in seats_by_area[code]["org_code"]]
+            members = [self.orgs[c] for c in members_of_area[code]["org_code"]]
             members_by_area.append(members)
             self.trust.connect([o.code for o in members], p.trust.initial)
         for o in self.orgs.values():
@@ -143,8 +143,8 @@ class BetterCareModel(mesa.Model):
                      p4p_gbp_per_admission=p.costs.p4p_gbp_per_admission, admission_gbp=p.costs.admission_gbp)
 
     def _acute_share_matrix(self) -> tuple[list[str], np.ndarray]:
-        seats = self.geography.seats
-        acute = seats[seats.kind == "acute"]
+        members = self.geography.members
+        acute = members[members.kind == "acute"]
         codes = list(dict.fromkeys(acute.org_code))
         col = {c: i for i, c in enumerate(codes)}
         row = {c: i for i, c in enumerate(self.geography.areas.area_code)}

@@ -182,7 +182,7 @@ def _organisations(model, codes, inc1, cost1) -> pd.DataFrame:
     rows = []
     in_deficit_end = dict(zip(codes, inc1 < cost1))
     margin_end = dict(zip(codes, (inc1 - cost1) / np.maximum(inc1, 1.0)))
-    n_tables = model.geography.seats.groupby("org_code")["area_code"].nunique()
+    n_tables = model.geography.members.groupby("org_code")["area_code"].nunique()
     for code, o in model.orgs.items():
         rows.append({
             "org_code": code, "org_name": o.name, "kind": o.kind, "population": o.population,
