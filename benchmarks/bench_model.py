@@ -266,7 +266,9 @@ def against(other: Path, repeats: int, rounds: int = 3) -> None:
         for label, root in (sides.items() if i % 2 == 0 else reversed(list(sides.items()))):
             env = {**os.environ, "PYTHONPATH": str(root)}
             out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--national-worker", str(per_round)],
-                                 env=env, cwd=root, capture_output=True, text=True, check=True)
+                                 env=env, cwd=root, capture_output=True, text=True)
+            if out.returncode:
+                raise SystemExit(f"{label}: the national worker failed:\n{out.stderr[-2000:]}")
             rec = json.loads(out.stdout.strip().splitlines()[-1])
             times[label] += rec["total"]
             files[label] = rec["file"]

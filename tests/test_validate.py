@@ -39,5 +39,5 @@ def test_validate_prints_a_table():
 def test_facts_file_declares_calibration_use_and_delivery_is_never_a_target():
     facts = load_facts()
     assert all(f.reason and f.source for f in facts)
-    # What happened in delivery year 1 is not given (FACTS.md): no fact may use realised outcomes.
+    # What happened in delivery year 1 is not given (the project's reference facts leave it out on purpose): no fact may use realised outcomes.
     assert not any("realised" in f.model or "_end" in f.model for f in facts)

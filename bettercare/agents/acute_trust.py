@@ -14,7 +14,7 @@ from bettercare.vocabulary.plan import Feature
 from .organisation import Organisation
 
 EMERGENCY_SHARE_OF_INCOME = 0.4  # emergency activity is about 40% of an acute trust's income
-MARGINAL_RATE = 0.3  # activity above the 2008-09 baseline is paid at 30% of tariff (FACTS.md)
+MARGINAL_RATE = 0.3  # activity above the 2008-09 baseline is paid at 30% of tariff (marginal rate emergency tariff, 2010-11 on; docs/ODD.md §6)
 
 
 class AcuteTrust(Organisation):

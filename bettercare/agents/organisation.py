@@ -1,6 +1,6 @@
 """What every organisation at a table does: value plans, propose, respond, and learn.
 
-Utilities are additive (DESIGN.md section 3): u(plan) = features(plan) @ weights. Each
+Utilities are additive (docs/ODD.md §7.3): u(plan) = features(plan) @ weights. Each
 organisation's weights are its kind's parameters (`incentives.<kind>.<feature>`) times a
 log-normal draw, so that no two councils want quite the same thing.
 

@@ -1,7 +1,7 @@
 """Delivery: each area's monthly BCF metrics and money, vectorised over areas.
 
 Schemes work as well as the evidence says, not as the plan claimed: each area's true return
-per GBP of scheme spend is drawn once from `delivery.return_mean`/`return_sd` (FACTS.md: mostly
+per GBP of scheme spend is drawn once from `delivery.return_mean`/`return_sd` (docs/ODD.md §6, from the evidence reviews: mostly
 null or adverse, with a wide spread). Joint working (maturity) multiplies that effect; a
 defensive acute trust halves it at worst. Demand grows regardless.
 """
