@@ -342,12 +342,18 @@ class FlowModel:
         delayed_before = s.delayed()
         acute_before = s.acute + s.assessment + s.other + s.queue_hospital.sum(axis=1)
 
-        def leaving(tau: np.ndarray | float) -> np.ndarray:
-            with np.errstate(divide="ignore"):
-                return 1.0 - np.exp(-dt / tau)
+        def through(stock: np.ndarray, inflow: np.ndarray, rate: np.ndarray | float) -> np.ndarray:
+            """Outflow over the step of a first-order stock with exit `rate` (a week) and an
+            inflow spread evenly over the step: the exact solution, so no stock goes negative
+            and the equilibrium (inflow / rate) does not depend on dt."""
+            decay = np.exp(-rate * dt)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                kept = np.where(rate > 0, inflow * (1.0 - decay) / (rate * dt), inflow)
+            remaining = stock * decay + kept
+            return stock + inflow - remaining
 
         # Capacity: counterfactual path and additional money, each through the acquisition delay.
-        acq = leaving(p.acquisition_weeks)
+        acq = 1.0 - np.exp(-dt / p.acquisition_weeks)
         s.capacity_base += (self.capacity0 * (self.budget_index(mid) * self.capacity_scale)[None, :] - s.capacity_base) * acq
         ceiling = self.ceiling_share * self.capacity0
         extra_target = np.minimum(drive.extra_gbp_week / self.place_gbp_week, ceiling)
@@ -359,44 +365,42 @@ class FlowModel:
         # Admissions: trend x season x the trust's practice, less the schemes' effect, plus readmissions.
         external = np.maximum(self.external_rate0 * self.trend(mid) * drive.admission_practice
                               - drive.avoided_admissions_week, 0.0) * dt
-        recent_out = s.recent * leaving(self.recent_weeks)
+        recent_out = through(s.recent, np.zeros(n), 1.0 / self.recent_weeks)
         readmitted = p.readmission_share * recent_out
         admissions = external + readmitted
         s.recent -= recent_out
-        s.acute += admissions
 
         # Acute stay -> discharge home, or supported discharge -> assessment.
-        fit = s.acute * leaving(self.acute_weeks / drive.discharge_practice)
-        s.acute -= fit
+        fit = through(s.acute, admissions, drive.discharge_practice / self.acute_weeks)
+        s.acute += admissions - fit
         supported = p.supported_share * fit
-        s.recent += fit - supported
-        s.assessment += supported
-        assessed = s.assessment * leaving(self.assess_weeks * (1.0 - drive.assessment_speedup))
-        s.assessment -= assessed
+        assessed = through(s.assessment, supported, 1.0 / (self.assess_weeks * (1.0 - drive.assessment_speedup)))
+        s.assessment += supported - assessed
         to_other = p.other_delay_share * assessed
-        s.other += to_other
-        s.queue_hospital += (assessed - to_other)[:, None] * self.dest_share[None, :]
-        other_out = s.other * leaving(self.other_weeks)
-        s.other -= other_out
-        s.recent += other_out
+        other_out = through(s.other, to_other, 1.0 / self.other_weeks)
+        s.other += to_other - other_out
+        s.recent += fit - supported + other_out
+        to_queues = (assessed - to_other)[:, None] * self.dest_share[None, :]
 
         # Community demand, rationed with the council's budget.
         community = self.community0 * np.where(COUNCIL_FUNDED, self.budget_index(mid), 1.0) * dt
-        s.queue_community += community
 
-        # Services: leavers free places; placements at the vacancy-scaled rate, never above free places.
-        service_out = s.service * leaving(self.stay_weeks)[None, :]
-        s.service -= service_out
-        vacancies = np.maximum(capacity - s.service, 0.0)
+        # Queues -> services: placement rate scaled by vacancies, never above the places free.
+        free_start = np.maximum(capacity - s.service, 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            pull = (vacancies / self.vacancies0) ** p.vacancy_elasticity
-            queue = s.queue_hospital + s.queue_community
-            placed = np.minimum(queue * (1.0 - np.exp(-dt * pull / self.wait_weeks)), vacancies)
-            from_hospital = np.where(queue > 0, placed * s.queue_hospital / queue, 0.0)
-        from_community = placed - from_hospital
-        s.queue_hospital -= from_hospital
-        s.queue_community -= from_community
-        s.service += placed
+            pull = (free_start / self.vacancies0) ** p.vacancy_elasticity / self.wait_weeks
+        queue = s.queue_hospital + s.queue_community
+        demand = to_queues + community
+        wanted = through(queue, demand, pull)
+        service_out = s.service * (1.0 - np.exp(-dt / self.stay_weeks))[None, :]
+        placed = np.minimum(wanted, free_start + service_out)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share_h = np.where(queue + demand > 0, (s.queue_hospital + to_queues) / (queue + demand), 0.0)
+        from_hospital = placed * share_h
+        s.queue_hospital += to_queues - from_hospital
+        s.queue_community += community - (placed - from_hospital)
+        service_out = through(s.service, placed, 1.0 / self.stay_weeks[None, :])
+        s.service += placed - service_out
         s.week += dt
 
         delayed_after = s.delayed()
