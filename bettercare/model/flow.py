@@ -40,8 +40,9 @@ NHS, SOCIAL_CARE, BOTH = range(3)
 QUEUE_AGENCY = np.array([SOCIAL_CARE, BOTH, SOCIAL_CARE, NHS])
 ASSESSMENT_AGENCY = BOTH
 OTHER_AGENCY = NHS
-# Destinations whose counterfactual capacity follows the council's budget (the rest: NHS).
-COUNCIL_FUNDED = np.array([True, True, True, False])
+# Destinations whose counterfactual capacity follows the council's budget. Reablement follows the
+# NHS path: before the BCF it was paid largely from NHS money (the GBP 300m reablement transfer).
+COUNCIL_FUNDED = np.array([True, False, True, False])
 
 PRE_PERIOD_START = date(2012, 4, 1)
 DELIVERY_START = date(2015, 4, 1)
@@ -123,7 +124,7 @@ class FlowDrive:
                 raise ValueError(f"FlowDrive.{name} has shape {arr.shape}; allowed {shape}")
             bad = ~ok(arr)
             if bad.any():
-                raise ValueError(f"FlowDrive.{name} = {arr[bad].flat[0]!r} is invalid: allowed {allowed}")
+                raise ValueError(f"FlowDrive.{name} = {float(arr[bad].flat[0])!r} is invalid: allowed {allowed}")
         return self
 
 

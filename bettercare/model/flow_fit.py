@@ -113,7 +113,7 @@ def fit(start: FlowParams | None = None) -> tuple[FlowParams, object]:
     def fun(x: np.ndarray) -> np.ndarray:
         return residuals(simulate(params_at(x)))
 
-    result = least_squares(fun, x0, bounds=(lo, hi), x_scale=hi - lo, diff_step=1e-4, xtol=1e-10, ftol=1e-10)
+    result = least_squares(fun, x0, bounds=(lo, hi), x_scale=hi - lo, diff_step=1e-3, xtol=1e-8, ftol=1e-8)
     return params_at(result.x), result
 
 

@@ -77,17 +77,17 @@ class FlowParams(BaseModel):
     ascof_2b1_2013_14: float = _sourced("ascof_2b1_2013_14", "ASCOF 2B(1) 2013-14, percent at home 91 days after reablement", ge=50, le=100)
 
     # --- calibrate (fitted to the pre-period, April 2012 - March 2015) ----------------------
-    admissions_growth: float = _calibrate("admissions_growth", 0.03, "Annual growth of the emergency-admissions trend", ge=0.0, le=0.08)
+    admissions_growth: float = _calibrate("admissions_growth", 0.049, "Annual growth of the emergency-admissions trend", ge=0.0, le=0.08)
     winter_amplitude: float = _calibrate("winter_amplitude", 0.05, "Winter peak of admissions over the trend (cosine amplitude)", ge=0.0, le=0.2)
-    wait_social_care_days: float = _calibrate("wait_social_care_days", 14.0, "Mean wait for home care, reablement or a care home at the starting vacancy rate", ge=1.0, le=90.0)
-    wait_nhs_days: float = _calibrate("wait_nhs_days", 14.0, "Mean wait for NHS non-acute care at the starting vacancy rate", ge=1.0, le=90.0)
-    vacancy_elasticity: float = _calibrate("vacancy_elasticity", 0.3, "Elasticity of the placement rate to vacancies (1: doubling vacancies halves the wait)", ge=0.0, le=2.0)
-    care_home_community_rate: float = _calibrate("care_home_community_rate", 400.0, "Care-home admissions from the community, per 100,000 aged 65+ a year, at the start", ge=0.0, le=1500.0)
+    wait_social_care_days: float = _calibrate("wait_social_care_days", 5.0, "Mean wait for home care, reablement or a care home at the starting vacancy rate", ge=1.0, le=90.0)
+    wait_nhs_days: float = _calibrate("wait_nhs_days", 3.0, "Mean wait for NHS non-acute care at the starting vacancy rate", ge=1.0, le=90.0)
+    vacancy_elasticity: float = _calibrate("vacancy_elasticity", 0.5, "Elasticity of the placement rate to vacancies (1: doubling vacancies halves the wait)", ge=0.0, le=2.0)
+    assessment_days: float = _calibrate("assessment_days", 1.0, "Mean time to complete the discharge assessment, once medically fit", ge=0.2, le=21.0)
+    care_home_community_rate: float = _calibrate("care_home_community_rate", 300.0, "Care-home admissions from the community, per 100,000 aged 65+ a year, at the start", ge=0.0, le=1500.0)
 
     # --- explore (nominal, no source in hand) -----------------------------------------------
     supported_share: float = _explore(0.05, "Share of acute discharges needing supported discharge (illustrative: Wolstenholme & McKelvie)", ge=0.01, le=0.2)
     acute_stay_days: float = _explore(6.0, "Mean emergency acute stay until medically fit", ge=2.0, le=14.0)
-    assessment_days: float = _explore(3.0, "Mean time to complete the discharge assessment, once medically fit", ge=0.5, le=21.0)
     winter_peak_day: float = _explore(290.0, "Day of the financial year (from 1 April) of the winter peak: mid-January", ge=240.0, le=330.0)
     share_home_care: float = _explore(0.40, "Share of assessed patients who need home care", ge=0.0, le=1.0)
     share_reablement: float = _explore(0.25, "Share of assessed patients who go to reablement or intermediate care", ge=0.0, le=1.0)
