@@ -287,6 +287,9 @@ class FlowModel:
             capacity_extra=np.zeros((n, 4)),
         )
         self.capacity_scale = np.ones(4)
+        self._decay_recent = np.exp(-dt_weeks / self.recent_weeks)
+        self._decay_other = np.exp(-dt_weeks / self.other_weeks)
+        self._decay_service = np.exp(-dt_weeks / self.stay_weeks)[None, :]
         self.history: list[StepFlows] = []
 
     # --- time -----------------------------------------------------------------------------
@@ -343,11 +346,12 @@ class FlowModel:
         delayed_before = s.delayed()
         acute_before = s.acute + s.assessment + s.other + s.queue_hospital.sum(axis=1)
 
-        def through(stock: np.ndarray, inflow: np.ndarray, rate: np.ndarray | float) -> np.ndarray:
+        def through(stock: np.ndarray, inflow: np.ndarray, rate: np.ndarray | float,
+                    decay: np.ndarray | float | None = None) -> np.ndarray:
             """Outflow over the step of a first-order stock with exit `rate` (a week) and an
             inflow spread evenly over the step: the exact solution, so no stock goes negative
             and the equilibrium (inflow / rate) does not depend on dt."""
-            decay = np.exp(-rate * dt)
+            decay = np.exp(-rate * dt) if decay is None else decay
             with np.errstate(divide="ignore", invalid="ignore"):
                 kept = np.where(rate > 0, inflow * (1.0 - decay) / (rate * dt), inflow)
             remaining = stock * decay + kept
@@ -366,7 +370,7 @@ class FlowModel:
         # Admissions: trend x season x the trust's practice, less the schemes' effect, plus readmissions.
         external = np.maximum(self.external_rate0 * self.trend(mid) * drive.admission_practice
                               - drive.avoided_admissions_week, 0.0) * dt
-        recent_out = through(s.recent, np.zeros(n), 1.0 / self.recent_weeks)
+        recent_out = s.recent * (1.0 - self._decay_recent)
         readmitted = p.readmission_share * recent_out
         admissions = external + readmitted
         s.recent -= recent_out
@@ -378,7 +382,7 @@ class FlowModel:
         assessed = through(s.assessment, supported, 1.0 / (self.assess_weeks * (1.0 - drive.assessment_speedup)))
         s.assessment += supported - assessed
         to_other = p.other_delay_share * assessed
-        other_out = through(s.other, to_other, 1.0 / self.other_weeks)
+        other_out = through(s.other, to_other, 1.0 / self.other_weeks, self._decay_other)
         s.other += to_other - other_out
         s.recent += fit - supported + other_out
         to_queues = (assessed - to_other)[:, None] * self.dest_share[None, :]
@@ -393,14 +397,14 @@ class FlowModel:
         queue = s.queue_hospital + s.queue_community
         demand = to_queues + community
         wanted = through(queue, demand, pull)
-        service_out = s.service * (1.0 - np.exp(-dt / self.stay_weeks))[None, :]
+        service_out = s.service * (1.0 - self._decay_service)
         placed = np.minimum(wanted, free_start + service_out)
         with np.errstate(divide="ignore", invalid="ignore"):
             share_h = np.where(queue + demand > 0, (s.queue_hospital + to_queues) / (queue + demand), 0.0)
         from_hospital = placed * share_h
         s.queue_hospital += to_queues - from_hospital
         s.queue_community += community - (placed - from_hospital)
-        service_out = through(s.service, placed, 1.0 / self.stay_weeks[None, :])
+        service_out = through(s.service, placed, 1.0 / self.stay_weeks[None, :], self._decay_service)
         s.service += placed - service_out
         s.week += dt
 
