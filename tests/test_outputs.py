@@ -86,7 +86,7 @@ def test_a_bad_declaration_is_refused():
     (0.0307, "fraction", "3.1%"), (-1.234, "percent", "-1.23%"), (0.5, "points", "+0.50 pp"),
     (1.2345, "ratio", "1.23"), (0.51234, "index", "0.512"), (12.25, "weeks", "12.2"),
     (2_345_678_901.0, "number", "2.35bn"), (12_345_678.0, "number", "12.3m"), (1234.5, "number", "1,234"),
-    (12.345, "number", "12.35"), (0.012345, "number", "0.0123"), (0.00012, "number", "1.20e-04"),
+    (12.345, "number", "12.35"), (20.0, "number", "20"), (0.012345, "number", "0.0123"), (0.00012, "number", "1.20e-04"),
     (0.0, "number", "0"), (12_345_678, "number", "12,345,678"), (np.int64(7), "number", "7"),
     (7, "id", "7"), (True, "flag", "yes"), (np.bool_(False), "number", "no"), ("imposed", "text", "imposed"),
     (None, "gbp", "-"), (math.nan, "count", "-"), (math.inf, "ratio", "inf"), (-math.inf, "gbp", "-inf"),

@@ -96,7 +96,7 @@ def _number(x: float) -> str:
     if a >= 100:
         return f"{x:,.0f}"
     if a >= 1:
-        return f"{x:.2f}"
+        return f"{x:.4g}"
     if a >= 1e-3:
         return f"{x:.3g}"
     return f"{x:.2e}"
@@ -479,6 +479,14 @@ def output(table: str, name: str) -> Output:
 
 
 NATIONAL_FIELDS = columns("national")
+
+
+def kind_of(name: str) -> Kind:
+    """The kind a column of this name is declared with (the same in every table), else `number`."""
+    for o in OUTPUTS:
+        if o.name == name:
+            return o.kind
+    return Kind.NUMBER
 
 
 def summary_groups() -> list[tuple[Group, tuple[Output, ...]]]:
