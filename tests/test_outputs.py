@@ -20,6 +20,7 @@ from bettercare.model.outputs import (
     Kind,
     columns,
     fmt,
+    kind_of,
     output,
     predictions,
     render_docs,
@@ -55,6 +56,14 @@ def test_every_output_is_declared_once_with_a_unit_and_a_meaning():
         assert o.unit.strip() and o.description.strip(), o
         assert isinstance(o.kind, Kind)
     assert set(KIND_NOTES) == set(Kind)
+
+
+def test_a_column_name_has_one_kind_in_every_table():
+    kinds: dict[str, set[Kind]] = {}
+    for o in OUTPUTS:
+        kinds.setdefault(o.name, set()).add(o.kind)
+    assert {n: k for n, k in kinds.items() if len(k) > 1} == {}
+    assert kind_of("realised_savings_gbp") is Kind.GBP and kind_of("agreement_rate") is Kind.NUMBER
 
 
 def test_groups_cover_the_national_fields_and_predictions_are_national():
