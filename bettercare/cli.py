@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -116,70 +116,6 @@ def _load(scenario: str | None, config: Path | None, overrides: dict[str, Any]):
     return load_scenario(scenario or DEFAULT_SCENARIO, overrides)
 
 
-# Fields of the readable summary: group title -> [(field, format)]. Fields not listed here
-# (added to the model later) appear under "Other".
-SUMMARY_GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
-    ("Plans", [
-        ("areas", "count"), ("plans_agreed", "count"), ("plans_approved", "count"),
-        ("plans_approved_with_conditions", "count"), ("plans_imposed", "count"),
-        ("weeks_to_agreement_mean", "weeks"), ("signed_off_first_6_weeks", "count"),
-        ("areas_topping_up", "count"), ("ambition_mean", "percent"), ("plan_realism_mean", "ratio"),
-    ]),
-    ("Money (GBP millions)", [
-        ("pool_minimum_gbp", "gbp"), ("pool_total_gbp", "gbp"), ("topup_council_gbp", "gbp"),
-        ("topup_ccg_gbp", "gbp"), ("spend_social_care_gbp", "gbp"), ("spend_community_health_gbp", "gbp"),
-        ("spend_admission_avoidance_gbp", "gbp"), ("spend_acute_risk_share_gbp", "gbp"),
-        ("spend_other_gbp", "gbp"), ("performance_money_released_gbp", "gbp"),
-        ("performance_money_withheld_gbp", "gbp"),
-    ]),
-    ("Savings (GBP millions)", [
-        ("first_round_planned_savings_gbp", "gbp"), ("first_round_assured_savings_gbp", "gbp"),
-        ("planned_savings_gbp", "gbp"), ("assured_savings_gbp", "gbp"), ("realised_savings_gbp", "gbp"),
-    ]),
-    ("Metrics (delivery against the baseline year)", [
-        ("planned_emergency_admissions_change", "signed"), ("realised_emergency_admissions_change", "signed"),
-        ("planned_dtoc_days_change", "signed"), ("realised_dtoc_days_change", "signed"),
-        ("care_home_admissions_65_change_pct", "pct"), ("reablement_91_day_change_pct", "pp"),
-    ]),
-    ("Acute trusts", [
-        ("acute_trusts_in_deficit_share_start", "percent"), ("acute_trusts_in_deficit_share_end", "percent"),
-        ("acute_net_deficit_gbp_end", "gbp"),
-    ]),
-    ("Trust and integration", [
-        ("trust_mean_start", "index"), ("trust_mean_end", "index"), ("trust_in_centre_mean_end", "index"),
-        ("areas_joint_working_improved_share", "percent"), ("integration_index_mean", "index"),
-    ]),
-]
-
-
-def _fmt(kind: str) -> Callable[[float], str]:
-    return {
-        "count": lambda x: f"{x:,.0f}" if float(x).is_integer() else f"{x:,.1f}",
-        "weeks": lambda x: f"{x:.1f}",
-        "percent": lambda x: f"{100 * x:.1f}%",
-        "ratio": lambda x: f"{x:.2f}",
-        "gbp": lambda x: f"{x / 1e6:,.1f}",
-        "signed": lambda x: f"{x:+,.0f}",
-        "pct": lambda x: f"{x:+.2f}%",
-        "pp": lambda x: f"{x:+.2f} pp",
-        "index": lambda x: f"{x:.3f}",
-    }.get(kind, lambda x: f"{x:,.4g}")
-
-
-def _show(value: Any, kind: str) -> str:
-    if value is None:
-        return "-"
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if x != x:  # NaN
-        return "-"
-    if x in (float("inf"), float("-inf")):
-        return "inf" if x > 0 else "-inf"
-    return _fmt(kind)(x)
-
-
 def _seeds_text(seeds: list[int]) -> str:
     shown = ", ".join(str(s) for s in seeds[:5])
     return shown + (f", ... ({len(seeds)} in all)" if len(seeds) > 5 else "")
@@ -188,6 +124,8 @@ def _seeds_text(seeds: list[int]) -> str:
 def _print_summary(name: str, description: str, seeds: list[int], nationals: list[dict[str, Any]],
                    summary: dict[str, dict[str, Any]], out: Path | None) -> None:
     from rich.table import Table
+
+    from bettercare.model.outputs import Kind, fmt, summary_groups
 
     console = _console()
     r = len(seeds)
@@ -203,9 +141,9 @@ def _print_summary(name: str, description: str, seeds: list[int], nationals: lis
     else:
         table.add_column("mean", justify="right")
         table.add_column("95% CI", justify="right")
-    groups = [(title, list(items)) for title, items in SUMMARY_GROUPS]
+    groups = [(g.title, [(o.name, o.kind) for o in items]) for g, items in summary_groups()]
     listed = {f for _, items in groups for f, _ in items}
-    rest = [(f, "") for f in (nationals[0] if nationals else {}) if f not in listed and f in summary]
+    rest = [(f, Kind.NUMBER) for f in (nationals[0] if nationals else {}) if f not in listed and f in summary]
     if rest:
         groups.append(("Other", rest))
     for gi, (title, items) in enumerate(groups):
@@ -218,11 +156,11 @@ def _print_summary(name: str, description: str, seeds: list[int], nationals: lis
             s = summary[f]
             last = i == len(items) - 1 and gi < len(groups) - 1
             if r == 1:
-                table.add_row(f"  {f}", _show(nationals[0].get(f), kind), end_section=last)
+                table.add_row(f"  {f}", fmt(nationals[0].get(f), kind), end_section=last)
             else:
                 lo, hi = s["ci95"]
-                ci = "-" if lo is None else f"[{_show(lo, kind)}, {_show(hi, kind)}]"
-                table.add_row(f"  {f}", _show(s["mean"], kind), ci, end_section=last)
+                ci = "-" if lo is None else f"[{fmt(lo, kind)}, {fmt(hi, kind)}]"
+                table.add_row(f"  {f}", fmt(s["mean"], kind), ci, end_section=last)
     console.print(table)
     console.print("[dim]Units and meanings: docs/outputs.md[/]")
     if out is not None:
@@ -380,7 +318,8 @@ def validate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON objects.")] = False,
 ) -> None:
     """Compare england-2014 with the public record: one row per reference fact (a report; exit 0)."""
-    from bettercare.analysis.validation import evaluate, fmt, predictions, run_nationals
+    from bettercare.analysis.validation import evaluate, predictions, run_nationals
+    from bettercare.model.outputs import fmt
     from bettercare.experiments.replicates import replicate_seeds
 
     seeds = replicate_seeds(seed, replicates)

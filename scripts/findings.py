@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from bettercare import analysis
+from bettercare.model.outputs import fmt
 
 
 @dataclass
@@ -162,19 +163,6 @@ def verdict(lo: float, hi: float, sign: int) -> str:
     if lo > 0 or hi < 0:
         return "shown" if (lo > 0) == (sign > 0) else "opposite"
     return "not shown"
-
-
-def fmt(x: float) -> str:
-    if not np.isfinite(x):
-        return "-"
-    a = abs(x)
-    if a >= 1e6:
-        return f"{x / 1e6:,.1f}m"
-    if a >= 100:
-        return f"{x:,.0f}"
-    if a >= 1:
-        return f"{x:.2f}"
-    return f"{x:.3g}"
 
 
 def lv(v: Any) -> str:

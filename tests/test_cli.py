@@ -18,11 +18,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bettercare.model.results import NATIONAL_FIELDS
+from bettercare.model.outputs import NATIONAL_FIELDS, RUN_ID_COLUMNS, TABLES, columns
 
 REPO = Path(__file__).resolve().parents[1]
 SMALL = 'areas.names=["Wigan","Sunderland"]'
-TABLES = ["national", "areas", "organisations", "offers", "timeseries"]
 VERSIONS = ["bettercare", "mesa", "numpy", "pandas", "pyarrow", "pydantic", "networkx", "python"]
 
 
@@ -83,6 +82,7 @@ def test_out_writes_five_tables_and_manifest(national):
     assert man["params"]["trust.initial"] == 0.5
     for t in TABLES:
         assert man["files"][t]["rows"] == len(pd.read_parquet(out / f"{t}.parquet"))
+        assert man["files"][t]["columns"] == list(columns(t)), t  # the registry's columns, in order
 
 
 def test_every_parquet_row_carries_run_seed_scenario_and_params(national):
@@ -91,7 +91,7 @@ def test_every_parquet_row_carries_run_seed_scenario_and_params(national):
     for t in TABLES:
         df = pd.read_parquet(out / f"{t}.parquet")
         assert len(df) > 0, t
-        assert list(df.columns[:3]) == ["run_id", "seed", "scenario"], t
+        assert list(df.columns[:3]) == list(RUN_ID_COLUMNS), t
         assert df["run_id"].notna().all() and (df["run_id"] == 0).all(), t
         assert (df["seed"] == 3).all(), t
         assert (df["scenario"] == "england-2014").all(), t

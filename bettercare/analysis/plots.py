@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from bettercare.model import outputs as registry
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -122,7 +124,9 @@ def _sorted_levels(values: pd.Series) -> list[Any]:
 
 def heatmap(df: pd.DataFrame, x: str, y: str, outcome: str, *, ax=None, title: str | None = None,
             fmt: str | None = None) -> Figure:
-    """Mean of `outcome` (averaged within runs, then over runs) for each pair of levels of `x` and `y`."""
+    """Mean of `outcome` (averaged within runs, then over runs) for each pair of levels of `x` and `y`.
+
+    Cells show the mean by the outcome's kind in the output registry, or by the format spec `fmt`."""
     plt = _plt()
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(4.4, 3.5))
     d = df[[x, y, outcome] + [c for c in ("run_id",) if c in df.columns]].copy()
@@ -133,6 +137,7 @@ def heatmap(df: pd.DataFrame, x: str, y: str, outcome: str, *, ax=None, title: s
     grid = d.pivot_table(index=y, columns=x, values=outcome, aggfunc="mean")
     grid = grid.reindex(index=_sorted_levels(d[y]), columns=_sorted_levels(d[x]))
     vals = grid.to_numpy(float)
+    kind = registry.kind_of(outcome)
     im = ax.imshow(vals, origin="lower", cmap="cividis", aspect="auto")
     ax.set_xticks(range(grid.shape[1]), [_tick(v) for v in grid.columns])
     ax.set_yticks(range(grid.shape[0]), [_tick(v) for v in grid.index])
@@ -143,7 +148,7 @@ def heatmap(df: pd.DataFrame, x: str, y: str, outcome: str, *, ax=None, title: s
     for i in range(vals.shape[0]):
         for j in range(vals.shape[1]):
             v = vals[i, j]
-            text = "-" if not np.isfinite(v) else (format(v, fmt) if fmt else _short(v))
+            text = "-" if not np.isfinite(v) else (format(v, fmt) if fmt else registry.fmt(v, kind))
             ax.text(j, i, text, ha="center", va="center", fontsize=8,
                     color="black" if np.isfinite(v) and v > mid else "white")
     cb = fig.colorbar(im, ax=ax, shrink=0.85)
@@ -158,19 +163,6 @@ def _tick(v: Any) -> str:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     return str(v)
-
-
-def _short(v: float) -> str:
-    a = abs(v)
-    if a >= 1e9:
-        return f"{v / 1e9:.2f}bn"
-    if a >= 1e6:
-        return f"{v / 1e6:.0f}m"
-    if a >= 100:
-        return f"{v:.0f}"
-    if a >= 1:
-        return f"{v:.2f}"
-    return f"{v:.3f}"
 
 
 # --- sensitivity -----------------------------------------------------------------------------

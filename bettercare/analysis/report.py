@@ -11,19 +11,20 @@ from __future__ import annotations
 import base64
 import html
 import json
-import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
+
+from bettercare.model.outputs import SWEEP_ID_COLUMNS, fmt
+from bettercare.model.quality import QUALITY_COLUMNS
 
 from . import plots
 from .stats import Results, load, main_effects
 
-QUALITY = ["pareto_distance", "nash_distance", "nash_product_ratio", "fairness"]
+QUALITY = list(QUALITY_COLUMNS)
 HEATMAP_OUTCOMES = [("agreement_rate", "agreement rate (plans agreed / areas)"),
                     ("plan_realism_mean", "plan realism (claimed / stress-tested savings)"),
                     ("realised_emergency_admissions_change", "emergency admissions, change over delivery")]
@@ -62,33 +63,6 @@ class Report:
     trace: Any = None                                               # AreaTrace of the replayed run
 
 
-def _fmt(x: Any, digits: int = 3) -> str:
-    if x is None:
-        return "-"
-    if isinstance(x, (bool, np.bool_)):
-        return "yes" if x else "no"
-    if isinstance(x, (int, np.integer)):
-        return f"{int(x):,}"
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return str(x)
-    if math.isnan(v):
-        return "-"
-    if math.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    a = abs(v)
-    if a >= 1e6:
-        return f"{v:,.4g}" if a < 1e9 else f"{v / 1e9:,.3f}e9"
-    if a >= 100:
-        return f"{v:,.1f}"
-    if a == 0:
-        return "0"
-    if a < 1e-3:
-        return f"{v:.2e}"
-    return f"{v:.{digits}g}" if a < 1 else f"{v:.{digits + 1}g}"
-
-
 def _table(df: pd.DataFrame, numeric: set[str] | None = None, row_class: pd.Series | None = None) -> str:
     numeric = numeric or {c for c in df.columns if pd.api.types.is_numeric_dtype(df[c])}
     out = ["<table><thead><tr>", *[f"<th>{html.escape(str(c))}</th>" for c in df.columns], "</tr></thead><tbody>"]
@@ -98,7 +72,7 @@ def _table(df: pd.DataFrame, numeric: set[str] | None = None, row_class: pd.Seri
         for c in df.columns:
             v = row[c]
             td = '<td class="num">' if c in numeric else "<td>"
-            text = _fmt(v) if c in numeric or not isinstance(v, str) else v
+            text = fmt(v) if c in numeric or not isinstance(v, str) else v
             out.append(f"{td}{html.escape(text)}</td>")
         out.append("</tr>")
     out.append("</tbody></table>")
@@ -236,7 +210,7 @@ def _effects_html(eff: pd.DataFrame) -> str:
         return "<p class='note'>No factorial factors with two or more levels: no main effects.</p>"
     t = pd.DataFrame({
         "factor": eff.factor, "outcome": eff.outcome,
-        "contrast": [f"{_fmt(lv)} vs {_fmt(rf)}" for lv, rf in zip(eff.level, eff.reference)],
+        "contrast": [f"{fmt(lv)} vs {fmt(rf)}" for lv, rf in zip(eff.level, eff.reference)],
         "effect": eff.estimate, "95% low": eff.lo, "95% high": eff.hi, "runs": eff.n,
         "interval": eff.interval,
         "shown": ["yes" if s is True else ("no" if s is False else "-") for s in eff.shown],
@@ -328,7 +302,7 @@ def render(rep: Report) -> str:
         parts.append("<p>No run failed.</p>")
     else:
         parts.append(f"<p class='bad'>{len(err)} run(s) failed.</p>")
-        cols = [c for c in ["run_id", "point_id", "replicate", "seed", "error_type", "message", *d.param_columns]
+        cols = [c for c in [*SWEEP_ID_COLUMNS, "error_type", "message", *d.param_columns]
                 if c in err.columns]
         parts.append(_table(err[cols].head(200)))
         for r in err.head(20).itertuples(index=False):

@@ -38,10 +38,9 @@ import numpy as np
 import pandas as pd
 
 from bettercare.experiments.results import Sweep
+from bettercare.model.outputs import TABLES
 
-TABLES = ("national", "areas", "organisations", "offers", "timeseries")
 INTERVALS = ("t", "bootstrap")
-ID = ("run_id", "point_id", "replicate", "seed")
 
 
 class Results(Sweep):

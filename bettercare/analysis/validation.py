@@ -16,6 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bettercare.model.outputs import Kind
+from bettercare.model.outputs import predictions as registry_predictions
+
 
 @dataclass(frozen=True)
 class Fact:
@@ -24,7 +27,7 @@ class Fact:
     source: str
     reference: float
     tolerance: float  # absolute, in the fact's unit
-    kind: str
+    kind: Kind  # how its values are shown (bettercare.model.outputs.fmt)
     model: str
     reason: str
     calibrate: bool
@@ -37,7 +40,7 @@ def load_facts() -> list[Fact]:
     for f in raw:
         tol = f["tolerance"] if "tolerance" in f else f["tolerance_rel"] * abs(f["reference"])
         facts.append(Fact(id=f["id"], fact=f["fact"], source=f["source"], reference=float(f["reference"]),
-                          tolerance=float(tol), kind=f["kind"], model=f["model"], reason=f["reason"],
+                          tolerance=float(tol), kind=Kind(f["kind"]), model=f["model"], reason=f["reason"],
                           calibrate=bool(f["calibrate"])))
     return facts
 
@@ -82,33 +85,23 @@ def evaluate(nationals: pd.DataFrame, facts: list[Fact] | None = None) -> pd.Dat
     return pd.DataFrame(rows)
 
 
-# Delivery year 1 (2015-16) is never used in calibration: these are the model's predictions.
-PREDICTIONS: list[tuple[str, str, str]] = [
-    ("realised_emergency_admissions_change", "Emergency admissions, change over the year (count)", "count"),
-    ("realised_dtoc_days_change", "Delayed-transfer days, change over the year (days)", "count"),
-    ("care_home_admissions_65_change_pct", "Permanent care-home admissions 65+, change (%)", "pct"),
-    ("reablement_91_day_change_pct", "At home 91 days after reablement, change (points)", "pct"),
-    ("realised_savings_gbp", "Savings realised (GBP)", "gbp"),
-    ("performance_money_released_gbp", "Performance money released (GBP)", "gbp"),
-    ("acute_trusts_in_deficit_share_end", "Acute trusts in deficit at year end", "share"),
-    ("areas_joint_working_improved_share", "Areas whose joint working improved", "share"),
-]
-
-
 def predictions(nationals: pd.DataFrame) -> pd.DataFrame:
-    """Delivery-year-1 outcomes: mean, 2.5-97.5% range over replicates, and a t-interval of the mean."""
+    """Delivery-year-1 outcomes: mean, 2.5-97.5% range over replicates, and a t-interval of the mean.
+
+    Delivery year 1 (2015-16) is never used in calibration: these are the model's predictions, the
+    national fields the output registry marks with a `prediction` label."""
     from scipy.stats import t
 
     rows = []
-    for field, label, kind in PREDICTIONS:
-        v = nationals[field].to_numpy(float)
+    for o in registry_predictions():
+        v = nationals[o.name].to_numpy(float)
         v = v[np.isfinite(v)]
         n = len(v)
         mean = float(v.mean()) if n else math.nan
         half = float(t.ppf(0.975, n - 1) * v.std(ddof=1) / math.sqrt(n)) if n > 1 else 0.0
         lo, hi = np.percentile(v, [2.5, 97.5]) if n else (math.nan, math.nan)
-        rows.append({"field": field, "outcome": label, "mean": mean, "lo95": float(lo), "hi95": float(hi),
-                     "mean_ci95": [mean - half, mean + half], "kind": kind, "n": n})
+        rows.append({"field": o.name, "outcome": o.prediction, "mean": mean, "lo95": float(lo), "hi95": float(hi),
+                     "mean_ci95": [mean - half, mean + half], "kind": o.kind, "n": n})
     return pd.DataFrame(rows)
 
 
@@ -118,17 +111,3 @@ def distance(table: pd.DataFrame, calibrate_only: bool = True) -> float:
     z = ((t.model_mean - t.reference) / t.tolerance).to_numpy()
     z = np.where(np.isfinite(z), z, 5.0)
     return float(np.mean(z**2))
-
-
-def fmt(value: float, kind: str) -> str:
-    if value is None or not math.isfinite(value):
-        return "n/a"
-    if kind == "gbp":
-        return f"£{value / 1e6:,.0f}m"
-    if kind == "share":
-        return f"{value:.1%}"
-    if kind == "count":
-        return f"{value:,.0f}"
-    if kind == "pct":
-        return f"{value:+.2f}"
-    return f"{value:,.2f}"

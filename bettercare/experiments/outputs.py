@@ -11,15 +11,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bettercare.model.outputs import RUN_ID_COLUMNS
+
 from .manifest import write_atomic, write_json_atomic
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from bettercare.model.results import RunResult
-
-TABLES = ("national", "areas", "organisations", "offers", "timeseries")
-ID_COLUMNS = ("run_id", "seed", "scenario")
 
 
 def param_columns(params: dict[str, Any]) -> dict[str, Any]:
@@ -36,7 +35,7 @@ def tag(df: pd.DataFrame, run_id: int, seed: int | None, scenario: str, params: 
                         "seed": pd.Series([seed] * n, dtype="Int64"),
                         "scenario": pd.Series([scenario] * n, dtype="string")})
     cols = param_columns(params)
-    clash = set(cols) & set(df.columns) | set(ID_COLUMNS) & set(df.columns)
+    clash = set(cols) & set(df.columns) | set(RUN_ID_COLUMNS) & set(df.columns)
     if clash:
         raise ValueError(f"output columns clash with run columns: {sorted(clash)}")
     prm = pd.DataFrame({k: [v] * n for k, v in cols.items()}, index=range(n))
@@ -70,13 +69,13 @@ def write_outputs(out_dir: str | Path, tables: dict[str, pd.DataFrame], manifest
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     param_names = list(manifest_record.get("params", {}))
-    skip = set(ID_COLUMNS) | set(param_names)
+    skip = set(RUN_ID_COLUMNS) | set(param_names)
     files = {}
     for name, df in tables.items():
         fname = f"{name}.parquet"
         write_parquet_atomic(out / fname, df)
         files[name] = {"file": fname, "rows": int(len(df)),
                        "columns": [str(c) for c in df.columns if c not in skip]}
-    record = {**manifest_record, "id_columns": list(ID_COLUMNS), "param_columns": param_names, "files": files}
+    record = {**manifest_record, "id_columns": list(RUN_ID_COLUMNS), "param_columns": param_names, "files": files}
     write_json_atomic(out / "manifest.json", record)
     return record

@@ -278,7 +278,7 @@ def run_sweep(exp: Experiment, out: str | Path, *, workers: int | None = None, s
                 "quick": exp.quick, "design": {**design.info, "problem": design.problem, "file": store.DESIGN},
                 "replicates": R, "master_seed": exp.seed, "seed_scheme": SEED_SCHEME,
                 "points": design.n_points, "runs": total, "tables": exp.tables, "outcomes": exp.outcomes,
-                "id_columns": list(store.ID_COLUMNS), "param_columns": design.names,
+                "id_columns": list(store.SWEEP_ID_COLUMNS), "param_columns": design.names,
                 "error_columns": list(store.ERROR_COLUMNS),
                 "started_utc": first_started, "ended_utc": ended, "sessions": [*sessions, session],
                 "counts": {"runs": total, "done": n_done, "ok": n_done - n_failed, "failed": n_failed,

@@ -46,9 +46,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bettercare.model.outputs import NATIONAL_FIELDS, TABLES
+
 DESIGNS = ("factorial", "lhs", "sobol", "morris", "file")
 SAMPLED = ("lhs", "sobol", "morris")
-TABLES = ("national", "areas", "organisations", "timeseries", "offers")
 SEED_SCHEME = "SeedSequence(seed, spawn_key=(run_id,)).generate_state(1)[0]"
 
 
@@ -76,7 +77,7 @@ class ExperimentSection(_Section):
 
 
 class OutputsSection(_Section):
-    tables: list[Literal["national", "areas", "organisations", "timeseries", "offers"]] = ["national"]
+    tables: list[Literal[TABLES]] = ["national"]
     outcomes: list[str] = []
     chunk_runs: int | None = Field(None, ge=1, le=1_000_000)
     chunk_rows: int = Field(500_000, ge=1, le=100_000_000)
@@ -272,7 +273,6 @@ def load_spec(source: str | Path, quick: bool = False) -> Experiment:
 
 def parse_spec(text: str, base_dir: Path | None = None, source: str = "<spec>", quick: bool = False) -> Experiment:
     """Validate spec text. Relative paths in it are taken from `base_dir` (default: the cwd)."""
-    from bettercare.model.results import NATIONAL_FIELDS
     from bettercare.model.scenario import ScenarioError, build_parameters, load_scenario
 
     where = source

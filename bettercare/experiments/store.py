@@ -33,6 +33,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
+from bettercare.model.outputs import SWEEP_ID_COLUMNS
+
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
@@ -43,7 +45,6 @@ LOCK = ".lock"
 MANIFEST = "manifest.json"
 DESIGN = "design.parquet"
 ERRORS = "errors"
-ID_COLUMNS = ("run_id", "point_id", "replicate", "seed")
 ERROR_COLUMNS = ("error_type", "message", "traceback")
 _PART = re.compile(r"^part-(\d{5,})\.json$")
 
@@ -312,7 +313,7 @@ def read_table(root: str | Path, name: str, columns: Iterable[str] | None = None
         cols = list(dict.fromkeys(["run_id", *columns]))
     table = read_arrow(root, name, cols)
     if table is None:
-        base = list(ID_COLUMNS) + (list(ERROR_COLUMNS) if name == ERRORS else [])
+        base = list(SWEEP_ID_COLUMNS) + (list(ERROR_COLUMNS) if name == ERRORS else [])
         return pd.DataFrame({c: pd.Series(dtype="object") for c in (cols or base)})
     df = table.to_pandas()
     df = df.sort_values("run_id", kind="stable").reset_index(drop=True)

@@ -17,10 +17,9 @@ import pandas as pd
 import pyarrow as pa
 
 from bettercare.model.model import BetterCareModel
+from bettercare.model.outputs import SWEEP_ID_COLUMNS
 from bettercare.model.results import collect
 from bettercare.model.scenario import Scenario, build_parameters
-
-ID_COLUMNS = ("run_id", "point_id", "replicate", "seed")
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,7 @@ def tag_table(df: pd.DataFrame | dict[str, Any], task: RunTask) -> pa.Table:
     else:
         body = pa.Table.from_pandas(df.reset_index(drop=True), preserve_index=False).replace_schema_metadata(None)
     n = body.num_rows
-    clash = (set(ID_COLUMNS) | set(task.columns)) & set(body.column_names)
+    clash = (set(SWEEP_ID_COLUMNS) | set(task.columns)) & set(body.column_names)
     if clash:
         raise ValueError(f"output columns clash with sweep columns: {sorted(clash)}")
     cols = _ids(task, n)

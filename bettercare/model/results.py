@@ -1,4 +1,5 @@
-"""Tidy tables and national fields from a finished model (units in docs/outputs.md)."""
+"""Tidy tables and national fields from a finished model, as the output registry declares them
+(bettercare/model/outputs.py; units and meanings in docs/outputs.md)."""
 
 from __future__ import annotations
 
@@ -11,26 +12,10 @@ import pandas as pd
 from bettercare.vocabulary.plan import LINE_NAMES, Slot, spend_shares
 from bettercare.vocabulary.status import Status
 
+from .outputs import TABLES
 from .quality import tables_quality
 from .trust import CENTRE
 
-NATIONAL_FIELDS = [
-    "areas", "plans_agreed", "plans_approved", "plans_approved_with_conditions", "plans_imposed",
-    "weeks_to_agreement_mean", "signed_off_first_6_weeks", "pool_minimum_gbp", "pool_total_gbp",
-    "areas_topping_up", "topup_council_gbp", "topup_ccg_gbp",
-    "spend_social_care_gbp", "spend_community_health_gbp", "spend_admission_avoidance_gbp",
-    "spend_acute_risk_share_gbp", "spend_other_gbp",
-    "first_round_planned_savings_gbp", "first_round_assured_savings_gbp",
-    "planned_savings_gbp", "assured_savings_gbp", "realised_savings_gbp", "ambition_mean",
-    "plan_realism_mean",
-    "planned_emergency_admissions_change", "realised_emergency_admissions_change",
-    "planned_dtoc_days_change", "realised_dtoc_days_change",
-    "care_home_admissions_65_change_pct", "reablement_91_day_change_pct",
-    "performance_money_released_gbp", "performance_money_withheld_gbp",
-    "acute_trusts_in_deficit_share_start", "acute_trusts_in_deficit_share_end", "acute_net_deficit_gbp_end",
-    "trust_mean_start", "trust_mean_end", "trust_in_centre_mean_end",
-    "areas_joint_working_improved_share", "integration_index_mean",
-]
 
 
 @dataclass
@@ -53,14 +38,18 @@ class RunResult:
                 "offers": self.offers, "timeseries": self.timeseries}
 
 
-TABLES = ("areas", "organisations", "offers", "timeseries")
+# The tables `collect` builds on request; the national fields it always returns.
+ROW_TABLES = tuple(t for t in TABLES if t != "national")
 
 
-def collect(model, tables: tuple[str, ...] | list[str] = TABLES) -> tuple[dict[str, float], dict[str, pd.DataFrame]]:
-    """National fields, and the tidy tables named in `tables` (a sweep builds only those it keeps)."""
-    unknown = set(tables) - set(TABLES)
+def collect(model, tables: tuple[str, ...] | list[str] = ROW_TABLES) -> tuple[dict[str, float], dict[str, pd.DataFrame]]:
+    """National fields, and the tidy tables named in `tables` (a sweep builds only those it keeps).
+
+    Fields and columns come in the order the output registry declares (bettercare/model/outputs.py).
+    """
+    unknown = set(tables) - set(ROW_TABLES)
     if unknown:
-        raise ValueError(f"unknown tables {sorted(unknown)}; choose from {list(TABLES)}")
+        raise ValueError(f"unknown tables {sorted(unknown)}; choose from {list(ROW_TABLES)}")
     p = model.params
     d = model.delivery
     plans = d.plans
@@ -144,7 +133,7 @@ def collect(model, tables: tuple[str, ...] | list[str] = TABLES) -> tuple[dict[s
         out["offers"] = _offers(model, af)
     if "timeseries" in tables:
         out["timeseries"] = _timeseries(model, af)
-    return national, {name: out[name] for name in TABLES if name in out}
+    return national, {name: out[name] for name in ROW_TABLES if name in out}
 
 
 def _areas(model, af, verdict, M, pool_rel, plans, spend, claimed, assured, realised_savings, realism,
