@@ -6,32 +6,15 @@
     analysis.effects(data.national, ["trust.initial", "deadline.weeks"], "plan_realism_mean")
     analysis.sensitivity("runs/sensitivity")          # Sobol' or Morris indices with intervals
 
-Names are imported lazily, so that `import bettercare.analysis` stays cheap. Outcome quality
-(Pareto, Nash) is part of what a run records: `bettercare.model.quality`.
+Outcome quality (Pareto, Nash) is part of what a run records, so it lives in the model layer:
+`analysis.quality` is `bettercare.model.quality`. Plotting (matplotlib) and sensitivity (SALib)
+are the `analysis` extra, imported where they are used.
 """
 
-from __future__ import annotations
+from bettercare.model import quality
 
-from typing import Any
+from .indices import sensitivity
+from .stats import Results, effects, load, main_effects
+from .trace import single_run_trust
 
 __all__ = ["Results", "effects", "load", "main_effects", "quality", "sensitivity", "single_run_trust"]
-
-_LAZY = {
-    "Results": "bettercare.analysis.stats",
-    "load": "bettercare.analysis.stats",
-    "effects": "bettercare.analysis.stats",
-    "main_effects": "bettercare.analysis.stats",
-    "sensitivity": "bettercare.analysis.indices",
-    "single_run_trust": "bettercare.analysis.trace",
-}
-
-
-def __getattr__(name: str) -> Any:
-    import importlib
-
-    if name == "quality":
-        return importlib.import_module("bettercare.model.quality")
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'bettercare.analysis' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)

@@ -16,6 +16,11 @@ from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
+from scipy.stats import qmc
+
+from bettercare.experiments.replicates import replicate_seeds
+from bettercare.model.run import run
+from bettercare.model.scenario import calibrated
 
 from .validation import distance, evaluate, load_facts
 
@@ -60,7 +65,6 @@ def to_overrides(point: dict[str, float]) -> dict[str, Any]:
 
 
 def _one(args):
-    from bettercare.model.run import run
 
     i, overrides, seed = args
     try:
@@ -101,7 +105,6 @@ def calibrate(samples: int = 200, replicates: int = 2, refine: int = 20, refine_
     seeds, with the step shrinking when no child improves. Common seeds across points make
     their comparison less noisy (common random numbers).
     """
-    from scipy.stats import qmc
 
     names = list(FREE)
     lo = np.array([FREE[n][0] for n in names])
@@ -136,7 +139,6 @@ def calibrate(samples: int = 200, replicates: int = 2, refine: int = 20, refine_
             step = max(step * 0.7, 0.01)
     # Final choice on the validation seeds (`bettercare validate`'s defaults), between the search's
     # best and the warm start, so that a noisy search can never make the published fit worse.
-    from bettercare.experiments.replicates import replicate_seeds
 
     finals = [best_u] + ([candidates[1]] if warm is not None and pick != 1 else [])
     checked = _evaluate_points([point(u) for u in finals], replicate_seeds(2014, 20), workers)
@@ -160,7 +162,6 @@ def calibrate(samples: int = 200, replicates: int = 2, refine: int = 20, refine_
 
 def start_point() -> dict[str, float] | None:
     """The current england-2014 fit in the free-parameter space, to warm-start the search."""
-    from bettercare.model.scenario import calibrated
 
     cal = calibrated()
     cal = {**cal, **{k: cal[names[0]] for k, names in TIED.items() if names[0] in cal}}

@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .stats import load
+
 COLUMNS = ["outcome", "parameter", "method", "index", "value", "conf", "lo", "hi"]
 
 
@@ -39,7 +41,7 @@ def _problem(problem: dict[str, Any]) -> dict[str, Any]:
 def sobol_indices(problem: dict[str, Any], y: np.ndarray, second_order: bool = False, *,
                   conf_level: float = 0.95, num_resamples: int = 1000, seed: int = 0) -> pd.DataFrame:
     """First-order (S1) and total (ST) Sobol' indices of outputs `y` in SALib's Saltelli order."""
-    from SALib.analyze import sobol
+    from SALib.analyze import sobol  # noqa: PLC0415 - optional extra
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -57,7 +59,7 @@ def sobol_indices(problem: dict[str, Any], y: np.ndarray, second_order: bool = F
 def morris_indices(problem: dict[str, Any], x: np.ndarray, y: np.ndarray, num_levels: int = 4, *,
                    conf_level: float = 0.95, num_resamples: int = 1000, seed: int = 0) -> pd.DataFrame:
     """Morris mu* (with its bootstrap interval) and sigma of outputs `y` at sample `x`."""
-    from SALib.analyze import morris
+    from SALib.analyze import morris  # noqa: PLC0415 - optional extra
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -131,7 +133,6 @@ def sensitivity(path: str | Path, outcomes: list[str] | None = None, table: str 
     conf, lo, hi). `outcomes` defaults to the spec's `[outputs] outcomes`. Raises `NoIndices` if
     the design is not a Sobol' or Morris design.
     """
-    from .stats import load
 
     data = load(path)
     design = data.manifest.get("design", {})

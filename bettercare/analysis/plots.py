@@ -14,10 +14,13 @@ from itertools import cycle
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 
 from bettercare.model import outputs as registry
+
+from .stats import effects
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -33,14 +36,14 @@ KIND_LABEL = {"council": "council", "ccg": "CCG", "acute": "acute trust"}
 
 
 def _plt():
-    import matplotlib
+    import matplotlib  # noqa: PLC0415 - optional extra
 
     if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
         try:
             matplotlib.use("Agg")
         except Exception:  # noqa: BLE001 - an interactive session keeps its backend
             pass
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # noqa: PLC0415 - optional extra
 
     plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 150, "font.size": 9, "axes.titlesize": 10,
                          "axes.spines.top": False, "axes.spines.right": False, "svg.fonttype": "none"})
@@ -82,7 +85,6 @@ def response_curve(df: pd.DataFrame, factor: str, outcome: str, by: str | None =
 
     With `by`, one line per level of that factor (other factors averaged over).
     """
-    from .stats import effects
 
     plt = _plt()
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(4.6, 3.3))
@@ -208,7 +210,6 @@ def trust_network(trace: AreaTrace) -> Figure:
     Node shape = kind (square council, circle CCG, triangle acute trust); a dashed outline marks an
     organisation not at the table. Edge width and darkness = trust; the numbers are trust values.
     """
-    import networkx as nx
 
     plt = _plt()
     g0, g1 = trace.graph("start"), trace.graph("end")

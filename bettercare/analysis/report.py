@@ -22,7 +22,9 @@ from bettercare.model.outputs import SWEEP_ID_COLUMNS, fmt
 from bettercare.model.quality import QUALITY_COLUMNS
 
 from . import plots
+from .indices import sensitivity
 from .stats import Results, load, main_effects
+from .trace import replay
 
 QUALITY = list(QUALITY_COLUMNS)
 HEATMAP_OUTCOMES = [("agreement_rate", "agreement rate (plans agreed / areas)"),
@@ -80,7 +82,7 @@ def _table(df: pd.DataFrame, numeric: set[str] | None = None, row_class: pd.Seri
 
 
 def _add(rep: Report, fig, fid: str, title: str, caption: str, figures_dir: Path | None) -> None:
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # noqa: PLC0415 - optional extra
 
     rep.figures.append(Figure(fid, title, caption, plots.png_bytes(fig)))
     if figures_dir is not None:
@@ -131,7 +133,6 @@ def build(path: str | Path, *, area: str | None = "auto", run_id: int | None = N
 
     # The replayed run first: a mistaken --area or --run fails before the slow part.
     if replay_run and not nat.empty:
-        from .trace import replay
 
         try:
             rep.trace = replay(data.path, run_id=run_id, area=area)
@@ -171,7 +172,6 @@ def build(path: str | Path, *, area: str | None = "auto", run_id: int | None = N
                      "outcome quality", "Mean over areas and runs of each area's distance from the Pareto frontier "
                      "(docs/outputs.md).", fdir)
     if kind in ("sobol", "morris"):
-        from .indices import sensitivity
 
         try:
             sens = sensitivity(data.path)

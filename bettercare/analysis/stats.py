@@ -27,6 +27,7 @@ How the intervals are made (the `interval` column says which):
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from dataclasses import dataclass
@@ -36,7 +37,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import t as student
 
+from bettercare.experiments import read_manifest
 from bettercare.experiments.results import Sweep
 from bettercare.model.outputs import TABLES
 
@@ -96,7 +99,6 @@ def _with_attrs(df: pd.DataFrame, params: list[str]) -> pd.DataFrame:
 
 def load(path: str | Path) -> Results:
     """Open a sweep directory (docs/experiments.md) for analysis."""
-    from bettercare.experiments import read_manifest
 
     path = Path(path)
     manifest = read_manifest(path)
@@ -155,7 +157,6 @@ class _Cells:
 
 
 def _cells(units: pd.DataFrame, factors: list[str], levels: list[list[Any]]) -> _Cells:
-    import itertools
 
     cells = [c for c in itertools.product(*levels)]
     index = {c: i for i, c in enumerate(cells)}
@@ -200,7 +201,6 @@ def _contrast(c: _Cells, a: np.ndarray) -> tuple[list[np.ndarray], int]:
 
 
 def _t_interval(zs: list[np.ndarray], level: float) -> tuple[float, float, float, float]:
-    from scipy.stats import t as student
 
     est = float(sum(z.mean() for z in zs))
     if any(len(z) < 2 for z in zs):

@@ -6,9 +6,11 @@ import math
 import numbers
 from typing import Any
 
+from scipy.stats import t
+
+
 def t975(df: int) -> float:
     """The 0.975 quantile of Student's t with `df` degrees of freedom."""
-    from scipy.stats import t
 
     return float(t.ppf(0.975, df))
 

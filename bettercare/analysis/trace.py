@@ -18,8 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
 import numpy as np
 import pandas as pd
+
+from bettercare.model.model import BetterCareModel
+from bettercare.model.results import collect
+from bettercare.model.scenario import Parameters, Scenario, build_parameters, load_scenario
+
+from .stats import load
 
 
 @dataclass
@@ -39,7 +46,6 @@ class AreaTrace:
 
     def graph(self, when: str = "end"):
         """A networkx DiGraph of the area's organisations; edge attribute `trust` at `when`."""
-        import networkx as nx
 
         m = self.trust_start if when == "start" else self.trust_end
         g = nx.DiGraph()
@@ -86,14 +92,6 @@ def single_run_trust(scenario: Any = "england-2014", seed: int = 1, area: str | 
     code, a name, an index, None (the area with the most organisations) or "auto" (the area with
     the most rounds of talks among those with at most six organisations: a readable network).
     """
-    from bettercare.model.model import BetterCareModel
-    from bettercare.model.results import collect
-    from bettercare.model.scenario import (
-        Parameters,
-        Scenario,
-        build_parameters,
-        load_scenario,
-    )
 
     if isinstance(scenario, Parameters):
         params = build_parameters(scenario, overrides)
@@ -143,9 +141,7 @@ def replay(path: str | Path, run_id: int | None = None, area: str | int | None =
 
     `run_id` defaults to the run whose national `plans_agreed` is the median of the sweep.
     """
-    from bettercare.model.scenario import build_parameters
 
-    from .stats import load
 
     data = load(path)
     nat = data.national

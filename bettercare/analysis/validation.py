@@ -15,9 +15,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import t
 
 from bettercare.model.outputs import Kind
 from bettercare.model.outputs import predictions as registry_predictions
+from bettercare.model.run import run
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,6 @@ def load_facts() -> list[Fact]:
 
 
 def _national(args: tuple[str, int, dict[str, Any]]) -> dict[str, Any]:
-    from bettercare.model.run import run
 
     scenario, seed, overrides = args
     return run(scenario, seed=seed, overrides=overrides).national
@@ -90,7 +91,6 @@ def predictions(nationals: pd.DataFrame) -> pd.DataFrame:
 
     Delivery year 1 (2015-16) is never used in calibration: these are the model's predictions, the
     national fields the output registry marks with a `prediction` label."""
-    from scipy.stats import t
 
     rows = []
     for o in registry_predictions():

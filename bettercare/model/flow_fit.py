@@ -27,7 +27,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from .flow import CARE_HOME, SOCIAL_CARE, FlowInputs, FlowModel
-from .flow_params import FlowParams, bounds, calibrated_names, input_value, inputs
+from .flow_params import FlowParams, bounds, calibrated_names, input_value, inputs, parameter_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 FIT_FILE = ROOT / "bettercare" / "data" / "flow-fit.toml"
@@ -152,7 +152,6 @@ def table(params: FlowParams) -> str:
 
 
 def params_table(params: FlowParams) -> str:
-    from .flow_params import parameter_rows
 
     rows = ["| parameter | tag | value | bounds | at a bound | source / note |", "|---|---|---|---|---|---|"]
     for r in parameter_rows():

@@ -17,7 +17,6 @@ from .quality import tables_quality
 from .trust import CENTRE
 
 
-
 @dataclass
 class RunResult:
     """What one run returns: national fields, and tidy tables for deeper work."""
