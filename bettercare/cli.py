@@ -526,15 +526,22 @@ def areas(as_json: Annotated[bool, typer.Option("--json", help="Print JSON to st
 
 @app.command()
 def validate(
-    replicates: Annotated[int, typer.Option("--replicates", "-r", min=1, help="Runs of england-2014 to average.")] = 20,
-    seed: Annotated[int, typer.Option("--seed", help="Master seed; replicate seeds are spawned from it.")] = 2014,
-    workers: Annotated[int, typer.Option("--workers", min=1, help="Processes to run on.")] = 2,
+    replicates: Annotated[int, typer.Option("--replicates", "-r", min=1, max=MAX_REPLICATES,
+                                            help="Runs of england-2014 to average.")] = 20,
+    seed: Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED,
+                                      help="Master seed; replicate seeds are spawned from it.")] = 2014,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Processes to run on (capped at the runs and "
+                                                                  "at 2 per core).")] = 2,
     as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON objects.")] = False,
 ) -> None:
     """Compare england-2014 with the public record: one row per reference fact (a report; exit 0)."""
     from bettercare.analysis.validation import evaluate, fmt, predictions, run_nationals
+    from bettercare.experiments.backends import cap_workers
     from bettercare.experiments.replicates import replicate_seeds
 
+    workers, notice = cap_workers(workers, replicates)
+    if notice:
+        _note(notice)
     seeds = replicate_seeds(seed, replicates)
     nationals = run_nationals(DEFAULT_SCENARIO, seeds, workers=workers)
     table = evaluate(nationals)
@@ -574,8 +581,8 @@ def calibrate(
     samples: Annotated[int, typer.Option("--samples", min=2, help="Latin hypercube points.")] = 200,
     replicates: Annotated[int, typer.Option("--replicates", min=1, help="Seeds per point.")] = 2,
     refine: Annotated[int, typer.Option("--refine", min=0, help="Rounds of local search from the best point.")] = 20,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the design and of the replicate seeds.")] = 2014,
-    workers: Annotated[int, typer.Option("--workers", min=1, help="Processes to run on.")] = 2,
+    seed: Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED, help="Seed of the design and of the replicate seeds.")] = 2014,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Processes to run on (at most 2 per core).")] = 2,
     write: Annotated[bool, typer.Option("--write/--dry-run", help="Write the fit into the england-2014 scenario.")] = True,
 ) -> None:
     """Fit england-2014's free parameters to the planning and assurance facts (docs/validation.md)."""
@@ -583,7 +590,11 @@ def calibrate(
 
     from bettercare.analysis.calibration import calibrate as fit
     from bettercare.analysis.calibration import write_scenario
+    from bettercare.experiments.backends import cap_workers
 
+    workers, notice = cap_workers(workers, samples * replicates)
+    if notice:
+        _note(notice)
     with Progress(transient=True) as bar:
         task = bar.add_task("calibrating", total=None)
         record = fit(samples=samples, replicates=replicates, refine=refine, seed=seed, workers=workers,
@@ -614,12 +625,25 @@ def report(
             raise UsageProblem(f"'{sweep_dir}' is not a sweep directory (no manifest.json)")
         if interval not in ("t", "bootstrap"):
             raise UsageProblem(f"--interval must be t or bootstrap, not {interval!r}")
+        from bettercare.experiments.manifest import os_error_text, unwritable_dir
+
+        target = out if out is not None else sweep_dir / "report.html"
+        if target.is_dir():
+            raise UsageProblem(f"--out '{target}' is a directory: give the HTML file to write")
+        problem = unwritable_dir(target.parent)  # refuse before the report is built, not after
+        if problem is not None:
+            raise UsageProblem(f"--out '{target}' cannot be written: {problem}")
+        problem = None if figures is None else unwritable_dir(figures)
+        if problem is not None:
+            raise UsageProblem(f"--figures '{figures}' cannot be created or written: {problem}")
         from bettercare.analysis.report import write_report
 
         try:
             path = write_report(sweep_dir, out, area=area, run_id=run_id, interval=interval, figures_dir=figures)
         except ValueError as exc:  # e.g. an unknown --area or --run
             raise UsageProblem(str(exc)) from None
+        except OSError as exc:
+            raise UsageProblem(f"the report cannot be written: {os_error_text(exc)}") from None
     typer.echo(f"wrote {path}")
 
 

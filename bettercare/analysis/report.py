@@ -89,6 +89,11 @@ def _fmt(x: Any, digits: int = 3) -> str:
     return f"{v:.{digits}g}" if a < 1 else f"{v:.{digits + 1}g}"
 
 
+def _identifier(value: Any) -> str:
+    """A seed or other number that names rather than counts: shown as written, never as "2,026"."""
+    return "-" if value is None else str(value)
+
+
 def _table(df: pd.DataFrame, numeric: set[str] | None = None, row_class: pd.Series | None = None) -> str:
     numeric = numeric or {c for c in df.columns if pd.api.types.is_numeric_dtype(df[c])}
     out = ["<table><thead><tr>", *[f"<th>{html.escape(str(c))}</th>" for c in df.columns], "</tr></thead><tbody>"]
@@ -262,7 +267,7 @@ def render(rep: Report) -> str:
              ("parameters varied", ", ".join(d.param_columns)), ("points", m.get("points")),
              ("replicates", m.get("replicates")), ("runs", m.get("runs")),
              ("runs done / ok / failed", f"{counts.get('done', '-')} / {counts.get('ok', '-')} / {counts.get('failed', '-')}"),
-             ("scenario", m.get("scenario")), ("quick", m.get("quick")), ("master seed", m.get("master_seed")),
+             ("scenario", m.get("scenario")), ("quick", m.get("quick")), ("master seed", _identifier(m.get("master_seed"))),
              ("seed scheme", m.get("seed_scheme")), ("git revision", (f"{m.get('git_revision')}"
                                                       f"{' (uncommitted changes)' if m.get('git_dirty') else ''}")),
              ("bettercare", m.get("versions", {}).get("bettercare")), ("started", m.get("started_utc")),

@@ -170,23 +170,35 @@ def os_error_text(exc: OSError) -> str:
     return f"{reason} ('{exc.filename}')" if exc.filename else reason
 
 
-def check_writable_dir(path: str | Path, what: str) -> bool:
-    """Create directory `path` if needed and prove that a file can be written in it.
+def unwritable_dir(path: str | Path) -> str | None:
+    """Why directory `path` cannot be created or written in (None if it can).
 
-    Raises ValueError with one line for the user (naming `what`, e.g. "--out", and the path)
-    when it cannot, so a command can refuse before it starts any work. Returns whether the
-    directory was created here (the caller may remove it again if it then writes nothing).
+    Creates `path` (and its parents) if needed and writes and removes a probe file, so that a
+    command can refuse an unusable output path before it starts any work.
     """
     import tempfile
 
     path = Path(path)
     if path.exists() and not path.is_dir():
-        raise ValueError(f"{what} '{path}' exists and is not a directory")
-    created = not path.exists()
+        return "it exists and is not a directory"
     try:
         path.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=path, prefix=".bettercare-probe-"):
             pass
     except OSError as exc:
-        raise ValueError(f"{what} '{path}' cannot be created or written: {os_error_text(exc)}") from None
+        return os_error_text(exc)
+    return None
+
+
+def check_writable_dir(path: str | Path, what: str) -> bool:
+    """Create directory `path` if needed and prove that a file can be written in it.
+
+    Raises ValueError with one line for the user, naming `what` (e.g. "--out") and the path,
+    when it cannot. Returns whether the directory was created here (so the caller may remove it
+    again if it then writes nothing).
+    """
+    created = not Path(path).exists()
+    problem = unwritable_dir(path)
+    if problem is not None:
+        raise ValueError(f"{what} '{path}' cannot be created or written: {problem}")
     return created
