@@ -164,19 +164,23 @@ def parse_sets(items: list[str] | None) -> dict[str, Any]:
 
 
 def _load(scenario: str | None, config: Path | None, overrides: dict[str, Any]):
-    from bettercare.model.scenario import load_scenario
+    from bettercare.model.scenario import PRESETS, load_scenario
 
     if scenario is not None and config is not None:
         raise UsageProblem("give either --scenario or --config, not both")
+    if config is None and scenario and scenario not in PRESETS and Path(scenario).exists():
+        config, option = Path(scenario), "--scenario"  # a scenario file given by --scenario
+    else:
+        option = "--config"
     if config is not None:
         if not config.exists():
             raise UsageProblem(f"config file '{config}' not found")
         if not config.is_file():
-            raise UsageProblem(f"config file '{config}' is not a file")
+            raise UsageProblem(f"{option} '{config}' is not a file: give a preset name or a TOML scenario file")
         try:
             return load_scenario(config, overrides)
         except (OSError, UnicodeDecodeError) as exc:
-            raise UsageProblem(f"config file '{config}' cannot be read: {exc}") from None
+            raise UsageProblem(f"{option} '{config}' cannot be read: {' '.join(str(exc).split())}") from None
     return load_scenario(scenario or DEFAULT_SCENARIO, overrides)
 
 
@@ -406,9 +410,9 @@ def scenario_parameter_rows(scenario: str = DEFAULT_SCENARIO) -> list[dict[str, 
     "scenario" (set by the preset or scenario file) or "default" (the value in `Parameters`).
     Every preset and scenario file builds on england-2014, so its calibrated values apply to all.
     """
-    from bettercare.model.scenario import calibrated, load_scenario, parameter_table
+    from bettercare.model.scenario import calibrated, parameter_table
 
-    sc = load_scenario(scenario)
+    sc = _load(scenario or DEFAULT_SCENARIO, None, {})
     values = sc.params.flat()
     fitted = calibrated()
     rows = []

@@ -7,6 +7,7 @@ stderr, no traceback, no run started), 130 interrupted (resume with `--out DIR -
 
 from __future__ import annotations
 
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -66,6 +67,24 @@ def _spec_from_manifest(out: Path, quick: bool):
                       quick=bool(record.get("quick")))
 
 
+SCHEDULER_ADDRESS = re.compile(r"^(?:[a-z]+://)?(?:\[[0-9a-fA-F:.]+\]|[^\s:/\[\]]+):\d{1,5}$")
+
+
+def _check_scheduler(scheduler: str) -> None:
+    """Refuse a --scheduler that is neither 'local', a scheduler file, nor an address with a port,
+    before anything starts (Dask would raise a ValueError deep inside the sweep)."""
+    from .spec import SpecError
+
+    if scheduler == "local" or SCHEDULER_ADDRESS.match(scheduler):
+        return
+    if scheduler.endswith(".json"):
+        if Path(scheduler).is_file():
+            return
+        raise SpecError(f"--scheduler '{scheduler}': no such scheduler file")
+    raise SpecError(f"--scheduler {scheduler!r} is not a Dask scheduler: give tcp://host:port, "
+                    f"a scheduler JSON file, or 'local'")
+
+
 def sweep(spec: str | None = None, out: Path | None = None, workers: int | None = None,
           scheduler: str | None = None, resume: bool = False, list_: bool = False, quick: bool = False,
           progress: bool | None = None, retry_failed: bool = False) -> int:
@@ -78,6 +97,8 @@ def sweep(spec: str | None = None, out: Path | None = None, workers: int | None 
     try:
         if workers is not None and workers < 0:
             raise SpecError(f"--workers must be 0 or more, not {workers}")
+        if scheduler:
+            _check_scheduler(scheduler)
         if retry_failed and out is None:
             raise SpecError("--retry-failed needs --out DIR: the sweep whose failed runs to run again")
         resume = resume or retry_failed
