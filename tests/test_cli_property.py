@@ -117,10 +117,10 @@ def run_args(draw) -> list[str]:
 @st.composite
 def sweep_args(draw) -> list[str]:
     spec = draw(st.sampled_from(["tiny.toml", "unknown-param.toml", "bad-level.toml", "not-spec.toml", "nosuch",
-                                 "nosuch.toml", "a-file", "empty", "empty-selection.toml", "h1-trust", "sensitivity",
+                                 "nosuch.toml", "a-file", "empty", "empty-selection.toml", "h1-trust", "h2-holdout",
                                  None]))
     args = ["sweep"] + ([] if spec is None else [spec])
-    if spec in ("h1-trust", "sensitivity"):  # a catalog sweep would run for minutes: give it a bad --out
+    if spec in ("h1-trust", "h2-holdout"):  # a catalog sweep would run for minutes: give it a bad --out
         args += ["--out", draw(st.sampled_from(BAD_OUTS))]
     options = st.sampled_from([
         ("--out", st.one_of(st.sampled_from([*BAD_OUTS, "swept", "no-manifest", "empty"]), fresh_dir())),

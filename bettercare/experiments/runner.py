@@ -9,6 +9,7 @@ on the order in which runs finish, on the backend or on the chunking.
 from __future__ import annotations
 
 import itertools
+import shlex
 import signal
 import sys
 import threading
@@ -175,7 +176,7 @@ def prepare(exp: Experiment, out: str | Path, resume: bool = False) -> tuple[des
     if old is not None and old.get("spec_hash") != h:
         quick = "" if bool(old.get("quick")) == exp.quick else f" (it was run {'with' if old.get('quick') else 'without'} --quick)"
         raise SpecError(f"'{out}' holds a sweep of a different spec{quick} (spec hash {str(old.get('spec_hash'))[:12]}, "
-                        f"now {h[:12]}); resume it with `bettercare sweep --out {out} --resume`, or choose another --out")
+                        f"now {h[:12]}); resume it with `bettercare sweep --out {shlex.quote(str(out))} --resume`, or choose another --out")
     return design, h, old
 
 
