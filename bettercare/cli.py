@@ -318,22 +318,23 @@ def run(
     with _user_errors():
         overrides = parse_sets(set_)
         sc = _load(scenario, config, overrides)
+
+        from bettercare.analysis.summary import summarise
+        from bettercare.experiments.manifest import check_writable_dir, utc_now
+        from bettercare.experiments.replicates import iter_replicate_seeds, iter_replicates
+
+        started = utc_now()
         created = False
         if out is not None:
-            from bettercare.experiments.manifest import check_writable_dir
-
             try:
                 created = check_writable_dir(out, "--out")
             except ValueError as exc:
                 raise UsageProblem(str(exc)) from None
-
-        from bettercare.analysis.summary import summarise
-        from bettercare.experiments.manifest import utc_now
-        from bettercare.experiments.replicates import iter_replicate_seeds, iter_replicates
-
-        started = utc_now()
-        results, interrupted = _run_with_progress(sc, iter_replicates(sc, iter_replicate_seeds(seed, replicates)),
-                                                  replicates)
+        try:
+            results, interrupted = _run_with_progress(sc, iter_replicates(sc, iter_replicate_seeds(seed, replicates)),
+                                                      replicates)
+        except KeyboardInterrupt:  # before the first run started
+            results, interrupted = [], True
     seeds = [r.seed for r in results]
     if interrupted:
         _note(f"interrupted: {len(results):,} of {replicates:,} replicates finished")
