@@ -15,17 +15,81 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
+from typer.core import TyperGroup
+
+try:  # Typer 0.29+ carries its own copy of click
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+except ImportError:  # older Typer, on click
+    from click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+
+DEFAULT_SCENARIO = "england-2014"
+USAGE_ERROR = 2
+MAX_REPLICATES = 1_000_000  # as in sweep specs ([experiment] replicates)
+MAX_SEED = 2**63 - 1  # seeds are stored as int64
+
+
+def _raw_value(args: list[str], opts: list[str]) -> str | None:
+    """The text given on the command line to the option named by `opts` (its last use)."""
+    value = None
+    for i, token in enumerate(args):
+        for opt in opts:
+            if token == opt and i + 1 < len(args):
+                value = args[i + 1]
+            elif opt.startswith("--") and token.startswith(opt + "="):
+                value = token[len(opt) + 1:]
+    return value
+
+
+def usage_error_line(exc: ClickException, args: list[str]) -> str:
+    """A usage error found while parsing (bad option value, unknown option, missing argument)
+    as one `error:` line naming the option, the value given and what is allowed.
+
+    Typer would print a usage line, a hint and a boxed message; bettercare prints the same one
+    line as its own checks do.
+    """
+    param = getattr(exc, "param", None)
+    opts = list(getattr(param, "opts", []) or [])
+    if param is not None and opts and opts[0].startswith("-"):
+        raw = _raw_value(args, opts)
+        shown = "/".join(opts)
+        message = (f"{shown} = {raw!r} is invalid: {exc.message}" if raw is not None
+                   else f"{shown}: {exc.message}")
+    else:
+        message = exc.format_message()
+    ctx = getattr(exc, "ctx", None)
+    hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+    return "error: " + " ".join(str(message).split()).rstrip(".") + hint
+
+
+class OneLineErrors(TyperGroup):
+    """The `bettercare` command group, whose usage errors print one `error:` line and exit 2."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        args = list(sys.argv[1:] if args is None else args)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except NoArgsIsHelpError as exc:  # `bettercare` alone: the help was shown
+            sys.exit(exc.exit_code)
+        except ClickException as exc:
+            sys.stderr.write(usage_error_line(exc, args) + "\n")
+            sys.stderr.flush()
+            sys.exit(USAGE_ERROR if isinstance(exc, UsageError) else exc.exit_code)
+        except typer.Abort:
+            sys.stderr.write("aborted\n")
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
 
 app = typer.Typer(
     name="bettercare",
+    cls=OneLineErrors,
     help="An agent-based model of England's Better Care Fund (2014-2017).",
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-
-DEFAULT_SCENARIO = "england-2014"
-USAGE_ERROR = 2
 
 
 class UsageProblem(Exception):
@@ -100,19 +164,23 @@ def parse_sets(items: list[str] | None) -> dict[str, Any]:
 
 
 def _load(scenario: str | None, config: Path | None, overrides: dict[str, Any]):
-    from bettercare.model.scenario import load_scenario
+    from bettercare.model.scenario import PRESETS, load_scenario
 
     if scenario is not None and config is not None:
         raise UsageProblem("give either --scenario or --config, not both")
+    if config is None and scenario and scenario not in PRESETS and Path(scenario).exists():
+        config, option = Path(scenario), "--scenario"  # a scenario file given by --scenario
+    else:
+        option = "--config"
     if config is not None:
         if not config.exists():
             raise UsageProblem(f"config file '{config}' not found")
         if not config.is_file():
-            raise UsageProblem(f"config file '{config}' is not a file")
+            raise UsageProblem(f"{option} '{config}' is not a file: give a preset name or a TOML scenario file")
         try:
             return load_scenario(config, overrides)
         except (OSError, UnicodeDecodeError) as exc:
-            raise UsageProblem(f"config file '{config}' cannot be read: {exc}") from None
+            raise UsageProblem(f"{option} '{config}' cannot be read: {' '.join(str(exc).split())}") from None
     return load_scenario(scenario or DEFAULT_SCENARIO, overrides)
 
 
@@ -172,55 +240,66 @@ def run(
     scenario: Annotated[str | None, typer.Option("--scenario", "-s", metavar="NAME",
                                                  help=f"A preset (see `bettercare scenarios`); default {DEFAULT_SCENARIO}.")] = None,
     config: Annotated[Path | None, typer.Option("--config", "-c", metavar="FILE",
-                                                help="A TOML scenario file (\\[scenario] name/base, then parameter tables).")] = None,
+                                                help="A TOML scenario file (\\[scenario] name/base, then parameter tables; "
+                                                     "docs/experiments.md).")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", metavar="KEY=VALUE",
                                                    help="Override a parameter, e.g. --set trust.initial=0.8 (TOML value; repeatable).")] = None,
-    seed: Annotated[int, typer.Option("--seed", min=0, help="Master seed.")] = 1,
-    replicates: Annotated[int, typer.Option("--replicates", "-r", min=1,
-                                            help="Independent runs; seeds spawned from the master seed.")] = 1,
+    seed: Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED, help="Master seed.")] = 1,
+    replicates: Annotated[int, typer.Option("--replicates", "-r", min=1, max=MAX_REPLICATES,
+                                            help="Independent runs (at most 1,000,000); seeds spawned from the master seed.")] = 1,
     out: Annotated[Path | None, typer.Option("--out", "-o", metavar="DIR",
-                                             help="Write the tables as Parquet and a manifest.json here.")] = None,
+                                             help="Write the tables as Parquet and a manifest.json here "
+                                                  "(on Ctrl-C: the replicates that finished).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (runs and summary) to stdout.")] = False,
 ) -> None:
     """Run a scenario and summarise its national outcomes."""
     with _user_errors():
         overrides = parse_sets(set_)
         sc = _load(scenario, config, overrides)
-        if out is not None and out.exists() and not out.is_dir():
-            raise UsageProblem(f"--out '{out}' exists and is not a directory")
 
         from bettercare.analysis.summary import summarise
-        from bettercare.experiments.manifest import utc_now
-        from bettercare.experiments.replicates import replicate_seeds, run_replicates
+        from bettercare.experiments.manifest import check_writable_dir, utc_now
+        from bettercare.experiments.replicates import iter_replicate_seeds, iter_replicates
 
-        seeds = replicate_seeds(seed, replicates)
         started = utc_now()
-        from rich.console import Console
-
-        err_console = Console(stderr=True)
-        if replicates > 1 and not as_json and err_console.is_terminal:
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                       TimeElapsedColumn, TimeRemainingColumn)
-
-            with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                          TimeElapsedColumn(), TimeRemainingColumn(),
-                          console=err_console, transient=True) as bar:
-                task = bar.add_task(f"{sc.name}: replicates", total=replicates)
-                results = run_replicates(sc, seed, replicates,
-                                         progress=lambda done, total: bar.update(task, completed=done))
-        else:
-            results = run_replicates(sc, seed, replicates)
-
+        created = False
+        if out is not None:
+            try:
+                created = check_writable_dir(out, "--out")
+            except ValueError as exc:
+                raise UsageProblem(str(exc)) from None
+        try:
+            results, interrupted = _run_with_progress(sc, iter_replicates(sc, iter_replicate_seeds(seed, replicates)),
+                                                      replicates)
+        except KeyboardInterrupt:  # before the first run started
+            results, interrupted = [], True
+    seeds = [r.seed for r in results]
+    if interrupted:
+        _note(f"interrupted: {len(results):,} of {replicates:,} replicates finished")
+        if not results:
+            if created:
+                out.rmdir()
+            raise typer.Exit(code=130)
     nationals = [r.national for r in results]
     summary = summarise(nationals)
     if out is not None:
-        from bettercare.experiments.manifest import manifest
+        from bettercare.experiments.manifest import manifest, os_error_text
         from bettercare.experiments.outputs import tidy_tables, write_outputs
 
         extra = {"description": sc.description, "master_seed": seed, "run_ids": list(range(len(results))),
-                 "overrides": overrides, "config": str(config) if config is not None else None}
+                 "overrides": overrides, "config": str(config) if config is not None else None,
+                 "status": "interrupted" if interrupted else "complete", "replicates_requested": replicates}
         record = manifest(sc.name, sc.params.flat(), seeds, extra, started_utc=started)
-        write_outputs(out, tidy_tables(results), record)
+        try:
+            write_outputs(out, tidy_tables(results), record)
+        except OSError as exc:
+            _fail(f"--out '{out}' cannot be written: {os_error_text(exc)}")
+        if interrupted:
+            _note(f"the {len(results):,} finished replicates are in {out} (manifest status: interrupted)")
+    if interrupted:
+        if out is None:
+            _note("nothing written: give --out DIR to keep the replicates that finish before Ctrl-C")
+        raise typer.Exit(code=130)
     if as_json:
         _print_json({
             "scenario": sc.name,
@@ -231,41 +310,121 @@ def run(
         _print_summary(sc.name, sc.description, seeds, nationals, summary, out)
 
 
+def _note(text: str) -> None:
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
+def _run_with_progress(sc, runs, total: int) -> tuple[list, bool]:
+    """Collect the runs, with a progress bar on a terminal when there is more than one; stop at
+    Ctrl-C keeping the runs that finished. Returns (results, interrupted)."""
+    from rich.console import Console
+
+    results: list = []
+    err_console = Console(stderr=True)
+    try:
+        if total > 1 and err_console.is_terminal:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            with Progress(TextColumn("[bold]{task.description}"), BarColumn(bar_width=None), MofNCompleteColumn(),
+                          TimeElapsedColumn(), TimeRemainingColumn(), console=err_console, transient=True) as bar:
+                task = bar.add_task(f"{sc.name}: replicates", total=total)
+                for result in runs:
+                    results.append(result)
+                    bar.update(task, completed=len(results))
+        else:
+            results.extend(runs)
+    except KeyboardInterrupt:
+        return results, True
+    return results, False
+
+
 # --- listings -------------------------------------------------------------------------------
 
-@app.command()
-def params(as_json: Annotated[bool, typer.Option("--json", help="Print JSON to stdout.")] = False) -> None:
-    """Every parameter with its default, allowed range and description."""
-    from bettercare.model.scenario import parameter_table
+def scenario_parameter_rows(scenario: str = DEFAULT_SCENARIO) -> list[dict[str, Any]]:
+    """`parameter_table()` with the value each parameter takes in `scenario` and where it comes from.
 
-    rows = parameter_table()
+    `source` is "calibrated" (fitted by `bettercare calibrate`, bettercare/data/england-2014.toml),
+    "scenario" (set by the preset or scenario file) or "default" (the value in `Parameters`).
+    Every preset and scenario file builds on england-2014, so its calibrated values apply to all.
+    """
+    from bettercare.model.scenario import calibrated, parameter_table
+
+    sc = _load(scenario or DEFAULT_SCENARIO, None, {})
+    values = sc.params.flat()
+    fitted = calibrated()
+    rows = []
+    for row in parameter_table():
+        name = row["name"]
+        value = values[name]
+        if name in fitted and value == fitted[name]:
+            source = "calibrated"
+        elif value != row["default"]:
+            source = "scenario"
+        else:
+            source = "default"
+        rows.append({**row, "scenario": sc.name, "value": value, "source": source})
+    return rows
+
+
+@app.command()
+def params(
+    scenario: Annotated[str, typer.Option("--scenario", "-s", metavar="NAME|FILE",
+                                          help="Show each parameter's value in this preset or scenario TOML file.")
+                        ] = DEFAULT_SCENARIO,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON to stdout.")] = False,
+) -> None:
+    """Every parameter: its default, its value in a scenario (calibrated ones marked), range, description."""
+    with _user_errors():
+        rows = scenario_parameter_rows(scenario)
     if as_json:
         _print_json(rows)
         return
     from rich.table import Table
 
-    table = Table(show_header=True, header_style="bold", show_lines=False)
+    name = rows[0]["scenario"] if rows else scenario
+    fitted = sum(r["source"] == "calibrated" for r in rows)
+    table = Table(show_header=True, header_style="bold", show_lines=False,
+                  caption=f"{name}: * = calibrated ({fitted} parameters, bettercare/data/england-2014.toml; "
+                          "docs/validation.md), + = set by the scenario; default = the value in `Parameters()`")
     table.add_column("parameter", no_wrap=True)
     table.add_column("default", justify="right", no_wrap=True)
+    table.add_column(name, justify="right", no_wrap=True)
     table.add_column("range", ratio=1, min_width=10)
     table.add_column("description", ratio=2, min_width=20)
+    mark = {"calibrated": " *", "scenario": " +", "default": "  "}
     group = None
     for row in rows:
         g = row["name"].split(".")[0]
         if group is not None and g != group:
             table.add_section()
         group = g
-        table.add_row(row["name"], json.dumps(row["default"]), row["range"], row["description"])
+        table.add_row(row["name"], json.dumps(row["default"]), json.dumps(row["value"]) + mark[row["source"]],
+                      row["range"], row["description"])
     _console().print(table)
 
 
 @app.command()
 def scenarios(as_json: Annotated[bool, typer.Option("--json", help="Print JSON to stdout.")] = False) -> None:
-    """The named presets, their descriptions and the parameters they change."""
-    from bettercare.model.scenario import PRESETS
+    """The named presets, their descriptions and the parameters they change from england-2014."""
+    from bettercare.model.scenario import PRESETS, calibrated
 
-    rows = [{"name": name, "description": desc, "overrides": dict(changes)}
-            for name, (desc, changes) in PRESETS.items()]
+    fitted = calibrated()
+    rows = []
+    for name, (desc, changes) in PRESETS.items():
+        row = {"name": name, "description": desc, "overrides": dict(changes)}
+        if name == DEFAULT_SCENARIO:
+            row["calibrated"] = dict(fitted)
+        else:
+            row["base"] = DEFAULT_SCENARIO
+        rows.append(row)
     if as_json:
         _print_json(rows)
         return
@@ -276,7 +435,11 @@ def scenarios(as_json: Annotated[bool, typer.Option("--json", help="Print JSON t
     table.add_column("description", ratio=3)
     table.add_column("changes", ratio=2)
     for row in rows:
-        changes = ", ".join(f"{k}={json.dumps(v)}" for k, v in row["overrides"].items()) or "(defaults)"
+        if row["name"] == DEFAULT_SCENARIO:
+            changes = (f"the defaults with {len(fitted)} calibrated parameters "
+                       f"(`bettercare params` marks them)" if fitted else "the defaults (no calibration found)")
+        else:
+            changes = f"{DEFAULT_SCENARIO} with " + ", ".join(f"{k}={json.dumps(v)}" for k, v in row["overrides"].items())
         table.add_row(row["name"], row["description"], changes)
     _console().print(table)
 
@@ -312,16 +475,23 @@ def areas(as_json: Annotated[bool, typer.Option("--json", help="Print JSON to st
 
 @app.command()
 def validate(
-    replicates: Annotated[int, typer.Option("--replicates", "-r", min=1, help="Runs of england-2014 to average.")] = 20,
-    seed: Annotated[int, typer.Option("--seed", help="Master seed; replicate seeds are spawned from it.")] = 2014,
-    workers: Annotated[int, typer.Option("--workers", min=1, help="Processes to run on.")] = 2,
+    replicates: Annotated[int, typer.Option("--replicates", "-r", min=1, max=MAX_REPLICATES,
+                                            help="Runs of england-2014 to average.")] = 20,
+    seed: Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED,
+                                      help="Master seed; replicate seeds are spawned from it.")] = 2014,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Processes to run on (capped at the runs and "
+                                                                  "at 2 per core).")] = 2,
     as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON objects.")] = False,
 ) -> None:
     """Compare england-2014 with the public record: one row per reference fact (a report; exit 0)."""
     from bettercare.analysis.validation import evaluate, predictions, run_nationals
-    from bettercare.model.outputs import fmt
+    from bettercare.experiments.backends import cap_workers
     from bettercare.experiments.replicates import replicate_seeds
+    from bettercare.model.outputs import fmt
 
+    workers, notice = cap_workers(workers, replicates)
+    if notice:
+        _note(notice)
     seeds = replicate_seeds(seed, replicates)
     nationals = run_nationals(DEFAULT_SCENARIO, seeds, workers=workers)
     table = evaluate(nationals)
@@ -361,8 +531,8 @@ def calibrate(
     samples: Annotated[int, typer.Option("--samples", min=2, help="Latin hypercube points.")] = 200,
     replicates: Annotated[int, typer.Option("--replicates", min=1, help="Seeds per point.")] = 2,
     refine: Annotated[int, typer.Option("--refine", min=0, help="Rounds of local search from the best point.")] = 20,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the design and of the replicate seeds.")] = 2014,
-    workers: Annotated[int, typer.Option("--workers", min=1, help="Processes to run on.")] = 2,
+    seed: Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED, help="Seed of the design and of the replicate seeds.")] = 2014,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Processes to run on (at most 2 per core).")] = 2,
     write: Annotated[bool, typer.Option("--write/--dry-run", help="Write the fit into the england-2014 scenario.")] = True,
 ) -> None:
     """Fit england-2014's free parameters to the planning and assurance facts (docs/validation.md)."""
@@ -370,7 +540,11 @@ def calibrate(
 
     from bettercare.analysis.calibration import calibrate as fit
     from bettercare.analysis.calibration import write_scenario
+    from bettercare.experiments.backends import cap_workers
 
+    workers, notice = cap_workers(workers, samples * replicates)
+    if notice:
+        _note(notice)
     with Progress(transient=True) as bar:
         task = bar.add_task("calibrating", total=None)
         record = fit(samples=samples, replicates=replicates, refine=refine, seed=seed, workers=workers,
@@ -401,12 +575,25 @@ def report(
             raise UsageProblem(f"'{sweep_dir}' is not a sweep directory (no manifest.json)")
         if interval not in ("t", "bootstrap"):
             raise UsageProblem(f"--interval must be t or bootstrap, not {interval!r}")
+        from bettercare.experiments.manifest import os_error_text, unwritable_dir
+
+        target = out if out is not None else sweep_dir / "report.html"
+        if target.is_dir():
+            raise UsageProblem(f"--out '{target}' is a directory: give the HTML file to write")
+        problem = unwritable_dir(target.parent)  # refuse before the report is built, not after
+        if problem is not None:
+            raise UsageProblem(f"--out '{target}' cannot be written: {problem}")
+        problem = None if figures is None else unwritable_dir(figures)
+        if problem is not None:
+            raise UsageProblem(f"--figures '{figures}' cannot be created or written: {problem}")
         from bettercare.analysis.report import write_report
 
         try:
             path = write_report(sweep_dir, out, area=area, run_id=run_id, interval=interval, figures_dir=figures)
         except ValueError as exc:  # e.g. an unknown --area or --run
             raise UsageProblem(str(exc)) from None
+        except OSError as exc:
+            raise UsageProblem(f"the report cannot be written: {os_error_text(exc)}") from None
     typer.echo(f"wrote {path}")
 
 

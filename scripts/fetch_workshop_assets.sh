@@ -8,7 +8,7 @@
 #
 # The versions come from the installed Solara (`python -m bettercare.workshop.assets`), so an
 # upgrade of Solara fetches what the new version asks for; without the venv, the list below.
-# Idempotent: a package already unpacked is skipped. About 97 MB, some 10 s the first time.
+# Idempotent: a package already unpacked is skipped, and npm is needed only when one is missing. About 97 MB, some 10 s the first time.
 #
 # Usage: bash scripts/fetch_workshop_assets.sh [DIR]
 #   DIR defaults to $SOLARA_ASSETS_PROXY_CACHE_DIR, else .venv/share/solara/cdn in the repo.
@@ -32,19 +32,24 @@ if [ -x "$python" ] && listed="$("$python" -m bettercare.workshop.assets 2>/dev/
   mapfile -t packages <<<"$listed"
 fi
 
+missing=()
+for spec in "${packages[@]}"; do
+  [ -f "$dir/$spec/package.json" ] || missing+=("$spec")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "workshop assets in $dir: all ${#packages[@]} already there"
+  exit 0
+fi
+# npm is needed only for what is missing: a machine that has the assets needs no npm.
 if ! command -v npm >/dev/null 2>&1; then
-  echo "error: npm is needed to fetch the workshop's assets (apt-get install -y npm)" >&2
+  echo "error: npm is needed to fetch ${#missing[@]} missing workshop asset(s) (${missing[*]}) into $dir: apt-get install -y npm, or copy them there" >&2
   exit 2
 fi
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
-fetched=0
-for spec in "${packages[@]}"; do
+for spec in "${missing[@]}"; do
   target="$dir/$spec"
-  if [ -f "$target/package.json" ]; then
-    continue
-  fi
   (cd "$tmp" && npm pack --silent "$spec" >/dev/null)
   tarball="$(ls "$tmp"/*.tgz)"
   rm -rf "$target.partial"
@@ -53,6 +58,5 @@ for spec in "${packages[@]}"; do
   rm -f "$tarball"
   rm -rf "$target"
   mv "$target.partial" "$target"
-  fetched=$((fetched + 1))
 done
-echo "workshop assets in $dir: $fetched fetched, $(( ${#packages[@]} - fetched )) already there"
+echo "workshop assets in $dir: ${#missing[@]} fetched, $(( ${#packages[@]} - ${#missing[@]} )) already there"

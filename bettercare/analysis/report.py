@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from bettercare.model.outputs import SWEEP_ID_COLUMNS, fmt
+from bettercare.model.outputs import SWEEP_ID_COLUMNS, Kind, fmt
 from bettercare.model.quality import QUALITY_COLUMNS
 
 from . import plots
@@ -236,7 +236,7 @@ def render(rep: Report) -> str:
              ("parameters varied", ", ".join(d.param_columns)), ("points", m.get("points")),
              ("replicates", m.get("replicates")), ("runs", m.get("runs")),
              ("runs done / ok / failed", f"{counts.get('done', '-')} / {counts.get('ok', '-')} / {counts.get('failed', '-')}"),
-             ("scenario", m.get("scenario")), ("quick", m.get("quick")), ("master seed", m.get("master_seed")),
+             ("scenario", m.get("scenario")), ("quick", m.get("quick")), ("master seed", fmt(m.get("master_seed"), Kind.ID)),
              ("seed scheme", m.get("seed_scheme")), ("git revision", (f"{m.get('git_revision')}"
                                                       f"{' (uncommitted changes)' if m.get('git_dirty') else ''}")),
              ("bettercare", m.get("versions", {}).get("bettercare")), ("started", m.get("started_utc")),

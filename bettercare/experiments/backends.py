@@ -7,7 +7,7 @@ order, with a bounded number of batches in flight (so memory does not grow with 
 - `LocalBackend(workers)`: a `ProcessPoolExecutor` whose workers are forked, all at the start,
   either from the sweep process itself (when it has one thread) or from a forkserver that has
   imported the model: no worker ever imports bettercare itself, and workers stay alive for the
-  whole sweep. A worker whose sweep process dies exits within a second. If a worker dies (out of
+  whole sweep. A worker whose sweep process dies exits at once (Linux) or within 0.2 s. If a worker dies (out of
   memory, a crash in native code), the pool is rebuilt and the runs that were in flight run again
   one at a time, alone in the pool, so the culprit is known; a run that kills its worker twice
   when alone is recorded as failed, and the others finish normally.
@@ -35,6 +35,24 @@ def default_workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
         return max(1, os.cpu_count() or 1)
+
+
+MAX_WORKERS_PER_CORE = 2  # runs are CPU-bound: more processes than this only add memory and switching
+
+
+def cap_workers(requested: int | None, runs: int, cores: int | None = None) -> tuple[int, str | None]:
+    """Worker processes for `runs` runs: the request (default one per core), but never more than
+    the runs to do nor MAX_WORKERS_PER_CORE per core. Returns (workers, a one-line notice when
+    an explicit request was cut, else None)."""
+    cores = cores or default_workers()
+    limit = max(1, min(runs, MAX_WORKERS_PER_CORE * cores))
+    if requested is None:
+        return min(cores, limit), None
+    if requested <= limit:
+        return requested, None
+    why = (f"{runs:,} run{'s' if runs != 1 else ''} to do" if limit == runs
+           else f"at most {MAX_WORKERS_PER_CORE} per core on {cores} core{'s' if cores != 1 else ''}")
+    return limit, f"note: --workers {requested:,} capped at {limit:,} ({why})"
 
 
 def _died(task: RunTask, what: str) -> RunOutcome:
@@ -81,18 +99,38 @@ def _alive(pid: int) -> bool:
         return True
 
 
+WATCH_SECONDS = 0.2  # how often a worker checks that its sweep is alive (where the kernel cannot tell it)
+PR_SET_PDEATHSIG = 1  # Linux prctl option: a signal the kernel sends when the parent process dies
+
+
 def _watch_sweep(pid: int) -> None:
     import time
 
     while True:
-        time.sleep(1.0)
+        time.sleep(WATCH_SECONDS)
         if not _alive(pid):
             os._exit(70)
 
 
+def _die_with_parent() -> None:
+    """On Linux, ask the kernel to kill this worker the moment its parent (the sweep process, or
+    the forkserver, which itself exits with the sweep) dies, even by SIGKILL."""
+    import ctypes
+    import signal
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
 def _init_worker(sweep_pid: int) -> None:
     """Worker initialiser. Ctrl-C goes to the sweep, which stops the workers itself; SIGTERM ends a
-    worker; and a worker whose sweep died (even by SIGKILL) exits within a second, never orphaned."""
+    worker; and a worker whose sweep died (even by SIGKILL) exits at once (Linux) or within
+    WATCH_SECONDS, never orphaned."""
     import gc
     import signal
     import threading
@@ -100,6 +138,9 @@ def _init_worker(sweep_pid: int) -> None:
     gc.freeze()  # what this worker inherited stays shared: its collections will not touch it
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with_parent()
+    if not _alive(sweep_pid):  # the sweep died before the kernel was asked to tell us
+        os._exit(70)
     threading.Thread(target=_watch_sweep, args=(sweep_pid,), daemon=True, name="watch-sweep").start()
 
 
@@ -158,7 +199,18 @@ class LocalBackend:
             # Arrow), which re-create their threads after fork through pthread_atfork handlers.
             warnings.filterwarnings("ignore", message=r".*use of fork\(\) may lead to deadlocks",
                                     category=DeprecationWarning)
-            wait([pool.submit(worker.warm_up) for _ in range(self.workers)])
+            try:
+                wait([pool.submit(worker.warm_up) for _ in range(self.workers)])
+            except BaseException:
+                # Ctrl-C while the workers start: __exit__ will not run, so stop them here; left
+                # alone, the interpreter would wait at exit for every queued warm-up to finish.
+                self._stop(pool, interrupted=True)
+                if self._froze:
+                    import gc
+
+                    gc.unfreeze()
+                    self._froze = False
+                raise
         self.start_method = method
         return pool
 

@@ -1,17 +1,14 @@
 """`bettercare sweep`: run an experiment spec (a TOML file or a catalog name) into a directory.
 
-Register on the main app with one line in bettercare/cli.py:
-
-    from bettercare.experiments.cli import sweep_command
-    app.command("sweep")(sweep_command)
-
-This module also runs on its own: `python -m bettercare.experiments.cli SPEC --out DIR`.
+Registered on the main app in bettercare/cli.py (`app.command("sweep")(sweep_command)`).
 Exit codes: 0 every run succeeded, 1 some runs failed (see DIR/errors), 2 bad input (one line on
-stderr, no traceback, no run started), 130 interrupted (resume to go on).
+stderr, no traceback, no run started), 130 interrupted (resume with `--out DIR --resume`).
 """
 
 from __future__ import annotations
 
+import re
+import shlex
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -70,6 +67,24 @@ def _spec_from_manifest(out: Path, quick: bool):
                       quick=bool(record.get("quick")))
 
 
+SCHEDULER_ADDRESS = re.compile(r"^(?:[a-z]+://)?(?:\[[0-9a-fA-F:.]+\]|[^\s:/\[\]]+):\d{1,5}$")
+
+
+def _check_scheduler(scheduler: str) -> None:
+    """Refuse a --scheduler that is neither 'local', a scheduler file, nor an address with a port,
+    before anything starts (Dask would raise a ValueError deep inside the sweep)."""
+    from .spec import SpecError
+
+    if scheduler == "local" or SCHEDULER_ADDRESS.match(scheduler):
+        return
+    if scheduler.endswith(".json"):
+        if Path(scheduler).is_file():
+            return
+        raise SpecError(f"--scheduler '{scheduler}': no such scheduler file")
+    raise SpecError(f"--scheduler {scheduler!r} is not a Dask scheduler: give tcp://host:port, "
+                    f"a scheduler JSON file, or 'local'")
+
+
 def sweep(spec: str | None = None, out: Path | None = None, workers: int | None = None,
           scheduler: str | None = None, resume: bool = False, list_: bool = False, quick: bool = False,
           progress: bool | None = None, retry_failed: bool = False) -> int:
@@ -82,6 +97,8 @@ def sweep(spec: str | None = None, out: Path | None = None, workers: int | None 
     try:
         if workers is not None and workers < 0:
             raise SpecError(f"--workers must be 0 or more, not {workers}")
+        if scheduler:
+            _check_scheduler(scheduler)
         if retry_failed and out is None:
             raise SpecError("--retry-failed needs --out DIR: the sweep whose failed runs to run again")
         resume = resume or retry_failed
@@ -114,11 +131,13 @@ def sweep(spec: str | None = None, out: Path | None = None, workers: int | None 
     state = "interrupted" if result.interrupted else "done"
     _note(f"{exp.name}: {state}; {result.done:,} of {result.total:,} runs committed, {result.failed:,} failed; "
           f"this session {result.ran:,} runs in {result.seconds:.1f} s ({rate:.2f} runs/s) -> {result.out}")
+    where = shlex.quote(str(result.out))
     if result.failed:
         _note(f"failed runs are in {result.out / 'errors'} (bettercare.experiments.read_table(dir, 'errors')); "
-              f"run them again with: bettercare sweep --out {result.out} --retry-failed")
+              f"run them again with: bettercare sweep --out {where} --retry-failed")
     if result.interrupted:
-        _note(f"resume with: bettercare sweep {spec or ''} --out {result.out} --resume".replace("  ", " "))
+        # The directory records its spec, its text and whether it was --quick: nothing else is needed.
+        _note(f"resume with: bettercare sweep --out {where} --resume")
     return result.exit_code
 
 
@@ -145,9 +164,7 @@ def sweep_command(
         raise typer.Exit(code=code)
 
 
-sweep_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-sweep_app.command()(sweep_command)
+if __name__ == "__main__":  # the same as `bettercare sweep ...`
+    from bettercare.cli import app
 
-
-if __name__ == "__main__":
-    sweep_app(prog_name="bettercare sweep")
+    app(args=["sweep", *sys.argv[1:]], prog_name="bettercare")

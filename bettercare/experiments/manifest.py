@@ -162,3 +162,43 @@ def write_json_atomic(path: str | os.PathLike, obj: Any) -> Path:
             os.fsync(f.fileno())
 
     return write_atomic(path, _write)
+
+
+def os_error_text(exc: OSError) -> str:
+    """An OSError in a few words for a one-line `error:` message: the reason and the path it hit."""
+    reason = exc.strerror or " ".join(str(exc).split()) or type(exc).__name__
+    return f"{reason} ('{exc.filename}')" if exc.filename else reason
+
+
+def unwritable_dir(path: str | Path) -> str | None:
+    """Why directory `path` cannot be created or written in (None if it can).
+
+    Creates `path` (and its parents) if needed and writes and removes a probe file, so that a
+    command can refuse an unusable output path before it starts any work.
+    """
+    import tempfile
+
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        return "it exists and is not a directory"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path, prefix=".bettercare-probe-"):
+            pass
+    except OSError as exc:
+        return os_error_text(exc)
+    return None
+
+
+def check_writable_dir(path: str | Path, what: str) -> bool:
+    """Create directory `path` if needed and prove that a file can be written in it.
+
+    Raises ValueError with one line for the user, naming `what` (e.g. "--out") and the path,
+    when it cannot. Returns whether the directory was created here (so the caller may remove it
+    again if it then writes nothing).
+    """
+    created = not Path(path).exists()
+    problem = unwritable_dir(path)
+    if problem is not None:
+        raise ValueError(f"{what} '{path}' cannot be created or written: {problem}")
+    return created

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -19,11 +19,20 @@ def replicate_seeds(seed: int, r: int) -> list[int]:
     """
     if r < 1:
         raise ValueError(f"replicates must be at least 1, not {r}")
+    return list(iter_replicate_seeds(seed, r))
+
+
+def iter_replicate_seeds(seed: int, r: int) -> Iterator[int]:
+    """`replicate_seeds(seed, r)` one at a time, without spawning all `r` children first (a
+    million replicates would spend 20 s there before the first run). Child i of
+    `SeedSequence(seed).spawn(r)` is `SeedSequence(seed, spawn_key=(i,))`."""
     if r == 1:
-        return [int(seed)]
+        yield int(seed)
+        return
     import numpy as np
 
-    return [int(child.generate_state(1)[0]) for child in np.random.SeedSequence(seed).spawn(r)]
+    for i in range(r):
+        yield int(np.random.SeedSequence(seed, spawn_key=(i,)).generate_state(1)[0])
 
 
 def run_replicates(scenario: str | Scenario, seed: int, r: int, overrides: dict[str, Any] | None = None,
@@ -33,7 +42,6 @@ def run_replicates(scenario: str | Scenario, seed: int, r: int, overrides: dict[
     The scenario is validated once, before the first run. `progress(done, total)` is called
     after each run.
     """
-    from bettercare.model.run import run
     from bettercare.model.scenario import Scenario, build_parameters, load_scenario
 
     if isinstance(scenario, Scenario):
@@ -44,8 +52,17 @@ def run_replicates(scenario: str | Scenario, seed: int, r: int, overrides: dict[
         sc = load_scenario(scenario, overrides)
     seeds = replicate_seeds(seed, r)
     results = []
-    for i, s in enumerate(seeds):
-        results.append(run(sc, seed=s))
+    for result in iter_replicates(sc, seeds):
+        results.append(result)
         if progress is not None:
-            progress(i + 1, len(seeds))
+            progress(len(results), len(seeds))
     return results
+
+
+def iter_replicates(scenario: Scenario, seeds: Iterable[int]) -> Iterator[RunResult]:
+    """One run of `scenario` per seed, yielded as each finishes, so that a caller interrupted
+    part-way (Ctrl-C) still holds every run that finished."""
+    from bettercare.model.run import run
+
+    for s in seeds:
+        yield run(scenario, seed=s)

@@ -9,6 +9,7 @@ on the order in which runs finish, on the backend or on the chunking.
 from __future__ import annotations
 
 import itertools
+import shlex
 import signal
 import sys
 import threading
@@ -165,12 +166,17 @@ def prepare(exp: Experiment, out: str | Path, resume: bool = False) -> tuple[des
     out = Path(out)
     design = designs.build(exp)
     h = spec_hash(exp, design.digest)
-    old = _existing(out)
+    try:
+        old = _existing(out)
+    except OSError as exc:
+        from .manifest import os_error_text
+        raise SpecError(f"--out '{out}' cannot be read: {os_error_text(exc)}") from None
     if resume and old is None:
         raise SpecError(f"--resume: '{out}' holds no sweep to resume")
     if old is not None and old.get("spec_hash") != h:
-        raise SpecError(f"'{out}' holds a sweep of a different spec (spec hash {str(old.get('spec_hash'))[:12]}, "
-                        f"now {h[:12]}); resume it with its own spec, or choose another --out")
+        quick = "" if bool(old.get("quick")) == exp.quick else f" (it was run {'with' if old.get('quick') else 'without'} --quick)"
+        raise SpecError(f"'{out}' holds a sweep of a different spec{quick} (spec hash {str(old.get('spec_hash'))[:12]}, "
+                        f"now {h[:12]}); resume it with `bettercare sweep --out {shlex.quote(str(out))} --resume`, or choose another --out")
     return design, h, old
 
 
@@ -192,7 +198,9 @@ def _error_table(exp: Experiment, design: designs.Design, run_id: int, error: di
     return pa.table(cols)
 
 
-def _progress(enabled: bool, total: int, done: int, label: str):
+def _progress(enabled: bool, total: int, done: int, label: str, console: Any = None):
+    """The sweep's progress bar on stderr. At 80 columns and less, the experiment's name and the
+    bar give way first: the counts, failures and times are never cut."""
     if not enabled:
         return None, None
     from rich.console import Console
@@ -205,10 +213,18 @@ def _progress(enabled: bool, total: int, done: int, label: str):
         TimeElapsedColumn,
         TimeRemainingColumn,
     )
+    from rich.table import Column
 
-    bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
-                   TextColumn("[red]{task.fields[failed]} failed"), TextColumn("elapsed"), TimeElapsedColumn(),
-                   TextColumn("ETA"), TimeRemainingColumn(), console=Console(stderr=True), transient=False)
+    def fixed() -> Column:
+        return Column(no_wrap=True)
+
+    bar = Progress(TextColumn("[bold]{task.description}", table_column=Column(overflow="ellipsis", no_wrap=False)),
+                   BarColumn(bar_width=None, table_column=Column(ratio=1, min_width=4, max_width=40)),
+                   MofNCompleteColumn(table_column=fixed()), TaskProgressColumn(table_column=fixed()),
+                   TextColumn("[red]{task.fields[failed]} failed", table_column=fixed()),
+                   TimeElapsedColumn(table_column=fixed()), TextColumn("ETA", table_column=fixed()),
+                   TimeRemainingColumn(table_column=fixed()),
+                   console=console or Console(stderr=True), transient=False)
     task = bar.add_task(label, total=total, completed=done, failed=0)
     return bar, task
 
@@ -224,7 +240,7 @@ def run_sweep(exp: Experiment, out: str | Path, *, workers: int | None = None, s
     failed) or 130 (interrupted; resume to go on).
     """
     from . import manifest as mf
-    from .backends import make_backend
+    from .backends import cap_workers, make_backend
 
     out = Path(out)
     if log is None:
@@ -235,8 +251,6 @@ def run_sweep(exp: Experiment, out: str | Path, *, workers: int | None = None, s
     design, h, old = prepare(exp, out, resume)
     R = exp.replicates
     total = design.n_points * R
-    if backend is None:
-        backend = make_backend(workers, scheduler, client)
     started = mf.utc_now()
     t0 = time.perf_counter()
     signals = _Signals()
@@ -245,6 +259,8 @@ def run_sweep(exp: Experiment, out: str | Path, *, workers: int | None = None, s
         st = store.Store(out).open()
     except store.StoreError as exc:
         raise SpecError(str(exc)) from None
+    except OSError as exc:
+        raise SpecError(f"--out '{out}' cannot be created or written: {mf.os_error_text(exc)}") from None
     try:
         done = st.done_run_ids()
         failed = st.failed_run_ids()
@@ -252,6 +268,12 @@ def run_sweep(exp: Experiment, out: str | Path, *, workers: int | None = None, s
             raise SpecError(f"'{out}' holds runs outside this design; choose another --out")
         retry = set(failed) if retry_failed else set()
         skipped = len(done) - len(retry)
+        if backend is None:
+            if client is None and scheduler in (None, "local") and workers != 0:
+                workers, notice = cap_workers(workers, total - skipped)
+                if notice:
+                    log(notice)
+            backend = make_backend(workers, scheduler, client)
         now = {**mf.git_state(), "versions": mf.package_versions()}  # this session's code
         if old is not None:
             for key in ("git_revision", "versions"):
