@@ -27,6 +27,7 @@ class SeatView:
     turn_kind: str | None
     turn_week: int | None
     turn_deadline: float | None
+    agent_note: str = ""  # the agent answered for the person in this seat lately, and why
 
 
 @dataclass(frozen=True, eq=False)  # compared by identity: a new snapshot always re-renders
@@ -68,6 +69,7 @@ class TableView:
     agreed_week: int | None
     outcome: dict[str, Any] | None
     recorder_id: int = 0
+    generation: int = 0
     log: list[Any] = field(default_factory=list)
 
     def seat(self, i: int) -> SeatView:
@@ -100,7 +102,8 @@ def table_view(room) -> TableView:
         seats.append(SeatView(i, p.code, p.name, p.kind, KIND_LABEL.get(p.kind, p.kind),
                               person.name if person else None,
                               turn.id if turn else None, turn.kind if turn else None,
-                              turn.week if turn else None, turn.deadline if turn else None))
+                              turn.week if turn else None, turn.deadline if turn else None,
+                              agent_note(rec, p.code, int(m.week_no))))
     sentences = _sentences(room)
     lines = [(row.week, sentences[row.oid]) for row in reversed(rec.offers[-12:])]
     current = None
@@ -144,8 +147,17 @@ def table_view(room) -> TableView:
                    "plans imposed": m.w3} if m.params.pause.enabled else {"plan deadline": m.w1, "plans imposed": m.w3},
         status=STATUS_LABEL.get(m.status[room.focus], m.status[room.focus]),
         agreed_week=t.agreed_week if t.agreed is not None else None,
-        outcome=room.outcome, recorder_id=id(rec), log=list(room.log[-40:]),
+        outcome=room.outcome, recorder_id=id(rec), log=list(room.log[-40:]), generation=room.generation,
     )
+
+
+def agent_note(rec, code: str, week: int) -> str:
+    """'Time ran out in week 3: the model's agent answered for you.' for the last week or this one."""
+    moves = [(w, why) for (w, c), why in rec.agent_moves.items() if c == code and w >= week - 1]
+    if not moves:
+        return ""
+    w, why = max(moves)
+    return f"{why} in week {w}: the model's agent answered for you."
 
 
 def brief(room, token: str, seat: int) -> dict[str, Any] | None:
