@@ -208,3 +208,49 @@ def test_bad_workshop_flags_get_one_error_line_and_exit_2(args, words, tmp_path)
                        timeout=120, env=env)
     assert r.returncode == 2, r.stderr
     assert words in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+def test_the_table_narrates_the_pause_the_top_ups_and_the_agent_answering_for_a_person():
+    from bettercare.workshop import charts
+
+    room = Room(Settings.for_preset("hospitals-in", ["Wigan"]), code="TESTA")
+    room.leave_grace = 0
+    bo = join(room, "Bo", 1, "b")
+    fac(room, "step")
+    turn(room, 1)
+    fac(room, "skip")  # the facilitator moves on: the agent answers for Bo
+    idle(room)
+    line = room.snapshot().lines[0][1]
+    assert "NHS Wigan Borough CCG rejects (the model's agent answered: the facilitator moved on)" in line \
+        or "NHS Wigan Borough CCG accepts (the model's agent answered: the facilitator moved on)" in line, line
+    assert room.seat_of(bo) == 1
+    assert room.snapshot().seats[1].agent_note == "The facilitator moved on in week 0: the model's agent answered for you."
+    fac(room, "free_seat", seat=1)
+    fac(room, "run")
+    assert room.wait_until(lambda: room.model.week_no > 32 or room.model.done, 120)
+    fac(room, "pause")
+    idle(room)
+    view = room.snapshot()
+    texts = [t for _, t in view.lines]
+    pause = [t for t in texts if t.startswith("The centre pauses planning for 14 weeks")]
+    assert pause and "Nobody talks until the revised guidance" in pause[0]
+    assert any(t.startswith("Revised guidance: talks reopen") for t in texts)
+    paid = [o for o in room.recorder.offers if o.plan[0] + o.plan[1] > 0.01]
+    assert paid, "no offer with a top-up to narrate"
+    sentence = room._sentences[paid[-1].oid]
+    assert " of its own" in sentence or "adds £" in sentence, sentence
+    png = charts.dance_png(view)
+    assert png[:4] == b"\x89PNG"
+    gap = charts.pause_gap(view.deadlines)
+    assert gap == (view.deadlines["plan deadline"], view.deadlines["revised guidance"])
+
+
+def test_many_parties_get_distinct_colours_and_a_trust_matrix():
+    from bettercare.workshop import charts
+    from bettercare.workshop.history import Party
+
+    parties = [Party(i, f"p{i}", f"Party {i}", "ccg", False) for i in range(11)]
+    assert len(set(charts.colours(parties))) == 11
+    trust = np.full((11, 11), 0.5)
+    assert charts.trust_network(parties, trust).axes[0].images  # a matrix, not a blob of arrows
+    assert not charts.trust_network(parties[:3], trust[:3, :3]).axes[0].images

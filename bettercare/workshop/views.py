@@ -105,7 +105,9 @@ def table_view(room) -> TableView:
                               turn.week if turn else None, turn.deadline if turn else None,
                               agent_note(rec, p.code, int(m.week_no))))
     sentences = _sentences(room)
-    lines = [(row.week, sentences[row.oid]) for row in reversed(rec.offers[-12:])]
+    items = [(row.week, 1, sentences[row.oid]) for row in rec.offers[-12:]]
+    items += [(w, 0, text) for w, text in events(rec, m)]
+    lines = [(w, text) for w, _, text in sorted(items, key=lambda x: (x[0], x[1]), reverse=True)[:14]]
     current = None
     current_plan = None
     responding = [tn for tn in room.waiting_for() if tn.kind == "respond"]
@@ -149,6 +151,20 @@ def table_view(room) -> TableView:
         agreed_week=t.agreed_week if t.agreed is not None else None,
         outcome=room.outcome, recorder_id=id(rec), log=list(room.log[-40:]), generation=room.generation,
     )
+
+
+def events(rec, m) -> list[tuple[int, str]]:
+    """The table's changes of phase (the pause above all), from the recorder's frames."""
+    from .story import phase_event
+
+    out = []
+    pause = (m.pause_end - m.w1) if m.params.pause.enabled else None
+    for a, b in zip(rec.frames, rec.frames[1:]):
+        if a.phase != b.phase:
+            text = phase_event(a.phase, b.phase, b.week, b.agreed_week, pause)
+            if text:
+                out.append((b.week, text))
+    return out
 
 
 def agent_note(rec, code: str, week: int) -> str:

@@ -175,6 +175,8 @@ def pool_caption(view) -> str:
     if view.plan_now is None:
         return "Nothing on the table yet."
     word = {"agreed": "Agreed plan", "imposed": "Plan imposed by the centre", "offer": "Last offer"}[view.plan_kind]
+    if view.plan_kind == "agreed" and view.phase == "pause":
+        word = "Agreed plan, to be reopened after the pause"
     return f"{word}: the pool by scheme line; black marks are the mandated floors."
 
 
