@@ -254,3 +254,31 @@ def test_many_parties_get_distinct_colours_and_a_trust_matrix():
     trust = np.full((11, 11), 0.5)
     assert charts.trust_network(parties, trust).axes[0].images  # a matrix, not a blob of arrows
     assert not charts.trust_network(parties[:3], trust[:3, :3]).axes[0].images
+
+
+def test_the_debrief_tells_the_story_from_the_models_records():
+    from bettercare.workshop.debrief import replay_story, table_story
+    from bettercare.workshop.replay import run_pair
+
+    room = Room(Settings.for_preset("england-2014", ["Wigan"]), code="TESTA")
+    fac(room, "run")
+    assert room.wait_until(lambda: room.model.done and not room.busy, 200)
+    view = room.snapshot()
+    story = table_story(room.recorder, view.outcome["area"], view.deadlines)
+    assert len(story) == 5
+    first = next(o for o in room.recorder.offers if o.agreed)
+    assert f"The first agreement came in week {first.week}" in story[1]
+    assert f"{len(room.recorder.offers)} offers" in story[0]
+    realised = view.outcome["area"]["realised_emergency_admissions_change"]
+    assert f"delivery realised {realised:+,.0f}" in story[4]
+    other = Room(Settings.for_preset("england-2014", ["Wigan"], trust=0.9), code="TESTB")
+    fac(other, "run")
+    assert other.wait_until(lambda: other.model.done and not other.busy, 200)
+    assert table_story(other.recorder, other.outcome["area"], view.deadlines) != story  # not canned
+
+    replay = run_pair(room.settings, "trust", 0.3, 0.8)
+    why = replay_story(replay)
+    wa = next(o for o in replay.runs[0].recorder.offers if o.agreed).week
+    wb = next(o for o in replay.runs[1].recorder.offers if o.agreed).week
+    assert (f"week {min(wa, wb)} against week {max(wa, wb)}" in why[0]) or f"Both runs first agreed in week {wa}" in why[0]
+    assert any("trust bonus" in s for s in why)

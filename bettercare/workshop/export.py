@@ -98,6 +98,15 @@ def session_zip(room) -> bytes:
         z.writestr("trust_network.png", charts.trust_png(view))
         z.writestr("pool.png", charts.pool_png(view))
         z.writestr("trust_over_time.png", charts.trust_time_png(view))
+        from .debrief import replay_story, table_story
+
+        with room._cond:
+            story = table_story(room.recorder, view.outcome["area"] if view.outcome else None, view.deadlines)
+        text = "What happened at the table\n\n" + "\n".join(f"{i + 1}. {s}" for i, s in enumerate(story))
+        if room.replay is not None:
+            text += ("\n\nWhy A and B differed\n\n"
+                     + "\n".join(f"{i + 1}. {s}" for i, s in enumerate(replay_story(room.replay))))
+        z.writestr("debrief.txt", text + "\n")
         if view.outcome is not None:
             z.writestr("outcome.csv", to_csv(pd.DataFrame([view.outcome["area"]])))
         replay = room.replay

@@ -7,11 +7,28 @@ import solara
 from .. import charts
 from ..replay import PARAMETERS
 from ..story import STATUS_LABEL
-from .common import Chart, OutcomeCards, Slider
+from .common import Chart, OutcomeCards, Slider, esc
+
+
+def room_story(room, view) -> list[str]:
+    from ..debrief import table_story
+
+    with room._cond:
+        room.recorder.pull()
+        return table_story(room.recorder, view.outcome["area"] if view.outcome else None, view.deadlines)
+
+
+@solara.component
+def Story(title: str, sentences: list[str], cls: str):
+    with solara.Card(title, margin=0, classes=[cls]):
+        solara.HTML(tag="ol", unsafe_innerHTML="".join(f"<li>{esc(s)}</li>" for s in sentences),
+                    style="font-size: 16px; line-height: 1.5")
 
 
 @solara.component
 def Debrief(room, view, do):
+    story = solara.use_memo(lambda: room_story(room, view), [view.version])
+    Story(f"What happened at the {view.area_name} table", story, "bc-debrief-story")
     if view.outcome is not None:
         OutcomeCards(view.outcome["area"], view.outcome["months"], title=f"After delivery: {view.area_name}")
     else:
@@ -40,6 +57,10 @@ def ReplayPanel(room, view, do):
                           on_click=lambda: (set_frame(10_000), do("replay", data={"parameter": param, "a": a, "b": b})))
         if replay is None:
             return
+        from ..debrief import replay_story
+
+        Story("Why A and B differed", solara.use_memo(lambda: replay_story(replay), [id(replay)]),
+              "bc-replay-story")
         n = replay.length
         k = min(frame, n - 1)
         Slider(f"Step through the runs: step {k} of {n - 1}", k, 0, n - 1, 1, set_frame, "bc-replay-step",
