@@ -113,23 +113,23 @@ def test_facilitator_loads_a_preset_steps_moves_trust_and_sees_table_and_charts_
     choose(fac, "Scenario", "A coterminous area (Wigan)")
     fac.get_by_text("Facilitator · A coterminous area (Wigan)").wait_for()
     fac.get_by_text("No offers yet").wait_for()
-    dance0 = fac.locator(".bc-dance img").screenshot()
+    fac.locator(".bc-dance canvas").first.wait_for()  # drawn by ECharts in the browser
+    dance0 = fac.locator(".bc-dance .solara-echarts").screenshot()
 
     fac.locator(".bc-step").click()
     fac.locator(".bc-clock", has_text="Week 1").wait_for()
     fac.locator(".bc-lines", has_text="Week 0").wait_for()
     fac.get_by_text("1 offers so far").wait_for()
-    dance1 = fac.locator(".bc-dance img").screenshot()
-    assert dance1 != dance0
+    until(lambda: fac.locator(".bc-dance .solara-echarts").screenshot() != dance0)
 
-    trust0 = fac.locator(".bc-trust img").screenshot()
+    trust0 = fac.locator(".bc-trust .solara-echarts").screenshot()
     caption0 = fac.locator(".bc-trust .bc-caption").inner_text()
     press_slider(fac, ".bc-set-trust", "End")
     fac.get_by_text("Trust between partners: 1.00").wait_for()
     fac.locator(".bc-trust .bc-caption", has_text="Mean trust at the table: 1.00").wait_for()
     assert caption0 != "Mean trust at the table: 1.00"
     fac.get_by_text("applied now: trust").wait_for()
-    assert fac.locator(".bc-trust img").screenshot() != trust0
+    until(lambda: fac.locator(".bc-trust .solara-echarts").screenshot() != trust0)
 
     fac.locator(".bc-step").click()
     fac.locator(".bc-clock", has_text="Week 2").wait_for()
@@ -333,8 +333,8 @@ def test_access_code_hidden_rate_limited_one_seat_per_browser_one_time_links_and
     ann.get_by_text("Your turn: put a plan on the table").wait_for()
     proj.locator(".bc-story", has_text="is preparing a plan").wait_for()
     assert proj.locator("button, .v-btn, input, [role=slider]").count() == 0
-    for chart in (".bc-dance img", ".bc-trust img"):
-        box = proj.locator(chart).bounding_box()
+    for chart in (".bc-dance canvas", ".bc-trust canvas"):
+        box = proj.locator(chart).first.bounding_box()
         assert box["y"] + box["height"] <= 720, f"{chart} runs below the fold at 1280x720: {box}"
     assert proj.locator(".bc-story").evaluate("el => parseFloat(getComputedStyle(el).fontSize)") >= 24
 

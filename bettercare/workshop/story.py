@@ -189,6 +189,24 @@ def phase_event(before: str, after: str, week: int, agreed_week: int | None, pau
     return None
 
 
+def short_line(text: str) -> str:
+    """A sentence of the table cut for the projector: the proposal, then who accepts or rejects, without the
+    reasons and without the top-up sentence."""
+    import re
+
+    first, _, rest = text.rstrip(".").partition(". ")
+    answers = [re.sub(r"(accepts|rejects)( \([^)]*\))?:.*", r"\1", a.strip()) for a in rest.split("; ")]
+    answers = [a for a in answers if re.search(r"(accepts|rejects)$", a.split(". ")[-1])]
+    answers = [a.split(". ")[-1] for a in answers]
+    if len(answers) > 3:
+        yes = sum(a.endswith("accepts") for a in answers)
+        answers = [f"{yes} accept{'s' if yes == 1 else ''} and {len(answers) - yes} reject"
+                   f"{'s' if len(answers) - yes == 1 else ''}"]
+    tail = "; ".join(answers)
+    agreed = " Agreed." if text.endswith("Agreed.") else ""
+    return first + "." + (f" {tail}." if tail else "") + agreed
+
+
 def countdown(model) -> str:
     w = model.week_no
     ph = model.phase

@@ -51,13 +51,15 @@ CSS = """
 .bc-buttons { display: flex; flex-wrap: wrap; gap: 8px; }
 /* the projector: read from the back of the room */
 .bc-projector { font-size: 22px; }
-.bc-projector .bc-clock { font-size: 30px; }
+.bc-projector .bc-clock { font-size: 28px; }
+.bc-projector .bc-phase { margin-top: -4px; }
 .bc-projector .bc-phase { font-size: 22px; }
-.bc-projector .bc-story { font-size: 28px; font-weight: 600; line-height: 1.25; color: #1f3b5a;
+.bc-projector .bc-story { font-size: 24px; font-weight: 600; line-height: 1.25; color: #1f3b5a;
                           background: #eef4fb; border-left: 8px solid #1f5fa8; padding: 8px 16px; }
 .bc-projector .bc-lines { font-size: 20px; }
 .bc-projector .bc-caption { font-size: 18px; }
 .bc-projector .bc-chart img { max-height: 430px; width: auto; max-width: 100%; }
+.bc-figure .solara-echarts { width: 100%; }
 .bc-projector .bc-seat { font-size: 18px; }
 /* a phone: one column, nothing wider than the screen */
 @media (max-width: 700px) {
@@ -311,6 +313,17 @@ def Slider(label: str, value, min, max, step, on_value, cls: str, integer: bool 
 
 
 @solara.component
+def Figure(option: dict, cls: str = "", height: int = 360, caption: str = "", grow: str = "1 1 420px"):
+    """A live chart, drawn by ECharts in the browser (hover for values), with an optional caption."""
+    with solara.Column(gap="2px", classes=["bc-figure"] + ([cls] if cls else []),
+                       style={"flex": grow, "min-width": "0", "width": "100%"}):
+        solara.FigureEcharts(option=option, attributes={"style": f"height: {height}px; width: 100%;"},
+                             responsive=True)
+        if caption:
+            solara.Text(caption, classes=["bc-caption"])
+
+
+@solara.component
 def Chart(png: bytes, caption: str = "", cls: str = "", width: str = "100%"):
     with solara.Column(gap="2px", classes=["bc-chart"] + ([cls] if cls else []),
                        style={"max-width": width, "width": "100%"}):
@@ -319,6 +332,6 @@ def Chart(png: bytes, caption: str = "", cls: str = "", width: str = "100%"):
             solara.Text(caption, classes=["bc-caption"])
 
 
-__all__ = ["CSS", "Chart", "Clock", "Countdown", "Guarded", "Message", "Narrative", "OutcomeCards", "Redirect",
+__all__ = ["CSS", "Chart", "Figure", "Clock", "Countdown", "Guarded", "Message", "Narrative", "OutcomeCards", "Redirect",
            "SPEEDS", "Slider", "TIMERS", "TopBar", "browser_id", "charts", "cookie", "esc", "facilitator_key",
            "number", "seat_tokens", "send", "use_query", "use_room", "use_view"]

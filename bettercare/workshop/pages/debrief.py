@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import solara
 
-from .. import charts
+from .. import figures
 from ..replay import PARAMETERS
 from ..story import STATUS_LABEL
-from .common import Chart, OutcomeCards, Slider, esc
+from .common import Figure, OutcomeCards, Slider, esc
 
 
 def room_story(room, view) -> list[str]:
@@ -33,8 +33,8 @@ def Debrief(room, view, do):
         OutcomeCards(view.outcome["area"], view.outcome["months"], title=f"After delivery: {view.area_name}")
     else:
         solara.Info("The outcome cards appear after the delivery year: press Run to the end.", dense=True)
-    Chart(charts.trust_time_png(view), caption="Trust at the table, step by step.", cls="bc-trust-time",
-          width="520px")
+    Figure(figures.trust_over_time([(view.area_name, view.trust_history)]),
+           caption="Trust at the table, step by step.", cls="bc-trust-time", height=300)
     ReplayPanel(room, view, do)
 
 
@@ -59,8 +59,7 @@ def ReplayPanel(room, view, do):
             return
         from ..debrief import replay_story
 
-        Story("Why A and B differed", solara.use_memo(lambda: replay_story(replay), [id(replay)]),
-              "bc-replay-story")
+        Story("Why A and B differed", replay_story(replay), "bc-replay-story")
         n = replay.length
         k = min(frame, n - 1)
         Slider(f"Step through the runs: step {k} of {n - 1}", k, 0, n - 1, 1, set_frame, "bc-replay-step",
@@ -68,9 +67,8 @@ def ReplayPanel(room, view, do):
         with solara.Div(classes=["bc-cols"]):
             for i in range(len(replay.runs)):
                 ReplayColumn(replay, i, k)
-        Chart(charts.cached((id(replay), "trust_time"), lambda: charts.trust_over_time(
-            [(r.label, r.trust_series()) for r in replay.runs], title="Trust over time: A against B")),
-            cls="bc-replay-trust", width="560px")
+        Figure(figures.trust_over_time([(r.label, r.trust_series()) for r in replay.runs],
+                                       title="Trust over time: A against B"), cls="bc-replay-trust", height=300)
 
 
 @solara.component
@@ -87,16 +85,11 @@ def ReplayColumn(replay, i: int, k: int):
                     + (f", agreed in week {f.agreed_week}" if f.agreed_week is not None else ""), classes=["bc-phase"])
         if offers:
             solara.Text(run.sentences.get(offers[-1].oid, ""), classes=["bc-lines"])
-        Chart(charts.cached((id(replay), i, f.n_offers, "dance"),
-                            lambda: charts.dance(rec.parties, offers, {}, title=f"{tag}: the negotiation dance",
-                                                 width=6.2, height=3.2)), width="100%")
+        Figure(figures.dance(rec.parties, offers, {}, title=f"{tag}: the negotiation dance"), height=320)
         with solara.Div(classes=["bc-cols"]):
-            Chart(charts.cached((id(replay), i, f.tick, "trust"),
-                                lambda: charts.trust_network(rec.parties, f.trust, [o.name for o in rec.outsiders],
-                                                             width=3.6, height=3.2)), width="290px")
-            Chart(charts.cached((id(replay), i, f.tick, "pool"),
-                                lambda: charts.pool(f.on_table, rec.minimum_gbp,
-                                                    "agreed" if f.agreed_week is not None else "offer",
-                                                    width=4.2, height=3.0)), width="340px")
+            Figure(figures.trust(rec.parties, f.trust, [o.name for o in rec.outsiders]), height=300,
+                   grow="1 1 280px")
+            Figure(figures.pool(f.on_table, rec.minimum_gbp, "agreed" if f.agreed_week is not None else "offer"),
+                   height=300, grow="1 1 320px")
         if k >= len(run.frames) - 1:
             OutcomeCards(run.outcome["area"], run.outcome["months"], title=f"{tag} after delivery")

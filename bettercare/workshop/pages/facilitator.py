@@ -7,10 +7,10 @@ import time
 
 import solara
 
-from .. import charts
+from .. import figures
 from ..room import Action
 from ..settings import PRESET_LABEL, WORKSHOP_PRESETS, preset_label
-from .common import (SPEEDS, TIMERS, Chart, Clock, Message, Narrative, OutcomeCards, Slider, TopBar, esc,
+from .common import (SPEEDS, TIMERS, Clock, Figure, Message, Narrative, OutcomeCards, Slider, TopBar, esc,
                      facilitator_key, send, use_room, use_view)
 from .debrief import Debrief
 
@@ -155,14 +155,16 @@ def Seats(view, do, controls: bool = True):
 def TableSection(view):
     Narrative(view)
     with solara.Div(classes=["bc-cols"]):
-        Chart(charts.dance_png(view), caption=f"{len(view.offers)} offers so far. The negotiation dance: "
-              "what each offer was worth to each party.", cls="bc-dance", width="600px")
-        Chart(charts.trust_png(view), caption=f"Mean trust at the table: {view.mean_trust:.2f}",
-              cls="bc-trust", width="420px")
+        Figure(figures.dance(view.parties, view.offers, view.deadlines),
+               caption=f"{len(view.offers)} offers so far. The negotiation dance: what each offer was worth to "
+                       "each party.", cls="bc-dance", height=380, grow="1.5 1 520px")
+        Figure(figures.trust(view.parties, view.trust, view.outsiders),
+               caption=f"Mean trust at the table: {view.mean_trust:.2f}", cls="bc-trust", height=380)
     with solara.Div(classes=["bc-cols"]):
-        Chart(charts.pool_png(view), caption=pool_caption(view), cls="bc-pool", width="460px")
-        Chart(charts.trust_time_png(view), caption="Mean trust at the table, step by step.", cls="bc-trust-time",
-              width="460px")
+        Figure(figures.pool(view.plan_now, view.minimum_gbp, view.plan_kind), caption=pool_caption(view),
+               cls="bc-pool", height=300)
+        Figure(figures.trust_over_time([(view.area_name, view.trust_history)]),
+               caption="Mean trust at the table, step by step.", cls="bc-trust-time", height=300)
     if len(view.areas) > 1:
         solara.Text("All areas in this run", style={"font-weight": "600"})
         solara.HTML(tag="div", unsafe_innerHTML="; ".join(f"<b>{esc(n)}</b>: {esc(st)}" for n, st in view.areas),

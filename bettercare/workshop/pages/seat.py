@@ -8,10 +8,10 @@ from solara.server import kernel_context
 
 from bettercare.model.plan import FLOORS
 
-from .. import charts, plans
+from .. import figures, plans
 from ..room import Action
 from ..story import LINE_LABELS, gbp
-from .common import (Chart, Clock, Countdown, Message, Narrative, Slider, TopBar, esc, number, seat_tokens, send,
+from .common import (Clock, Figure, Countdown, Message, Narrative, Slider, TopBar, esc, number, seat_tokens, send,
                      use_query, use_room, use_view)
 
 
@@ -74,7 +74,7 @@ def Seat():
                 TurnPanel(room, view, token, seat)
                 solara.Text("The table", style={"font-weight": "600", "font-size": "16px"})
                 Narrative(view, n=6)
-                Chart(charts.pool_png(view), cls="bc-pool", width="520px")
+                Figure(figures.pool(view.plan_now, view.minimum_gbp, view.plan_kind), cls="bc-pool", height=300)
             with solara.Column(classes=["bc-col-narrow"]):
                 Brief(room, view, token, seat)
         with solara.Row():
@@ -112,8 +112,9 @@ def Brief(room, view, token: str, seat: int):
             Heading("How much you trust the others (0-1)")
             solara.HTML(tag="ul", unsafe_innerHTML="".join(f"<li>{esc(x)}</li>" for x in b["trust"]))
         if b["own_history"]:
-            Chart(charts.dance_png(view, only=seat), caption="Each offer's worth to you, week by week.",
-                  cls="bc-own-dance", width="100%")
+            Figure(figures.dance(view.parties, view.offers, view.deadlines, only=seat,
+                                 title="What each offer was worth to you"),
+                   caption="Each offer's worth to you, week by week.", cls="bc-own-dance", height=300)
 
 
 @solara.component
