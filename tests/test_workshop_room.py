@@ -406,7 +406,7 @@ def test_fetch_script_fetches_what_the_app_checks():
     assert "-m bettercare.workshop.assets" in script
     required, optional = assets.packages()
     names = {s.rsplit("@", 1)[0] for s in required}
-    assert names == {"@widgetti/solara-vuetify-app", "requirejs", "font-awesome"}
+    assert names == {"@widgetti/solara-vuetify-app", "requirejs", "font-awesome", "echarts"}  # echarts: live charts
     out = subprocess.run([sys.executable, "-m", "bettercare.workshop.assets"], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == required + optional

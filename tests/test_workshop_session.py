@@ -282,3 +282,28 @@ def test_the_debrief_tells_the_story_from_the_models_records():
     wb = next(o for o in replay.runs[1].recorder.offers if o.agreed).week
     assert (f"week {min(wa, wb)} against week {max(wa, wb)}" in why[0]) or f"Both runs first agreed in week {wa}" in why[0]
     assert any("trust bonus" in s for s in why)
+
+
+def test_team_seats_a_lead_moves_members_see_the_brief_and_take_over():
+    from bettercare.workshop.views import brief
+
+    room = Room(Settings.for_preset("hospitals-in", ["Wigan"], team_size=3), code="TESTA")
+    ann = join(room, "Ann", 0, "a")
+    bo = join(room, "Bo", 0, "b")
+    cy = join(room, "Cy", 0, "c")
+    out = room.act(Action("join", seat=0, client="d", data={"code": "TESTA", "name": "Di"}))
+    assert not out.ok and "team is full (3 laptops)" in out.message
+    assert [p.name for p in room.team(0)] == ["Ann", "Bo", "Cy"]
+    assert brief(room, bo, 0) is not None  # members see the brief
+    fac(room, "step")
+    t = turn(room, 0)
+    form = room.plan_to_form(room.suggestion(0))
+    out = room.act(Action("propose", bo, seat=0, turn=t.id, week=t.week, data=form))
+    assert not out.ok and out.message.startswith("Ann moves for Wigan Council")
+    assert room.act(Action("leave", ann)).ok  # the lead goes: the longest-serving member leads
+    assert room.holder(0).name == "Bo"
+    t = turn(room, 0)
+    assert room.act(Action("propose", bo, seat=0, turn=t.id, week=t.week, data=form)).ok
+    assert room.snapshot().seats[0].team == ("Bo", "Cy")
+    assert fac(room, "free_seat", seat=0).ok and room.team(0) == []
+    room.close()

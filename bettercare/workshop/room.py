@@ -90,6 +90,7 @@ class Participant:
     seat: str | None  # org code of the seat held, or None
     joined: float
     browser: str = ""
+    role: str = "lead"  # lead: moves for the seat; member: a team-mate who sees the brief
     kernels: set[str] = field(default_factory=set)  # open pages (Solara kernels) of this person
     last_seat: str | None = None  # the seat they held before their pages closed
 
@@ -223,9 +224,9 @@ class Room:
             self.log.append(LogEntry(e["id"], e["time"], e["who"], e["text"], e["ok"]))
         for d in st.participants():
             p = Participant(d["token"], d["name"], d["seat"], d["joined"], d["browser"] or "",
-                            last_seat=d["last_seat"])
+                            role=d.get("role") or "lead", last_seat=d["last_seat"])
             self.participants[p.token] = p
-            if p.seat is not None:
+            if p.seat is not None and p.role == "lead":
                 self.holders[p.seat] = p.token
         self._build(new_epoch=False)
         entries = deque(st.journal(self.epoch))
@@ -277,6 +278,10 @@ class Room:
             if self.store is not None:
                 self.store.put(epoch=self.epoch, settings=asdict(s), pending_settings=False, replay=None)
         codes = set(self.table.codes)
+        for p in self.participants.values():
+            if p.role == "member" and p.seat is not None and p.seat not in codes:
+                p.seat = None
+                self._save_participant(p)
         for code, tok in list(self.holders.items()):
             if code not in codes:
                 del self.holders[code]
@@ -387,18 +392,38 @@ class Room:
             return Outcome(False, f"This browser already holds a seat ({mine}). One seat per browser, unless "
                                   "the facilitator allows more.")
         code = self.table.codes[seat]
+        role = "lead"
         if code in self.holders:
-            return Outcome(False, f"{self.party_name(seat)} is taken: choose a free seat.")
+            team = self.team(seat)
+            if len(team) >= self.settings.team_size:
+                return Outcome(False, f"{self.party_name(seat)} is taken: choose a free seat." if
+                               self.settings.team_size <= 1 else
+                               f"{self.party_name(seat)}'s team is full ({len(team)} laptops): choose another seat.")
+            role = "member"
         if p is None or (p.seat is not None and p.seat in self.table.codes):
             p = Participant(new_token(), name, None, time.time(), a.client)
             self.participants[p.token] = p
         p.name = name
         p.seat = code
+        p.role = role
         p.browser = a.client or p.browser
-        self.holders[code] = p.token
+        if role == "lead":
+            self.holders[code] = p.token
         self._save_participant(p)
         kind = KIND_LABEL.get(self.table.parties[seat].kind, "")
+        if role == "member":
+            lead = self.holder(seat)
+            return Outcome(True, f"{name} joins the team of {self.party_name(seat)} ({kind}): {lead.name} moves for "
+                                 "the team; members see the brief and the offers.", {"token": p.token, "seat": seat})
         return Outcome(True, f"{name} sits as {self.party_name(seat)} ({kind}).", {"token": p.token, "seat": seat})
+
+    def team(self, seat: int) -> list[Participant]:
+        """Everyone at a seat: its lead first, then the members, in the order they joined."""
+        code = self.table.codes[seat]
+        lead = self.holder(seat)
+        members = sorted((p for p in self.participants.values() if p.seat == code and p.role == "member"),
+                         key=lambda p: p.joined)
+        return ([lead] if lead else []) + members
 
     def _do_leave(self, a: Action) -> Outcome:
         p = self.participants.get(a.token)
@@ -410,10 +435,24 @@ class Room:
         return Outcome(True, f"{p.name} left; the model's agent now plays {name}.")
 
     def _unseat(self, p: Participant) -> None:
-        if p.seat is not None and self.holders.get(p.seat) == p.token:
-            del self.holders[p.seat]
+        """Take a person off their seat; when a team's lead goes, the longest-serving member leads."""
+        code = p.seat
+        if code is not None and self.holders.get(code) == p.token:
+            del self.holders[code]
+            heirs = sorted((q for q in self.participants.values() if q.seat == code and q.role == "member"
+                            and q is not p), key=lambda q: q.joined)
+            if heirs:
+                heirs[0].role = "lead"
+                self.holders[code] = heirs[0].token
+                self._save_participant(heirs[0])
+                self._log("room", f"{heirs[0].name} now moves for {code and self._name_of(code)}")
         p.seat = None
+        p.role = "lead"
         self._save_participant(p)
+
+    def _name_of(self, code: str) -> str:
+        codes = self.table.codes
+        return self.party_name(codes.index(code)) if code in codes else code
 
     def _check_seat(self, a: Action) -> tuple[Participant | None, str | None]:
         p = self.participants.get(a.token)
@@ -426,6 +465,10 @@ class Room:
             other = (self.party_name(a.seat) if isinstance(a.seat, int) and 0 <= a.seat < self.table.n
                      else "another seat")
             return None, f"You sit as {self.party_name(mine)}; you cannot act for {other}."
+        if p.role == "member":
+            lead = self.holder(mine)
+            return None, (f"{lead.name if lead else 'Your team lead'} moves for {self.party_name(mine)}; as a team "
+                          "member you see the brief and the offers.")
         return p, None
 
     def _check_turn(self, a: Action, kind: str) -> tuple[Turn | None, str | None]:
@@ -599,7 +642,8 @@ class Room:
                 return Outcome(False, f"No preset named {str(d['preset'])[:40]!r}.")
             keep = {k: d[k] for k in ("areas", "focus") if k in d}
             new = Settings.for_preset(d["preset"], keep.get("areas"), seed=s.seed, turn_seconds=s.turn_seconds,
-                                      play_delay=s.play_delay, seats_per_browser=s.seats_per_browser)
+                                      play_delay=s.play_delay, seats_per_browser=s.seats_per_browser,
+                                      team_size=s.team_size)
             if "focus" in keep:
                 new.focus = keep["focus"]
             d = {k: v for k, v in d.items() if k not in ("preset", "areas", "focus")}
@@ -763,11 +807,14 @@ class Room:
     def _do_free_seat(self, a: Action) -> Outcome:
         if not isinstance(a.seat, int) or not 0 <= a.seat < self.table.n:
             return Outcome(False, "No such seat.")
-        p = self.holder(a.seat)
-        if p is None:
+        team = self.team(a.seat)
+        if not team:
             return Outcome(False, f"{self.party_name(a.seat)} is already played by the model's agent.")
-        self._unseat(p)
-        return Outcome(True, f"{p.name} no longer sits as {self.party_name(a.seat)}; the agent plays it.")
+        for p in reversed(team):  # members first, so that nobody is promoted
+            self._unseat(p)
+        names = ", ".join(p.name for p in team)
+        return Outcome(True, f"{names} no longer sit{'s' if len(team) == 1 else ''} as {self.party_name(a.seat)}; "
+                             "the agent plays it.")
 
     def _do_replay(self, a: Action) -> Outcome:
         from bettercare.model.scenario import ScenarioError

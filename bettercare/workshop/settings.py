@@ -59,6 +59,7 @@ class Settings:
     turn_seconds: int = 0  # 0: no timer, people take the time they need
     play_delay: float = 0.6  # seconds between weeks when playing
     seats_per_browser: int = 1  # how many seats one browser may hold (a shared laptop: more)
+    team_size: int = 1  # laptops that may share one seat: a lead who moves, members who see the brief
 
     @classmethod
     def for_preset(cls, preset: str, areas: list[str] | None = None, **kw) -> Settings:
@@ -80,8 +81,9 @@ class Settings:
 
 STRUCTURAL = {"preset", "areas", "focus", "deadline_weeks", "hospitals", "seed"}
 LIVE = {"trust", "compromise"}
-OTHER_SETTINGS = {"turn_seconds", "play_delay", "seats_per_browser"}
+OTHER_SETTINGS = {"turn_seconds", "play_delay", "seats_per_browser", "team_size"}
 RANGES: dict[str, tuple[float, float]] = {
     "trust": (0.0, 1.0), "compromise": (0.05, 10.0), "deadline_weeks": (1, 104), "hospitals": (0.0, 1.0),
     "seed": (0, 2**31 - 1), "turn_seconds": (0, 3600), "play_delay": (0.0, 10.0), "seats_per_browser": (1, 6),
+    "team_size": (1, 8),
 }

@@ -28,7 +28,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS participants (
     token TEXT PRIMARY KEY, name TEXT NOT NULL, seat TEXT, last_seat TEXT, browser TEXT NOT NULL DEFAULT '',
-    joined REAL NOT NULL);
+    joined REAL NOT NULL, role TEXT NOT NULL DEFAULT 'lead');
 CREATE TABLE IF NOT EXISTS journal (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, epoch INTEGER NOT NULL, kind TEXT NOT NULL, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS log (id INTEGER PRIMARY KEY, time REAL NOT NULL, who TEXT NOT NULL, text TEXT NOT NULL,
@@ -89,14 +89,14 @@ class SessionStore:
     # --- participants -----------------------------------------------------------------------
     def save_participant(self, p) -> None:
         with self._lock:
-            self._db.execute("INSERT INTO participants(token, name, seat, last_seat, browser, joined) "
-                             "VALUES(?,?,?,?,?,?) ON CONFLICT(token) DO UPDATE SET name=excluded.name, "
-                             "seat=excluded.seat, last_seat=excluded.last_seat, browser=excluded.browser",
-                             (p.token, p.name, p.seat, p.last_seat, p.browser, p.joined))
+            self._db.execute("INSERT INTO participants(token, name, seat, last_seat, browser, joined, role) "
+                             "VALUES(?,?,?,?,?,?,?) ON CONFLICT(token) DO UPDATE SET name=excluded.name, "
+                             "seat=excluded.seat, last_seat=excluded.last_seat, browser=excluded.browser, "
+                             "role=excluded.role", (p.token, p.name, p.seat, p.last_seat, p.browser, p.joined, p.role))
 
     def participants(self) -> list[dict[str, Any]]:
         with self._lock:
-            cur = self._db.execute("SELECT token, name, seat, last_seat, browser, joined FROM participants")
+            cur = self._db.execute("SELECT token, name, seat, last_seat, browser, joined, role FROM participants")
             cols = [c[0] for c in cur.description]
             return [dict(zip(cols, r)) for r in cur.fetchall()]
 

@@ -28,12 +28,14 @@ class SeatView:
     turn_week: int | None
     turn_deadline: float | None
     agent_note: str = ""  # the agent answered for the person in this seat lately, and why
+    team: tuple[str, ...] = ()  # everyone at the seat: the lead first
 
 
 @dataclass(frozen=True, eq=False)  # compared by identity: a new snapshot always re-renders
 class TableView:
     code: str
     join_url: str
+    team_size: int
     version: int
     tick: int
     week: int
@@ -103,7 +105,7 @@ def table_view(room) -> TableView:
                               person.name if person else None,
                               turn.id if turn else None, turn.kind if turn else None,
                               turn.week if turn else None, turn.deadline if turn else None,
-                              agent_note(rec, p.code, int(m.week_no))))
+                              agent_note(rec, p.code, int(m.week_no)), tuple(q.name for q in room.team(i))))
     sentences = _sentences(room)
     items = [(row.week, 1, sentences[row.oid]) for row in rec.offers[-12:]]
     items += [(w, 0, text) for w, text in events(rec, m)]
@@ -135,7 +137,7 @@ def table_view(room) -> TableView:
     trust = rec.trust_now().copy()
     areas = [(str(n), STATUS_LABEL.get(s, s)) for n, s in zip(m.area_frame.area_name, m.status)]
     return TableView(
-        code=room.code, join_url=room.join_url, version=room.version, tick=room.tick,
+        code=room.code, join_url=room.join_url, team_size=room.settings.team_size, version=room.version, tick=room.tick,
         week=int(m.week_no), month=int(m.month_no), phase=m.phase, phase_label=PHASE_LABEL.get(m.phase, m.phase),
         countdown=countdown(m), weeks_left=weeks_left(m), done=m.done, busy=room.busy, playing=room.playing,
         error=room.error, pending_settings=room.pending_settings, settings=replace(room.settings),

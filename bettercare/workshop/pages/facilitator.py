@@ -120,6 +120,8 @@ def SettingsCard(room, view, do):
         Slider(f"Hospitals at the table: {s.hospitals:.0%} of areas", s.hospitals, 0, 1, 0.25,
                lambda v: do("configure", data={"hospitals": v}), "bc-set-hospitals")
         solara.InputInt("Seed", value=s.seed, on_value=lambda v: do("configure", data={"seed": v}))
+        Slider(f"Laptops per seat (a team): {s.team_size}", s.team_size, 1, 8, 1,
+               lambda v: do("configure", data={"team_size": v}), "bc-set-team", integer=True)
         Slider(f"Seats one browser may hold: {s.seats_per_browser}", s.seats_per_browser, 1, 6, 1,
                lambda v: do("configure", data={"seats_per_browser": v}), "bc-set-seats", integer=True)
         solara.Text("Trust and compromise change the running model at once (new leaders, new instructions). "
@@ -136,7 +138,7 @@ def Seats(view, do, controls: bool = True):
                                gap="1px"):
                 solara.Text(s.label, classes=["bc-kind"])
                 solara.Text(s.name, style={"font-weight": "600"})
-                solara.Text(f"played by {s.person}" if s.person else "played by the model's agent",
+                solara.Text(f"played by {', '.join(s.team)}" if s.person else "played by the model's agent",
                             classes=["bc-muted", "bc-played-by"])
                 if turn:
                     solara.Text("to propose" if s.turn_kind == "propose" else "to answer",

@@ -63,7 +63,10 @@ def Join():
                     solara.Text(s.label, classes=["bc-kind"])
                     solara.Text(s.name, style={"font-weight": "600"})
                     if s.person:
-                        solara.Text(f"taken by {s.person}", classes=["bc-muted"])
+                        solara.Text(f"taken by {', '.join(s.team)}", classes=["bc-muted"])
+                        if len(s.team) < view.team_size:
+                            solara.Button(f"Join {s.person}'s team", on_click=lambda i=s.index: take(i), small=True,
+                                          classes=[f"bc-take-{s.index}", "bc-join-team"])
                     else:
                         solara.Button(f"Sit as {s.name}", on_click=lambda i=s.index: take(i), color="primary",
                                       small=True, classes=[f"bc-take-{s.index}"])

@@ -69,9 +69,21 @@ def Seat():
             mine = view.seats[own].name if own is not None else "no seat"
             solara.Warning(f"You are looking at the seat of {me.name}. You sit as {mine}.", classes=["bc-not-yours"])
         Clock(view)
+        if len(me.team) > 1:
+            solara.Text(f"Your team at this seat: {me.team[0]} (moves for the team), {', '.join(me.team[1:])}",
+                        classes=["bc-team"])
+        lead = participant.role == "lead" or seat != own
         with solara.Div(classes=["bc-cols"]):
             with solara.Column(classes=["bc-col"]):
-                TurnPanel(room, view, token, seat)
+                if lead:
+                    TurnPanel(room, view, token, seat)
+                else:
+                    with solara.Card(classes=["bc-turn"]):
+                        what = {"propose": "is preparing the team's plan", "respond": "answers the offer for the team"}
+                        solara.Text(f"{me.team[0]} {what.get(me.turn_kind, 'moves for the team')}; talk it through "
+                                    "together. You see the brief and the offers.", classes=["bc-member-note"])
+                        if me.turn_kind == "respond" and view.current:
+                            solara.HTML(tag="div", unsafe_innerHTML=esc(view.current), classes=["bc-current"])
                 solara.Text("The table", style={"font-weight": "600", "font-size": "16px"})
                 Narrative(view, n=6)
                 Figure(figures.pool(view.plan_now, view.minimum_gbp, view.plan_kind), cls="bc-pool", height=300)
