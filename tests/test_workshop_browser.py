@@ -341,7 +341,8 @@ def test_access_code_hidden_rate_limited_one_seat_per_browser_one_time_links_and
 
 def test_a_restart_with_the_same_session_resumes_week_log_and_seats(contexts, tmp_path):
     env = {"BETTERCARE_WORKSHOP_SESSIONS": str(tmp_path)}
-    args = ("--scenario", "hospitals-in", "--session", "day-1", "--room-code", "BCF2014", "--turn-seconds", "300")
+    args = ("--scenario", "hospitals-in", "--session", "day-1", "--room-code", "BCF2014", "--turn-seconds", "300",
+            "--team-size", "2")
     first = start_server(*args, env=env)
     try:
         fac_ctx, _ = contexts(width=1280, height=800)
@@ -355,13 +356,25 @@ def test_a_restart_with_the_same_session_resumes_week_log_and_seats(contexts, tm
         ann.get_by_text("Your turn: put a plan on the table").wait_for()
         for css in (".bc-propose", ".bc-make-100", ".bc-back-to-agent"):
             assert uncovered(ann, css), f"{css} is covered at 1280 px"
+        di_ctx, _ = contexts(width=1024, height=768)  # a team-mate's laptop joins Ann's seat
+        di = di_ctx.new_page()
+        di.goto(first.base + "/join")
+        di.get_by_label("Room code").fill(first.code)
+        di.get_by_label("Your name").fill("Di")
+        di.locator(".bc-take-0.bc-join-team").click()
+        di.get_by_text("Your brief: Wigan Council").wait_for()
+        di.locator(".bc-team", has_text="Ann (moves for the team), Di").wait_for()
+        di.locator(".bc-member-note", has_text="Ann is preparing the team's plan").wait_for()
+        assert di.locator(".bc-propose").count() == 0
         ann.locator(".bc-propose").click()
         fac.locator(".bc-clock", has_text="Week 1").wait_for()
         fac.locator(".bc-lines", has_text="Wigan Council (Ann) proposes").wait_for()
+        fac.get_by_text("played by Ann, Di").wait_for()
     finally:
         first.stop()
 
     again = start_server(*args[:4], "--room-code", "OTHER", port=first.port, env=env)  # flags ignored on resume
+    di.close()
     try:
         assert again.code == "BCF2014"
         assert any(line.startswith("Session:") and "day-1.sqlite (step 1)" in line for line in again.output)
@@ -388,3 +401,33 @@ def test_a_restart_with_the_same_session_resumes_week_log_and_seats(contexts, tm
         assert wide <= 360, f"the seat page is {wide} px wide on a 360 px phone"
     finally:
         again.stop()
+
+
+@pytest.mark.parametrize("server", [("--scenario", "hospitals-out", "--rooms", "2", "--room-code", "ROOMA")],
+                         indirect=True, ids=["two-rooms"])
+def test_two_rooms_on_one_server_have_their_own_codes_keys_and_tables(contexts, server):
+    assert len(server.codes) == 2 and server.codes[0] == "ROOMA" and server.codes[1] != "ROOMA"
+    ctx, _ = contexts()  # one facilitator runs both rooms from one browser: a cookie per room
+    rooms = []
+    for url, q in zip(server.facilitator_urls, ("", "?room=2")):
+        page = ctx.new_page()
+        page.goto(url)
+        page.locator(".bc-clock").wait_for(timeout=READY)
+        assert page.url == server.base + "/facilitator" + q
+        rooms.append(page)
+    assert [p.locator(".bc-room-code").inner_text() for p in rooms] == server.codes
+
+    bo_ctx, _ = contexts()
+    bo = bo_ctx.new_page()
+    bo.goto(server.base + "/join?room=2")
+    bo.get_by_label("Room code").fill(server.codes[0])  # the other room's code
+    bo.get_by_label("Your name").fill("Bo")
+    bo.locator(".bc-take-1").click()
+    bo.locator(".bc-refused", has_text="not this room's code").wait_for()
+    join(bo_ctx, server.base, server.codes[1], "Bo", 1, page=bo, path="/join?room=2")
+    assert bo.url == server.base + "/seat?room=2"
+    rooms[1].get_by_text("played by Bo").wait_for()
+    rooms[1].locator(".bc-step").click()
+    rooms[1].locator(".bc-clock", has_text="Week 1").wait_for()
+    assert rooms[0].locator(".bc-played-by", has_text="Bo").count() == 0
+    assert rooms[0].locator(".bc-clock").inner_text().startswith("Week 0")

@@ -20,6 +20,11 @@ SEAT_COOKIE = "bc_seat"
 COOKIE_MAX_AGE = 7 * 24 * 3600  # a workshop week; restarts with --session keep the same keys
 
 
+def cookie_name(base: str, room: str = "") -> str:
+    """Each room of a server keeps its keys in its own cookies (a browser may face two rooms)."""
+    return base if not room else f"{base}_{room}"
+
+
 def new_token() -> str:
     return secrets.token_urlsafe(16)
 

@@ -39,6 +39,8 @@ class Server:
     facilitator_url: str = ""  # the one-time link: it opens one browser once
     code: str = ""
     output: list[str] = field(default_factory=list)
+    facilitator_urls: list[str] = field(default_factory=list)  # one per room, in order
+    codes: list[str] = field(default_factory=list)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -67,12 +69,13 @@ def start_server(*args: str, port: int | None = None, timeout: float = 60.0, env
     while time.time() < deadline:
         if proc.poll() is not None:
             raise RuntimeError("the workshop stopped:\n" + "\n".join(server.output))
-        for line in list(server.output):
-            if line.startswith("Facilitator") and (m := re.search(r"(http://\S+/k/\S+)", line)):
-                server.facilitator_url = m.group(1)
-            if m := re.search(r"room code (\w+)", line):
-                server.code = m.group(1)
-        if server.facilitator_url and server.code:
+        lines = list(server.output)
+        server.facilitator_urls = [m.group(1) for line in lines if line.startswith("Facilitator")
+                                   and (m := re.search(r"(http://\S+/k/\S+)", line))]
+        server.codes = [m.group(1) for line in lines if (m := re.search(r"room code (\w+)", line))]
+        want = int(args[args.index("--rooms") + 1]) if "--rooms" in args else 1
+        if len(server.facilitator_urls) >= want and len(server.codes) >= want:
+            server.facilitator_url, server.code = server.facilitator_urls[0], server.codes[0]
             with urllib.request.urlopen(f"{server.base}/readyz", timeout=5) as r:
                 assert r.status == 200
             return server
@@ -111,11 +114,11 @@ def offline_context(browser, width: int = 1440, height: int = 1000):
     return ctx, guard
 
 
-def join(ctx, base: str, code: str, name: str, seat: int, page=None):
+def join(ctx, base: str, code: str, name: str, seat: int, page=None, path: str = "/join"):
     """Open the join page in `ctx`, take `seat`, and wait for the seat page (reached through a
     one-time link that sets the seat's cookie)."""
     page = page or ctx.new_page()
-    page.goto(f"{base}/join")
+    page.goto(f"{base}{path}")
     page.get_by_label("Room code").fill(code)
     page.get_by_label("Your name").fill(name)
     page.locator(f".bc-take-{seat}").click()

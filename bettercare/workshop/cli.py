@@ -49,6 +49,9 @@ def workshop(
     seats_per_browser: Annotated[int, typer.Option(min=1, max=6, help="Seats one browser may hold.")] = 1,
     team_size: Annotated[int, typer.Option(min=1, max=8, help="Laptops that may share one seat: the first to "
                                                               "join moves, the others see the brief.")] = 1,
+    rooms: Annotated[int, typer.Option(min=1, max=6, help="Rooms on this server, each with its own code, key "
+                                                         "and session file (room N at the same pages with ?room=N).")
+                     ] = 1,
     room_code: Annotated[str | None, typer.Option("--room-code", metavar="CODE",
                                                   help="A fixed room code of 3-12 letters and digits (e.g. printed "
                                                        "on handouts); default: a random one.")] = None,
@@ -67,7 +70,7 @@ def workshop(
                                        deadline_weeks=deadline_weeks, hospitals=hospitals, seed=seed,
                                        turn_seconds=turn_seconds, play_delay=play_delay,
                                        seats_per_browser=seats_per_browser, team_size=team_size)
-        serve(settings, host=host, port=port, room_code=room_code, session=session)
+        serve(settings, host=host, port=port, room_code=room_code, session=session, rooms=rooms)
     except (WorkshopError, ScenarioError) as exc:
         sys.stderr.write(f"error: {' '.join(str(exc).split())}\n")
         raise typer.Exit(code=2) from None

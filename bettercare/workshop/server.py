@@ -107,10 +107,11 @@ class Gate:
 
     def _facilitator(self, scope) -> bool:
         from . import state
-        from .access import FACILITATOR_COOKIE
+        from .access import FACILITATOR_COOKIE, cookie_name
 
-        token = _cookies(scope).get(FACILITATOR_COOKIE, "")
-        return any(r.is_facilitator(token) for r in state.rooms().values())
+        jar = _cookies(scope)
+        return any(r.is_facilitator(jar.get(cookie_name(FACILITATOR_COOKIE, name), ""))
+                   for name, r in state.rooms().items())
 
     async def _redeem(self, nonce: str, send) -> None:
         from .access import COOKIE_MAX_AGE, LINKS
@@ -148,14 +149,17 @@ def make_room(settings, code: str | None, join_url: str, session: str | None = N
 
 
 def facilitator_link(room, base: str) -> str:
-    from .access import FACILITATOR_COOKIE, LINKS, Link
+    from .access import FACILITATOR_COOKIE, LINKS, Link, cookie_name
 
     path = "/facilitator" if not room.name else f"/facilitator?room={room.name}"
-    return f"{base}/k/{LINKS.issue(Link(FACILITATOR_COOKIE, room.facilitator_token, path, room.name))}"
+    link = Link(cookie_name(FACILITATOR_COOKIE, room.name), room.facilitator_token, path, room.name)
+    return f"{base}/k/{LINKS.issue(link)}"
 
 
 def serve(settings, host: str = "127.0.0.1", port: int = 8765, room_code: str | None = None,
-          session: str | None = None, out: TextIO = sys.stdout) -> None:
+          session: str | None = None, rooms: int = 1, out: TextIO = sys.stdout) -> None:
+    """Serve `rooms` rooms: the first at /facilitator, /projector, /join; room N (2, 3, ...) at the
+    same pages with ?room=N. Each has its own code, key and session file (NAME-N.sqlite)."""
     from . import assets, state
 
     prepare_environment()
@@ -173,10 +177,20 @@ def serve(settings, host: str = "127.0.0.1", port: int = 8765, room_code: str | 
 
         if (why := session_problem(session)):
             raise WorkshopError(why)
+    from dataclasses import replace
+
     hosts = public_hosts(host)
-    join_urls = [f"http://{h}:{port}/join" for h in hosts]
-    room = make_room(settings, room_code, join_urls[0], session)
-    state.set_room(room)
+    made = []
+    for k in range(rooms):
+        name = "" if k == 0 else str(k + 1)
+        q = f"?room={name}" if name else ""
+        join_urls = [f"http://{h}:{port}/join{q}" for h in hosts]
+        sess = (session if k == 0 else f"{session}-{name}") if session else None
+        r = make_room(replace(settings), room_code if k == 0 else None, join_urls[0], sess, name=name)
+        r.join_urls = join_urls
+        state.set_room(r, name)
+        made.append(r)
+    room = made[0]
     local = f"http://{'127.0.0.1' if host in ('0.0.0.0', '', '::') else host}:{port}"
 
     import uvicorn
@@ -202,11 +216,15 @@ def serve(settings, host: str = "127.0.0.1", port: int = 8765, room_code: str | 
             time.sleep(0.1)
         else:
             return
-        if room.store is not None:
-            print(f"Session: {room.store.path} (step {room.tick})", file=out)
-        print(f"Facilitator (one-time link, opens this browser once): {facilitator_link(room, local)}", file=out)
-        print(f"Projector (no key, read-only): {local}/projector", file=out)
-        print(f"Participants: {'  or  '.join(join_urls)}  (room code {room.code})", file=out)
+        for r in made:
+            q = f"?room={r.name}" if r.name else ""
+            if len(made) > 1:
+                print(f"Room {r.name or '1'}:", file=out)
+            if r.store is not None:
+                print(f"Session: {r.store.path} (step {r.tick})", file=out)
+            print(f"Facilitator (one-time link, opens this browser once): {facilitator_link(r, local)}", file=out)
+            print(f"Projector (no key, read-only): {local}/projector{q}", file=out)
+            print(f"Participants: {'  or  '.join(r.join_urls)}  (room code {r.code})", file=out)
         if not is_loopback(host):
             print("This room is reachable from other machines: participants need the room code; keep the "
                   "facilitator link to yourself.", file=out)

@@ -14,7 +14,7 @@ import solara
 from solara.server import kernel_context
 
 from .. import charts
-from ..access import FACILITATOR_COOKIE, SEAT_COOKIE
+from ..access import FACILITATOR_COOKIE, SEAT_COOKIE, cookie_name
 from ..story import outcome_cards
 
 CSS = """
@@ -95,12 +95,17 @@ def cookie(name: str) -> str:
     return str(jar.get(name, ""))
 
 
-def facilitator_key() -> str:
-    return cookie(FACILITATOR_COOKIE)
+def facilitator_key(room: str = "") -> str:
+    return cookie(cookie_name(FACILITATOR_COOKIE, room))
 
 
-def seat_tokens() -> list[str]:
-    return [t for t in cookie(SEAT_COOKIE).split(".") if t]
+def seat_tokens(room: str = "") -> list[str]:
+    return [t for t in cookie(cookie_name(SEAT_COOKIE, room)).split(".") if t]
+
+
+def room_path(path: str, room: str = "") -> str:
+    """An address inside the app for this room: /join, or /join?room=b for the second room of a server."""
+    return path if not room else f"{path}{'&' if '?' in path else '?'}room={room}"
 
 
 def browser_id() -> str:
@@ -334,4 +339,4 @@ def Chart(png: bytes, caption: str = "", cls: str = "", width: str = "100%"):
 
 __all__ = ["CSS", "Chart", "Figure", "Clock", "Countdown", "Guarded", "Message", "Narrative", "OutcomeCards", "Redirect",
            "SPEEDS", "Slider", "TIMERS", "TopBar", "browser_id", "charts", "cookie", "esc", "facilitator_key",
-           "number", "seat_tokens", "send", "use_query", "use_room", "use_view"]
+           "number", "room_path", "seat_tokens", "send", "use_query", "use_room", "use_view"]

@@ -11,7 +11,7 @@ from .. import figures
 from ..room import Action
 from ..settings import PRESET_LABEL, WORKSHOP_PRESETS, preset_label
 from .common import (SPEEDS, TIMERS, Clock, Figure, Message, Narrative, OutcomeCards, Slider, TopBar, esc,
-                     facilitator_key, send, use_room, use_view)
+                     facilitator_key, room_path, send, use_room, use_view)
 from .debrief import Debrief
 
 
@@ -19,7 +19,7 @@ from .debrief import Debrief
 def Facilitator():
     room = use_room()
     view = use_view(room)
-    key = facilitator_key()
+    key = facilitator_key(room.name)
     section, set_section = solara.use_state("The table")
     message, set_message = solara.use_state(None)
     solara.use_effect(lambda: set_message(None), [view.tick, view.generation])  # old messages go when it moves on
@@ -28,7 +28,7 @@ def Facilitator():
         with solara.Column(style={"padding": "20px"}, classes=["bc-page"]):
             solara.Error("This page is for the facilitator: open the one-time link printed when the workshop "
                          "was started, in this browser.", classes=["bc-not-facilitator"])
-            with solara.Link("/join"):
+            with solara.Link(room_path("/join", room.name)):
                 solara.Button("Join the table as a participant", color="primary")
         return
 

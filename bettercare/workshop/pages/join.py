@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import solara
 
-from ..access import LINKS, SEAT_COOKIE, Link
+from ..access import LINKS, SEAT_COOKIE, Link, cookie_name
 from ..room import Action
-from .common import Message, Redirect, TopBar, browser_id, seat_tokens, send, use_query, use_room, use_view
+from .common import (Message, Redirect, TopBar, browser_id, room_path, seat_tokens, send, use_query, use_room,
+                     use_view)
 
 
 @solara.component
@@ -19,7 +20,7 @@ def Home():
         solara.Text("Welcome to the Better Care Fund partnership workshop.", style={"font-size": "20px"})
         solara.Text("Councils, CCGs and hospitals agree a pooled budget against a deadline. Take a seat at the "
                     "table: you will need the room code the facilitator shows.")
-        with solara.Link("/join"):
+        with solara.Link(room_path("/join", room.name)):
             solara.Button("Join the table", color="primary", classes=["bc-big-button"])
         solara.Text("Facilitators: open the link printed when the workshop was started.", classes=["bc-muted"])
 
@@ -33,7 +34,7 @@ def Join():
     name, set_name = solara.use_state("")
     message, set_message = solara.use_state(None)
     go, set_go = solara.use_state("")
-    tokens = seat_tokens()
+    tokens = seat_tokens(room.name)
 
     def take(seat: int):
         out = send(room, Action("join", tokens[0] if tokens else "", seat=seat, client=browser_id(),
@@ -42,8 +43,7 @@ def Join():
             keep = [t for t in tokens if room.seat_of(t) is not None and t != out.data["token"]]
             allowed = room.settings.seats_per_browser
             value = ".".join(([out.data["token"]] + keep)[:max(allowed, 1)])
-            path = "/seat" + (f"?room={room.name}" if room.name else "")
-            set_go(f"/k/{LINKS.issue(Link(SEAT_COOKIE, value, path, room.name))}")
+            set_go(f"/k/{LINKS.issue(Link(cookie_name(SEAT_COOKIE, room.name), value, room_path('/seat', room.name), room.name))}")
 
     TopBar(view, "Take a seat")
     if go:

@@ -11,8 +11,8 @@ from bettercare.model.plan import FLOORS
 from .. import figures, plans
 from ..room import Action
 from ..story import LINE_LABELS, gbp
-from .common import (Clock, Figure, Countdown, Message, Narrative, Slider, TopBar, esc, number, seat_tokens, send,
-                     use_query, use_room, use_view)
+from .common import (Clock, Countdown, Figure, Message, Narrative, Slider, TopBar, esc, number, room_path,
+                     seat_tokens, send, use_query, use_room, use_view)
 
 
 def pick_token(room, tokens: list[str], want: int | None) -> str:
@@ -33,7 +33,7 @@ def Seat():
         want = int(q["s"]) if "s" in q else None
     except ValueError:
         want = None
-    token = pick_token(room, seat_tokens(), want)
+    token = pick_token(room, seat_tokens(room.name), want)
     participant = room.participants.get(token)
 
     def presence():
@@ -49,7 +49,7 @@ def Seat():
         with solara.Column(style={"padding": "20px"}, classes=["bc-page"]):
             solara.Error("This browser has no seat in this room. Join the table (you need the room code).",
                          classes=["bc-no-seat"])
-            with solara.Link("/join"):
+            with solara.Link(room_path("/join", room.name)):
                 solara.Button("Join the table", color="primary")
         return
     own = room.seat_of(token)
@@ -59,7 +59,7 @@ def Seat():
         with solara.Column(style={"padding": "20px"}, classes=["bc-page"]):
             solara.Warning("You do not have a seat at the table now (you left, the facilitator freed your seat, "
                            "or the table changed). Take a free seat again.")
-            with solara.Link("/join"):
+            with solara.Link(room_path("/join", room.name)):
                 solara.Button("Choose a seat", color="primary")
         return
     me = view.seats[seat]
