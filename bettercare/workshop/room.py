@@ -577,7 +577,8 @@ class Room:
             self._log("room", f"{why}: the model's agent answered for {self.party_name(party)}")
             self.recorder.note_agent(week, table.codes[party], why)
             self._journal("agent", {"ask": turn.ask, "week": week, "code": table.codes[party], "why": why})
-        self._changed()
+            self._changed()
+        # a person's answer was shown when it was given; the step's end tells every page what follows
         return answer
 
     def _replayed_answer(self, kind: str):

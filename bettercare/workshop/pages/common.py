@@ -138,7 +138,11 @@ def use_room_version(room) -> int:
                 wake.wait()
                 if stop.is_set() or ctx.closed_event.is_set():
                     break
-                stop.wait(0.02)  # changes that come together (a step starting, a turn opening) render once
+                # changes that come together (answers closing, a step ending) render once: wait until
+                # the room has been quiet for 30 ms, at most 150 ms
+                seen, t_end = room.version, time.perf_counter() + 0.15
+                while not stop.wait(0.03) and room.version != seen and time.perf_counter() < t_end:
+                    seen = room.version
                 wake.clear()
                 try:
                     t0 = time.perf_counter()
