@@ -307,3 +307,18 @@ def test_team_seats_a_lead_moves_members_see_the_brief_and_take_over():
     assert room.snapshot().seats[0].team == ("Bo", "Cy")
     assert fac(room, "free_seat", seat=0).ok and room.team(0) == []
     room.close()
+
+
+def test_a_failing_page_shows_a_plain_message_and_no_traceback():
+    import ipyvuetify as v
+    import solara
+
+    from bettercare.workshop.pages.common import guarded
+
+    @solara.component
+    def Broken():
+        raise RuntimeError("secret /srv/bettercare/path")
+
+    box, rc = solara.render(guarded(Broken)(), handle_error=False)
+    alerts = [a.widget.children for a in rc.find(v.Alert)]
+    assert alerts == [["Something went wrong on this page, and nothing was changed. Press the button to go on."]]

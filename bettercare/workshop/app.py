@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import solara
 
-from .pages.common import CSS, Guarded
+from .pages.common import CSS, guarded
 from .pages.facilitator import Facilitator
 from .pages.join import Home, Join
 from .pages.projector import Projector
@@ -26,15 +26,15 @@ def Layout(children=None):
     with solara.Column(classes=["bc-root"], gap="0px", style={"padding": "0"}):
         solara.Style(CSS)
         solara.Title("Better Care Fund workshop")
-        Guarded(children=list(children or []))
+        solara.Column(children=list(children or []), gap="0px")
 
 
-routes = [
-    solara.Route(path="/", component=Home, label="Welcome", layout=Layout),
-    solara.Route(path="facilitator", component=Facilitator, label="Facilitator"),
-    solara.Route(path="projector", component=Projector, label="Projector"),
-    solara.Route(path="join", component=Join, label="Join"),
-    solara.Route(path="seat", component=Seat, label="Seat"),
+routes = [  # every page inside an error boundary: no traceback ever reaches a page
+    solara.Route(path="/", component=guarded(Home), label="Welcome", layout=Layout),
+    solara.Route(path="facilitator", component=guarded(Facilitator), label="Facilitator"),
+    solara.Route(path="projector", component=guarded(Projector), label="Projector"),
+    solara.Route(path="join", component=guarded(Join), label="Join"),
+    solara.Route(path="seat", component=guarded(Seat), label="Seat"),
 ]
 
 __all__ = ["Layout", "routes"]

@@ -197,18 +197,26 @@ def Redirect(url: str):
     """Send the browser to `url` with a full page load (a one-time link that sets a cookie)."""
 
 
-@solara.component
-def Guarded(children=None):
-    """An error boundary: a failure in a page shows a plain message, never a traceback."""
-    exc, clear = solara.use_exception()
-    if exc is not None:
-        print("".join(traceback.format_exception(exc)), file=sys.stderr, flush=True)
-        with solara.Column(style={"padding": "20px"}):
-            solara.Error("Something went wrong on this page, and nothing was changed. Press the button to go on.",
-                         classes=["bc-page-error"])
-            solara.Button("Go on", on_click=clear, color="primary")
-        return
-    solara.Column(children=list(children or []), gap="0px")
+def guarded(page):
+    """The page wrapped in an error boundary: a failure shows a plain message, never a traceback.
+
+    The page's element must be made inside the boundary's own render for reacton to route the
+    page's exceptions to it (an element passed in as a child belongs to whoever made it).
+    """
+    @solara.component
+    def Guarded():
+        exc, clear = solara.use_exception()
+        if exc is not None:
+            print("".join(traceback.format_exception(exc)), file=sys.stderr, flush=True)
+            with solara.Column(style={"padding": "20px"}):
+                solara.Error("Something went wrong on this page, and nothing was changed. Press the button to go "
+                             "on.", classes=["bc-page-error"])
+                solara.Button("Go on", on_click=clear, color="primary")
+            return
+        page()
+
+    Guarded.__name__ = Guarded.__qualname__ = f"Guarded{page.__name__}"
+    return Guarded
 
 
 @solara.component
@@ -341,6 +349,6 @@ def Chart(png: bytes, caption: str = "", cls: str = "", width: str = "100%"):
             solara.Text(caption, classes=["bc-caption"])
 
 
-__all__ = ["CSS", "Chart", "Figure", "Clock", "Countdown", "Guarded", "Message", "Narrative", "OutcomeCards", "Redirect",
+__all__ = ["CSS", "Chart", "Figure", "Clock", "Countdown", "guarded", "Message", "Narrative", "OutcomeCards", "Redirect",
            "SPEEDS", "Slider", "TIMERS", "TopBar", "browser_id", "charts", "cookie", "esc", "facilitator_key",
            "number", "room_path", "seat_tokens", "send", "use_query", "use_room", "use_view"]
