@@ -322,3 +322,18 @@ def test_a_failing_page_shows_a_plain_message_and_no_traceback():
     box, rc = solara.render(guarded(Broken)(), handle_error=False)
     alerts = [a.widget.children for a in rc.find(v.Alert)]
     assert alerts == [["Something went wrong on this page, and nothing was changed. Press the button to go on."]]
+
+
+def test_a_taken_port_gets_one_error_line(tmp_path):
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        r = subprocess.run([sys.executable, "-m", "bettercare.workshop", "--port", str(port)], capture_output=True,
+                           text=True, timeout=120, env=dict(os.environ, BETTERCARE_WORKSHOP_SESSIONS=str(tmp_path)))
+    assert r.returncode == 2 and r.stderr.startswith(f"error: cannot listen on 127.0.0.1:{port}"), r.stderr

@@ -63,7 +63,7 @@ def workshop(
     from .settings import Settings
 
     try:
-        areas = list(area) if area else None
+        areas = list(area) if area else ([focus] if focus else None)
         if focus is not None and areas and focus not in areas:
             raise WorkshopError(f"--focus {focus!r} is not one of the --area values ({', '.join(areas)})")
         settings = Settings.for_preset(scenario, areas, focus=focus, trust=trust, compromise=compromise,

@@ -179,6 +179,14 @@ def serve(settings, host: str = "127.0.0.1", port: int = 8765, room_code: str | 
             raise WorkshopError(why)
     from dataclasses import replace
 
+    try:  # a taken port is the usual trouble: say so before building any room
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        raise WorkshopError(f"cannot listen on {host}:{port} ({exc.strerror or exc}): another room may be running "
+                            "there; try --port 8766") from None
     hosts = public_hosts(host)
     made = []
     for k in range(rooms):
