@@ -136,6 +136,20 @@ def test_facilitator_loads_a_preset_steps_moves_trust_and_sees_table_and_charts_
     fac.get_by_text("2 offers so far").wait_for()
     assert fac.locator(".bc-lines", has_text="Week 1").count() >= 1
 
+    fac.set_viewport_size({"width": 1024, "height": 768})  # a small projector laptop
+    wide = fac.evaluate("document.documentElement.scrollWidth")
+    assert wide <= 1024, f"the facilitator's screen is {wide} px wide at 1024x768"
+    fac.locator(".bc-reset").click()  # Reset asks first
+    fac.get_by_text("Start the room again?").wait_for()
+    fac.get_by_role("button", name="No, keep playing").click()
+    fac.get_by_text("Start the room again?").wait_for(state="hidden")
+    assert fac.locator(".bc-clock").inner_text().startswith("Week 2")
+    fac.locator(".bc-reset").click()
+    fac.get_by_role("button", name="Yes, start again").click()
+    fac.locator(".bc-clock", has_text="Week 0").wait_for()
+    fac.get_by_text("No offers yet").wait_for()
+    assert fac.locator(".bc-ok", has_text="applied now: trust").count() == 0  # old messages went with the run
+
 
 def test_two_participants_make_offers_and_agree_on_the_facilitators_screen(contexts, server):
     fac = facilitator(contexts, server)
@@ -350,6 +364,8 @@ def test_a_restart_with_the_same_session_resumes_week_log_and_seats(contexts, tm
         fac.goto(first.facilitator_url)
         fac.locator(".bc-clock").wait_for(timeout=READY)
         assert first.code == "BCF2014"
+        fac.get_by_text("Facilitator · Hospitals at the table (three parties)").wait_for()  # the preset it started with
+        assert fac.locator(".v-select", has_text="Scenario").inner_text().count("Hospitals at the table") == 1
         ann_ctx, _ = contexts(width=1280, height=800)
         ann = join(ann_ctx, first.base, first.code, "Ann", 0)
         fac.locator(".bc-step").click()

@@ -242,6 +242,8 @@ def test_play_run_and_a_whole_run_with_agents_only(room):
     assert view.done and view.outcome is not None
     cards = story.outcome_cards(view.outcome["area"], view.outcome["months"])
     assert [c[0] for c in cards] == ["Emergency admissions", "Delayed days", "Money", "Trust", "The plan"]
+    adm = view.outcome["area"]["realised_emergency_admissions_change"]
+    assert cards[0][1].endswith(" ▲ more: worse" if adm > 0.5 else " ▼ fewer: better" if adm < -0.5 else "")
     assert not fac(room, "step").ok  # the run is over
 
 

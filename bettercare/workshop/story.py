@@ -323,10 +323,17 @@ def outcome_cards(area: dict, months: int) -> list[tuple[str, str, str]]:
     verdict = STATUS_LABEL.get(str(area.get("verdict")), str(area.get("verdict")))
     when = (f"first agreed in week {int(agreed)}" if agreed is not None and agreed == agreed
             else "never agreed at the table")
+    def cue(x: float) -> str:
+        """Fewer admissions or delayed days is better; say so beside the sign."""
+        if x != x or abs(x) < 0.5:
+            return ""
+        return " ▼ fewer: better" if x < 0 else " ▲ more: worse"
+
     return [
-        ("Emergency admissions", f"{adm:+,.0f}",
+        ("Emergency admissions", f"{adm:+,.0f}{cue(adm)}",
          f"over {months} months of delivery; the plan promised {adm_plan:+,.0f}"),
-        ("Delayed days", f"{dtoc:+,.0f}", f"days of delayed transfers of care; the plan promised {dtoc_plan:+,.0f}"),
+        ("Delayed days", f"{dtoc:+,.0f}{cue(dtoc)}",
+         f"days of delayed transfers of care; the plan promised {dtoc_plan:+,.0f}"),
         ("Money", gbp(num("pool_total_gbp")),
          f"pooled ({gbp(topups)} of top-ups); performance money {gbp(num('performance_money_released_gbp'))} released, "
          f"{gbp(num('performance_money_withheld_gbp'))} withheld; savings realised {gbp(num('realised_savings_gbp'))}"),

@@ -31,8 +31,9 @@ CSS = """
 .bc-seat { border: 2px solid #ddd; border-radius: 8px; padding: 6px 10px; min-width: 160px; background: white; }
 .bc-seat-turn { border-color: #f0a500; background: #fff8e1; }
 .bc-kind { font-size: 11px; text-transform: uppercase; color: #777; letter-spacing: 1px; }
-.bc-card-figure { font-size: 26px; font-weight: 700; color: #1f3b5a; }
+.bc-card-figure { font-size: 24px; font-weight: 700; color: #1f3b5a; }
 .bc-outcome { min-width: 190px; max-width: 240px; }
+.bc-outcome .v-card__title { word-break: normal; overflow-wrap: normal; hyphens: none; white-space: normal; }
 .bc-muted { color: #777; font-size: 13px; }
 .bc-caption { color: #555; font-size: 13px; }
 .bc-brief li { margin-bottom: 3px; }
