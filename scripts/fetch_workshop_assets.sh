@@ -19,11 +19,13 @@ dir="${1:-${SOLARA_ASSETS_PROXY_CACHE_DIR:-$PWD/.venv/share/solara/cdn}}"
 mkdir -p "$dir"
 python="${PYTHON:-.venv/bin/python}"
 
-# What Solara 1.64 asks for (Vuetify 2 app); mermaid and katex are loaded by solara.Markdown.
+# What Solara 1.64 asks for (Vuetify 2 app; echarts for the workshop's charts); mermaid and katex are
+# loaded by solara.Markdown.
 packages=(
   "@widgetti/solara-vuetify-app@10.1.1"
   "requirejs@2.3.6"
   "font-awesome@4.5.0"
+  "echarts@5.4.0"
   "@widgetti/vue-grid-layout@2.3.13-alpha.2"
   "mermaid@10.8.0"
   "katex@0.16.9"

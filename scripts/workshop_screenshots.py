@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Play a short workshop in headless Chromium and save the trainer's guide screenshots.
 
-Starts `python -m bettercare.workshop`, opens the facilitator's screen and two participants
-(council and CCG; the hospital is played by the model's agent), plays some weeks, then frees the
-seats, runs to the end and opens the debrief with a side-by-side replay. Every page runs with
-requests to anywhere but this machine blocked.
+Starts `python -m bettercare.workshop` with the hospitals at the table, opens the facilitator's
+screen, the projector (1280x720) and three participants (council and CCG on laptops, the hospital
+on a 360 px phone), plays some weeks, then frees the seats, runs to the end and opens the
+debrief with a side-by-side replay. Every page runs with requests to anywhere but this machine
+blocked. Solara scrolls inside its own container, so pages are shot in tall viewports rather
+than as "full page" screenshots.
 
 Usage: .venv/bin/python scripts/workshop_screenshots.py [--out docs/img]
 Needs: the workshop extra, playwright, /usr/bin/chromium and the assets
@@ -31,21 +33,25 @@ def main() -> None:
     args = ap.parse_args()
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
-    server = start_server("--scenario", "england-2014", "--area", "Wigan", "--room-code", "BCF24", port=args.port)
+    server = start_server("--scenario", "hospitals-in", "--area", "Wigan", "--room-code", "BCF2014", port=args.port)
     try:
         with sync_playwright() as p:
             browser = launch(p)
-            fctx, fguard = offline_context(browser, width=1500, height=1050)
+            fctx, fguard = offline_context(browser, width=1500, height=1750)
             fac = fctx.new_page()
             fac.goto(server.facilitator_url)
             fac.locator(".bc-clock").wait_for(timeout=45_000)
             print(f"page ready {time.perf_counter() - server.started:.1f} s after the command")
-            press_slider(fac, ".bc-set-hospitals", "End")  # the hospital sits at the table
-            fac.get_by_text("Hospitals at the table: 100% of areas").wait_for()
             fac.get_by_text("Wigan Hospitals").first.wait_for()
+            pctx, pguard = offline_context(browser, width=1280, height=720)
+            proj = pctx.new_page()
+            proj.goto(server.base + "/projector")
+            proj.locator(".bc-story").wait_for(timeout=45_000)
 
-            actx, aguard = offline_context(browser, width=1400, height=1000)
-            bctx, bguard = offline_context(browser, width=1400, height=1000)
+            actx, aguard = offline_context(browser, width=1400, height=1500)
+            bctx, bguard = offline_context(browser, width=1400, height=1200)
+            cctx, cguard = offline_context(browser, width=360, height=1400)
+            cy = join(cctx, server.base, server.code, "Cy", 2)
             ann = join(actx, server.base, server.code, "Ann", 0)
             bo_join = bctx.new_page()
             bo_join.goto(f"{server.base}/join")
@@ -62,17 +68,19 @@ def main() -> None:
             # Week 0: Ann (the council) proposes; Bo (the CCG) and the hospital's agent answer.
             fac.locator(".bc-step").click()
             ann.get_by_text("Your turn: put a plan on the table").wait_for()
-            ann.screenshot(path=str(out / "workshop-seat-propose.png"), full_page=True)
-            press_slider(ann, ".bc-plan-share-0", "End")
-            ann.locator(".bc-propose").click()
-            ann.locator(".bc-refused").wait_for()
-            ann.locator(".bc-turn").screenshot(path=str(out / "workshop-refused.png"))
-            ann.get_by_text("Back to the agent's suggestion").click()
-            ann.get_by_text("shares add up to 100.0%").wait_for()
+            press_slider(ann, ".bc-plan-share-2", "PageUp")  # more for admission avoidance: the others make room
+            ann.wait_for_timeout(800)
+            ann.screenshot(path=str(out / "workshop-seat-propose.png"))
             ann.locator(".bc-propose").click()
             bo.get_by_text("Your turn: accept or reject the offer").wait_for()
-            bo.screenshot(path=str(out / "workshop-seat-respond.png"), full_page=True)
+            bo.wait_for_timeout(500)
+            bo.screenshot(path=str(out / "workshop-seat-respond.png"))
+            cy.get_by_text("Your turn: accept or reject the offer").wait_for()
+            cy.wait_for_timeout(500)
+            cy.screenshot(path=str(out / "workshop-phone.png"))
+            people["Cy"] = cy
             bo.locator(".bc-reject").click()
+            cy.locator(".bc-reject").click()
             fac.locator(".bc-clock", has_text="Week 1").wait_for()
 
             # A few more weeks: whoever is asked proposes the agent's suggestion or rejects.
@@ -92,10 +100,16 @@ def main() -> None:
                             page.get_by_text("Your turn: accept or reject").wait_for(state="detached")
                     time.sleep(0.2)
             fac.locator(".bc-clock", has_text="Week 6").wait_for()
-            fac.screenshot(path=str(out / "workshop-facilitator.png"), full_page=True)
+            fac.locator(".bc-dance canvas").first.wait_for()
+            fac.wait_for_timeout(800)
+            fac.screenshot(path=str(out / "workshop-facilitator.png"))
+            fac.locator(".bc-step").click()
+            proj.locator(".bc-clock", has_text="Week 6").wait_for()
+            proj.wait_for_timeout(800)
+            proj.screenshot(path=str(out / "workshop-projector.png"))
 
             # The debrief: free the seats, run to the end, replay trust 0.3 against 0.8.
-            for seat, name in ((0, "Ann"), (1, "Bo")):
+            for seat, name in ((0, "Ann"), (1, "Bo"), (2, "Cy")):
                 fac.locator(f".bc-seat-{seat}").get_by_text("Free this seat").click()
                 fac.get_by_text(f"played by {name}").wait_for(state="detached")
             fac.locator(".bc-run").click()
@@ -105,11 +119,13 @@ def main() -> None:
             fac.locator(".bc-replay").click()
             fac.locator(".bc-replay-A", has_text="Trust between partners: 0.3").wait_for()
             fac.locator(".bc-replay-B .bc-outcomes").wait_for()
-            fac.screenshot(path=str(out / "workshop-debrief.png"), full_page=True)
+            fac.locator(".bc-replay-story").wait_for()
+            fac.wait_for_timeout(800)
+            fac.screenshot(path=str(out / "workshop-debrief.png"))
             fac.locator(".bc-sections").get_by_text("Log and export").click()
             fac.locator(".bc-log").wait_for()
             fac.screenshot(path=str(out / "workshop-log.png"))
-            for g in (fguard, aguard, bguard):
+            for g in (fguard, aguard, bguard, cguard, pguard):
                 assert not g.blocked, g.blocked
             browser.close()
     finally:

@@ -242,6 +242,8 @@ def test_play_run_and_a_whole_run_with_agents_only(room):
     assert view.done and view.outcome is not None
     cards = story.outcome_cards(view.outcome["area"], view.outcome["months"])
     assert [c[0] for c in cards] == ["Emergency admissions", "Delayed days", "Money", "Trust", "The plan"]
+    adm = view.outcome["area"]["realised_emergency_admissions_change"]
+    assert cards[0][1].endswith(" ▲ more: worse" if adm > 0.5 else " ▼ fewer: better" if adm < -0.5 else "")
     assert not fac(room, "step").ok  # the run is over
 
 
@@ -406,7 +408,7 @@ def test_fetch_script_fetches_what_the_app_checks():
     assert "-m bettercare.workshop.assets" in script
     required, optional = assets.packages()
     names = {s.rsplit("@", 1)[0] for s in required}
-    assert names == {"@widgetti/solara-vuetify-app", "requirejs", "font-awesome"}
+    assert names == {"@widgetti/solara-vuetify-app", "requirejs", "font-awesome", "echarts"}  # echarts: live charts
     out = subprocess.run([sys.executable, "-m", "bettercare.workshop.assets"], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == required + optional

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 # What Solara 1.64 asks for (Vuetify 2 app); used when the installed files cannot be read.
-DEFAULT_REQUIRED = ["@widgetti/solara-vuetify-app@10.1.1", "requirejs@2.3.6", "font-awesome@4.5.0"]
+DEFAULT_REQUIRED = ["@widgetti/solara-vuetify-app@10.1.1", "requirejs@2.3.6", "font-awesome@4.5.0", "echarts@5.4.0"]
 DEFAULT_OPTIONAL = ["@widgetti/vue-grid-layout@2.3.13-alpha.2", "mermaid@10.8.0", "katex@0.16.9"]
 FETCH_HINT = "bash scripts/fetch_workshop_assets.sh"
 
@@ -52,8 +52,13 @@ def packages() -> tuple[list[str], list[str]]:
         except OSError:
             found = []
         (required if needed else optional).extend(found)
+    try:  # the workshop's charts: Solara's ECharts component names its version in a variable
+        text = (root / "components/echarts.vue").read_text(encoding="utf-8")
+        required.extend(f"echarts@{v}" for v in sorted(set(re.findall(r'const version = "([\w.\-]+)"', text))))
+    except OSError:
+        pass
     names = {re.sub(r"@[^@]+$", "", s) for s in required}
-    if len(names) < 3:  # the files changed shape: fall back rather than under-fetch
+    if len(names) < 4:  # the files changed shape: fall back rather than under-fetch
         return list(DEFAULT_REQUIRED), list(DEFAULT_OPTIONAL)
     return required, optional
 

@@ -36,13 +36,11 @@ class Server:
     proc: subprocess.Popen
     started: float
     base: str = ""
-    key: str = ""
+    facilitator_url: str = ""  # the one-time link: it opens one browser once
     code: str = ""
     output: list[str] = field(default_factory=list)
-
-    @property
-    def facilitator_url(self) -> str:
-        return f"{self.base}/facilitator?key={self.key}"
+    facilitator_urls: list[str] = field(default_factory=list)  # one per room, in order
+    codes: list[str] = field(default_factory=list)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -54,11 +52,11 @@ class Server:
                 self.proc.wait(5)
 
 
-def start_server(*args: str, port: int | None = None, timeout: float = 60.0) -> Server:
-    """Start the workshop and wait until it answers HTTP; `args` go to the command line."""
+def start_server(*args: str, port: int | None = None, timeout: float = 60.0, env: dict | None = None) -> Server:
+    """Start the workshop and wait for its links (printed once it answers); `args` go to the command line."""
     port = port or free_port()
     started = time.perf_counter()
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env = dict(os.environ, PYTHONUNBUFFERED="1", **(env or {}))
     proc = subprocess.Popen([sys.executable, "-m", "bettercare.workshop", "--port", str(port), *args],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     server = Server(port, proc, started, base=f"http://127.0.0.1:{port}")
@@ -71,18 +69,16 @@ def start_server(*args: str, port: int | None = None, timeout: float = 60.0) -> 
     while time.time() < deadline:
         if proc.poll() is not None:
             raise RuntimeError("the workshop stopped:\n" + "\n".join(server.output))
-        for line in list(server.output):
-            if m := re.search(r"facilitator\?key=(\S+)", line):
-                server.key = m.group(1)
-            if m := re.search(r"room code (\w+)", line):
-                server.code = m.group(1)
-        if server.key:
-            try:
-                with urllib.request.urlopen(f"{server.base}/", timeout=5) as r:
-                    if r.status == 200:
-                        return server
-            except OSError:
-                pass
+        lines = list(server.output)
+        server.facilitator_urls = [m.group(1) for line in lines if line.startswith("Facilitator")
+                                   and (m := re.search(r"(http://\S+/k/\S+)", line))]
+        server.codes = [m.group(1) for line in lines if (m := re.search(r"room code (\w+)", line))]
+        want = int(args[args.index("--rooms") + 1]) if "--rooms" in args else 1
+        if len(server.facilitator_urls) >= want and len(server.codes) >= want:
+            server.facilitator_url, server.code = server.facilitator_urls[0], server.codes[0]
+            with urllib.request.urlopen(f"{server.base}/readyz", timeout=5) as r:
+                assert r.status == 200
+            return server
         time.sleep(0.1)
     server.stop()
     raise RuntimeError("the workshop did not answer in time:\n" + "\n".join(server.output))
@@ -118,10 +114,11 @@ def offline_context(browser, width: int = 1440, height: int = 1000):
     return ctx, guard
 
 
-def join(ctx, base: str, code: str, name: str, seat: int):
-    """Open the join page in `ctx`, take `seat`, and wait for the seat page."""
-    page = ctx.new_page()
-    page.goto(f"{base}/join")
+def join(ctx, base: str, code: str, name: str, seat: int, page=None, path: str = "/join"):
+    """Open the join page in `ctx`, take `seat`, and wait for the seat page (reached through a
+    one-time link that sets the seat's cookie)."""
+    page = page or ctx.new_page()
+    page.goto(f"{base}{path}")
     page.get_by_label("Room code").fill(code)
     page.get_by_label("Your name").fill(name)
     page.locator(f".bc-take-{seat}").click()

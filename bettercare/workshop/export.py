@@ -16,6 +16,29 @@ from . import charts
 from .history import KIND_LABEL
 from .story import LINE_SHORT, pool_gbp, spend_gbp
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def guard_cell(value):
+    """A text cell a spreadsheet would run as a formula (=, +, -, @, tab, CR first) gets a leading '."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def guarded(df: pd.DataFrame) -> pd.DataFrame:
+    """The table with every text cell guarded against formula injection (names come from people)."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object:
+            out[col] = out[col].map(guard_cell)
+    return out
+
+
+def to_csv(df: pd.DataFrame) -> str:
+    return guarded(df).to_csv(index=False)
+
+
 LINE_COLUMNS = ["social_care", "community_health", "admission_avoidance", "acute_risk_share", "other"]
 
 
@@ -66,8 +89,8 @@ def session_zip(room) -> bytes:
     view = room.snapshot()
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("offers.csv", room_offers(room).to_csv(index=False))
-        z.writestr("log.csv", log_frame(room).to_csv(index=False))
+        z.writestr("offers.csv", to_csv(room_offers(room)))
+        z.writestr("log.csv", to_csv(log_frame(room)))
         z.writestr("settings.json", json.dumps({"room": room.code, **asdict(view.settings),
                                                 "parties": [{"name": p.name, "kind": KIND_LABEL[p.kind]}
                                                             for p in view.parties]}, indent=2))
@@ -75,16 +98,25 @@ def session_zip(room) -> bytes:
         z.writestr("trust_network.png", charts.trust_png(view))
         z.writestr("pool.png", charts.pool_png(view))
         z.writestr("trust_over_time.png", charts.trust_time_png(view))
+        from .debrief import replay_story, table_story
+
+        with room._cond:
+            story = table_story(room.recorder, view.outcome["area"] if view.outcome else None, view.deadlines)
+        text = "What happened at the table\n\n" + "\n".join(f"{i + 1}. {s}" for i, s in enumerate(story))
+        if room.replay is not None:
+            text += ("\n\nWhy A and B differed\n\n"
+                     + "\n".join(f"{i + 1}. {s}" for i, s in enumerate(replay_story(room.replay))))
+        z.writestr("debrief.txt", text + "\n")
         if view.outcome is not None:
-            z.writestr("outcome.csv", pd.DataFrame([view.outcome["area"]]).to_csv(index=False))
+            z.writestr("outcome.csv", to_csv(pd.DataFrame([view.outcome["area"]])))
         replay = room.replay
         if replay is not None:
             for i, run in enumerate(replay.runs):
                 tag = "AB"[i]
                 rec = run.recorder
                 z.writestr(f"replay_{tag}_offers.csv",
-                           offers_frame(rec.parties, rec.offers, rec.minimum_gbp, rec.area_name, run.sentences)
-                           .to_csv(index=False))
+                           to_csv(offers_frame(rec.parties, rec.offers, rec.minimum_gbp, rec.area_name,
+                                               run.sentences)))
                 z.writestr(f"replay_{tag}_dance.png", charts.to_png(charts.dance(
                     rec.parties, rec.offers, {}, title=f"{run.label}: the negotiation dance")))
             z.writestr("replay_trust_over_time.png", charts.to_png(charts.trust_over_time(
@@ -92,4 +124,4 @@ def session_zip(room) -> bytes:
     return buf.getvalue()
 
 
-__all__ = ["LINE_SHORT", "log_frame", "offers_frame", "room_offers", "session_zip"]
+__all__ = ["LINE_SHORT", "guard_cell", "guarded", "to_csv", "log_frame", "offers_frame", "room_offers", "session_zip"]

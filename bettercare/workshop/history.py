@@ -45,6 +45,7 @@ class OfferRow:
     target: np.ndarray
     responses: list[str]  # per party: proposed | accept | reject
     people: dict[int, str] = field(default_factory=dict)  # party -> name of the person who acted
+    agents: dict[int, str] = field(default_factory=dict)  # party -> why the agent answered for a person
 
     @property
     def agreed(self) -> bool:
@@ -86,10 +87,15 @@ class Recorder:
         self._seen = 0
         self._resp_pos = 0
         self.people_moves: dict[tuple[int, str], str] = {}  # (week, org code) -> person's name
+        self.agent_moves: dict[tuple[int, str], str] = {}  # (week, org code) -> why the agent answered
         self.frame()
 
     def note_person(self, week: int, code: str, name: str) -> None:
         self.people_moves[(week, code)] = name
+
+    def note_agent(self, week: int, code: str, why: str) -> None:
+        """A person held the seat but the agent answered (the timer ran out, the facilitator moved on)."""
+        self.agent_moves[(week, code)] = why
 
     def pull(self) -> None:
         """Copy offers made at this table since the last pull from the model's log."""
@@ -114,8 +120,11 @@ class Recorder:
                 util[j], res[j], tgt[j], answers[j] = u, r, t, a
             people = {j: self.people_moves[(week, p.code)] for j, p in enumerate(self.parties)
                       if (week, p.code) in self.people_moves}
+            agents = {j: self.agent_moves[(week, p.code)] for j, p in enumerate(self.parties)
+                      if (week, p.code) in self.agent_moves}
             self.offers.append(OfferRow(int(oid), int(week), int(rounds), str(phase), self.index[proposer_code],
-                                        np.asarray(row[7:7 + N_SLOTS], float), util, res, tgt, answers, people))
+                                        np.asarray(row[7:7 + N_SLOTS], float), util, res, tgt, answers, people,
+                                        agents))
 
     @property
     def n(self) -> int:

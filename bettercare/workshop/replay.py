@@ -57,15 +57,12 @@ def value_label(parameter: str, value: float) -> str:
 
 def play(settings, parameter: str, value: float) -> ReplayRun:
     """One run by the agents alone, recorded step by step."""
-    from bettercare.model.model import BetterCareModel
     from bettercare.model.results import collect
-    from bettercare.model.scenario import load_scenario
+
+    from . import modelport
 
     s = replace(settings, **{parameter: int(value) if parameter == "deadline_weeks" else float(value)})
-    sc = load_scenario(s.preset, s.overrides())
-    model = BetterCareModel(sc.params, rng=s.seed)
-    names = list(model.area_frame.area_name)
-    focus = names.index(s.focus) if s.focus in names else 0
+    model, _, focus = modelport.build(s, lambda *_: None)  # nobody at the table: the agents answer
     rec = Recorder(model, focus)
     sentences: dict[int, str] = {}
     tick = 0

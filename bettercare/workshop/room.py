@@ -1,70 +1,57 @@
-"""The workshop room: settings, the model, seats, tokens, turns and the action log.
+"""The workshop room: the model, seats, keys, turns, the action log and the session on disk.
 
-One `Room` lives in the server process and is shared by every browser: the facilitator's and
-each participant's. Every action, from anyone, goes through `Room.act`, which checks it:
+One `Room` is shared by every browser that opens it: the facilitator's, the projector's and each
+participant's. Every action, from anyone, goes through `Room.act`, which checks it:
 
-- facilitator actions need the facilitator's token;
-- joining needs the room code and a free seat;
+- facilitator actions need the facilitator's key;
+- joining needs the room code (wrong codes are rate-limited per browser and per room), a name,
+  a free seat, and a browser that does not already hold its allowance of seats;
 - a participant acts only for their own seat, only on a turn that is open for that seat, and
   only once (an action id seen before, or a turn or week that is over, does nothing);
-- a plan must be valid (shares add up, floors met, values in range), or it is refused with a
-  message saying why.
+- a plan must pass the model's own check (`plan.validate`), or it is refused with the reason.
 
-People sit at one table, the *focus* area's, through `PersonSeat`s. The negotiation code calls
-`propose` and `respond` on them as on any negotiator; a `PersonSeat` asks the room, which waits for the
-person, and lets the model's agent answer when the seat is empty, the person leaves, the turn
-timer runs out, or the facilitator moves on. The model steps in a worker thread so that it can
-wait for people; the room's lock is released while it waits.
+People sit at one table, the *focus* area's, through `modelport.PersonSeat`s. The negotiation
+code calls `propose` and `respond` on them as on any seat; a `PersonSeat` asks the room, which
+waits for the person and lets the model's agent answer when the seat is empty, the person
+leaves, the turn timer runs out, or the facilitator moves on. The model steps in a worker
+thread so that it can wait for people; the room's lock is released while it waits.
+
+With a `store` (a session file), every step, every answer and every live change is journaled;
+a room made again from the same file rebuilds the model from its seed and replays the journal,
+so it resumes in the same week with the same log, keys, code and seats.
 """
 
 from __future__ import annotations
 
 import hmac
 import math
-import secrets
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
-from bettercare.vocabulary.plan import FLOORS, LINES, N_SLOTS, Slot, pool_relative
-
+from . import modelport, plans
+from .access import RateLimiter, new_token
 from .history import KIND_LABEL, Recorder, mean_off_diagonal
+from .settings import (LIVE, MAX_AREAS, OTHER_SETTINGS, PRESET_LABEL, RANGES, STRUCTURAL, WORKSHOP_PRESETS,
+                       Settings, new_code, preset_label)
 
-# The presets a trainer picks from: (preset name, label, default area).
-WORKSHOP_PRESETS: list[tuple[str, str, str]] = [
-    ("england-2014", "England 2014", "Wigan"),
-    ("hospitals-out", "Hospitals left out", "Wigan"),
-    ("holdout-council", "The partner who will not compromise", "Wigan"),
-    ("co-located", "Co-located teams (Sunderland)", "Sunderland"),
-    ("coterminous", "A coterminous area (Wigan)", "Wigan"),
-    ("enabling-centre", "An enabling centre", "Wigan"),
-    ("long-deadline", "A long deadline", "Wigan"),
-]
-PRESET_LABEL = {name: label for name, label, _ in WORKSHOP_PRESETS}
-PRESET_AREA = {name: area for name, _, area in WORKSHOP_PRESETS}
-
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
-MAX_AREAS = 12
 MAX_NAME = 40
-SHARE_TOLERANCE = 1e-6
 
 PARTICIPANT_KINDS = {"join", "leave", "propose", "respond"}
 FACILITATOR_KINDS = {"configure", "reset", "step", "play", "pause", "run", "skip", "timer", "free_seat", "replay"}
 
-
-def new_code(n: int = 5) -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(n))
-
-
-def new_token() -> str:
-    return secrets.token_urlsafe(16)
+__all__ = ["Action", "Outcome", "Participant", "Room", "Settings", "WORKSHOP_PRESETS", "PRESET_LABEL",
+           "new_action_id", "new_code", "new_token"]
 
 
 def new_action_id() -> str:
+    import secrets
+
     return secrets.token_hex(8)
 
 
@@ -74,7 +61,8 @@ class Action:
 
     `action_id` is unique per click (made by the page); `turn` and `week` name the turn the
     action answers, and `tick` the model step the facilitator saw, so that a late or repeated
-    action does nothing.
+    action does nothing. `client` names the browser it came from (for rate limits and the
+    one-seat-per-browser rule).
     """
 
     kind: str
@@ -85,6 +73,7 @@ class Action:
     week: int | None = None
     tick: int | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    client: str = ""
 
 
 @dataclass(frozen=True)
@@ -95,47 +84,13 @@ class Outcome:
 
 
 @dataclass
-class Settings:
-    preset: str = "england-2014"
-    areas: list[str] = field(default_factory=lambda: ["Wigan"])
-    focus: str = "Wigan"
-    trust: float = 0.5
-    compromise: float = 1.0
-    deadline_weeks: int = 16
-    hospitals: float = 0.25
-    seed: int = 1
-    turn_seconds: int = 0  # 0: no timer, people take the time they need
-    play_delay: float = 0.6  # seconds between weeks when playing
-
-    @classmethod
-    def for_preset(cls, preset: str, areas: list[str] | None = None, **kw) -> Settings:
-        from bettercare.model.scenario import load_scenario
-
-        p = load_scenario(preset).params
-        areas = list(areas) if areas else [PRESET_AREA.get(preset, "Wigan")]
-        base = dict(preset=preset, areas=areas, focus=areas[0], trust=p.trust.initial,
-                    compromise=p.negotiation.compromise, deadline_weeks=p.deadline.weeks,
-                    hospitals=p.acute.at_table)
-        base.update(kw)
-        return cls(**base)
-
-    def overrides(self) -> dict[str, Any]:
-        return {"areas.names": list(self.areas), "trust.initial": float(self.trust),
-                "negotiation.compromise": float(self.compromise), "deadline.weeks": int(self.deadline_weeks),
-                "acute.at_table": float(self.hospitals)}
-
-
-STRUCTURAL = {"preset", "areas", "focus", "deadline_weeks", "hospitals", "seed"}
-LIVE = {"trust", "compromise"}
-OTHER_SETTINGS = {"turn_seconds", "play_delay"}
-
-
-@dataclass
 class Participant:
     token: str
     name: str
     seat: str | None  # org code of the seat held, or None
     joined: float
+    browser: str = ""
+    role: str = "lead"  # lead: moves for the seat; member: a team-mate who sees the brief
     kernels: set[str] = field(default_factory=set)  # open pages (Solara kernels) of this person
     last_seat: str | None = None  # the seat they held before their pages closed
 
@@ -151,7 +106,9 @@ class Turn:
     offer: int | None
     opened: float
     deadline: float | None
+    ask: int = 0  # which ask of the step this is (for the journal)
     answer: Any = None
+    plan: list[float] | None = None  # a person's proposal, as journaled
     closed: bool = False
     skipped: bool = False
 
@@ -165,30 +122,18 @@ class LogEntry:
     ok: bool = True
 
 
-class PersonSeat:
-    """A seat a person may take: it wraps the organisation, which answers when nobody does.
-
-    The negotiation calls it like any other `Negotiator`."""
-
-    def __init__(self, room: Room, agent):
-        self.room = room
-        self.agent = agent  # the organisation in this seat
-
-    def propose(self, table, party: int) -> int:
-        answer = self.room._ask(table, party, "propose", None)
-        return int(self.agent.propose(table, party)) if answer is None else int(answer)
-
-    def respond(self, table, party: int, offer: int) -> bool:
-        answer = self.room._ask(table, party, "respond", offer)
-        return bool(self.agent.respond(table, party, offer)) if answer is None else bool(answer)
-
-
 class Room:
     """One workshop: a model, a table people sit at, and everyone's actions."""
 
     def __init__(self, settings: Settings | None = None, code: str | None = None, token: str | None = None,
-                 join_url: str = ""):
-        self.code = (code or new_code()).upper()
+                 join_url: str = "", store=None, name: str = ""):
+        self.name = name
+        self.store = store
+        resumed = store is not None and not store.is_new()
+        if resumed:
+            settings = Settings(**store.get("settings"))
+            code, token = store.get("code"), store.get("key")
+        self.code = (code or new_code()).strip().upper()
         self.facilitator_token = token or new_token()
         self.join_url = join_url
         self.settings = settings or Settings.for_preset("england-2014")
@@ -196,12 +141,14 @@ class Room:
         self._cond = threading.Condition(threading.RLock())
         self._listeners: list[Callable[[], None]] = []
         self.version = 0
+        self.generation = 0  # a Reset starts a new generation: pages drop what they held
         self.participants: dict[str, Participant] = {}
         self.holders: dict[str, str] = {}  # org code -> participant token
         self.turns: dict[int, Turn] = {}  # seat index -> open turn
         self._turn_ids = 0
         self._seen_actions: set[str] = set()
         self.log: list[LogEntry] = []
+        self.limiter = RateLimiter()
         self.model = None
         self.recorder: Recorder | None = None
         self.focus = 0
@@ -217,8 +164,17 @@ class Room:
         self.last_step_seconds = 0.0
         self._view = None
         self.leave_grace = 8.0  # seconds a seat waits for a person whose pages all closed (a reload)
+        self.epoch = 0
+        self._asks = 0  # asks of the step under way (positions in the journal)
+        self._in_ask = 0  # the ask the worker is waiting in, or 0
+        self._replaying: deque | None = None  # journal entries still to replay
+        self._quiet = False  # while replaying complete steps: the log comes from the file
         with self._cond:
-            self._build()
+            if resumed:
+                self._resume()
+            else:
+                self._build()
+                self._save_meta()
 
     # --- notification ----------------------------------------------------------------------
     def subscribe(self, fn: Callable[[], None]) -> Callable[[], None]:
@@ -246,19 +202,66 @@ class Room:
         with self._cond:
             return self._cond.wait_for(predicate, timeout)
 
-    # --- building ----------------------------------------------------------------------------
-    def _build(self) -> None:
-        from bettercare.model.model import BetterCareModel
-        from bettercare.model.scenario import load_scenario
+    # --- the session on disk -------------------------------------------------------------------
+    def _save_meta(self) -> None:
+        if self.store is not None:
+            self.store.put(code=self.code, key=self.facilitator_token, settings=asdict(self.settings),
+                           epoch=self.epoch)
 
+    def _journal(self, kind: str, data: dict[str, Any]) -> None:
+        if self.store is not None and self._replaying is None:
+            self.store.append(self.epoch, kind, data)
+
+    def _save_participant(self, p: Participant) -> None:
+        if self.store is not None:
+            self.store.save_participant(p)
+
+    def _resume(self) -> None:
+        """Rebuild the model from the seed and replay the journal: the same room, exactly."""
+        st = self.store
+        self.epoch = int(st.get("epoch", 0))
+        for e in st.log():
+            self.log.append(LogEntry(e["id"], e["time"], e["who"], e["text"], e["ok"]))
+        for d in st.participants():
+            p = Participant(d["token"], d["name"], d["seat"], d["joined"], d["browser"] or "",
+                            role=d.get("role") or "lead", last_seat=d["last_seat"])
+            self.participants[p.token] = p
+            if p.seat is not None and p.role == "lead":
+                self.holders[p.seat] = p.token
+        self._build(new_epoch=False)
+        entries = deque(st.journal(self.epoch))
+        partial = sum(k == "step" for k, _ in entries) > sum(k == "done" for k, _ in entries)
+        self._replaying = entries
+        self._quiet = True
+        try:
+            while entries:
+                kind, data = entries.popleft()
+                if kind == "live":
+                    self._apply_live_values(data)
+                elif kind == "agent":
+                    self.recorder.note_agent(data["week"], data["code"], data["why"])
+                elif kind == "step":
+                    if partial and not any(k == "step" for k, _ in entries):
+                        break  # the step under way when the server stopped: the worker finishes it below
+                    self._step_model()
+        finally:
+            self._quiet = False
+        if st.get("pending_settings"):
+            self.pending_settings = True
+        replay = st.get("replay")
+        if replay:
+            self._run_replay(replay)
+        self._log("room", f"Session resumed at step {self.tick} from {st.path.name}")
+        if partial:
+            self._start(steps=1)  # replays what people said in that step, then waits for the rest
+        else:
+            self._replaying = None
+
+    # --- building ----------------------------------------------------------------------------
+    def _build(self, new_epoch: bool = True) -> None:
         s = self.settings
-        sc = load_scenario(s.preset, s.overrides())
-        model = BetterCareModel(sc.params, rng=s.seed)
-        names = list(model.area_frame.area_name)
-        focus = names.index(s.focus) if s.focus in names else 0
-        s.focus = names[focus]
-        table = model.tables[focus]
-        table.negotiators = [PersonSeat(self, org) for org in table.parties]
+        model, sc, focus = modelport.build(s, self._ask)
+        s.focus = modelport.area_names(model)[focus]
         self.model = model
         self.scenario = sc
         self.focus = focus
@@ -268,13 +271,24 @@ class Room:
         self.outcome = None
         self.error = None
         self.pending_settings = False
-        codes = set(table.codes)
+        if new_epoch:
+            self.epoch += 1
+            self.generation += 1
+            self.replay = None
+            if self.store is not None:
+                self.store.put(epoch=self.epoch, settings=asdict(s), pending_settings=False, replay=None)
+        codes = set(self.table.codes)
+        for p in self.participants.values():
+            if p.role == "member" and p.seat is not None and p.seat not in codes:
+                p.seat = None
+                self._save_participant(p)
         for code, tok in list(self.holders.items()):
             if code not in codes:
                 del self.holders[code]
                 p = self.participants.get(tok)
                 if p is not None:
                     p.seat = None
+                    self._save_participant(p)
                     self._log(p.name, f"{p.name}'s seat is not at the new table: choose a new seat")
 
     @property
@@ -299,17 +313,25 @@ class Room:
         return bool(token) and hmac.compare_digest(str(token), self.facilitator_token)
 
     def check_code(self, code: str) -> bool:
-        return hmac.compare_digest(str(code or "").strip().upper(), self.code)
+        return hmac.compare_digest(str(code or "").strip().upper().encode(), self.code.encode())
 
     # --- the log -----------------------------------------------------------------------------
     def _log(self, who: str, text: str, ok: bool = True) -> None:
-        self.log.append(LogEntry(len(self.log), time.time(), who, text, ok))
+        if self._quiet:
+            return  # the log of a resumed session comes from the file
+        e = LogEntry(len(self.log), time.time(), who, text, ok)
+        self.log.append(e)
+        if self.store is not None:
+            self.store.add_log(e)
 
     # --- the one door for actions --------------------------------------------------------------
     def act(self, action: Action) -> Outcome:
         """Check an action and carry it out; the outcome says what happened or why not."""
         with self._cond:
-            out = self._act(action)
+            try:
+                out = self._act(action)
+            except Exception as exc:  # a bug must not leave the room half-changed without a word
+                out = Outcome(False, f"That did not work ({type(exc).__name__}); nothing was changed.")
             who = self._who(out.data.get("token") or action.token)
             if not out.data.get("duplicate"):
                 self._log(who, f"{action.kind}: {out.message}", out.ok)
@@ -340,10 +362,19 @@ class Room:
     def free_seats(self) -> list[int]:
         return [i for i, c in enumerate(self.table.codes) if c not in self.holders]
 
+    def seats_in_browser(self, client: str) -> list[Participant]:
+        return [p for p in self.participants.values() if client and p.browser == client and p.seat is not None
+                and p.seat in self.table.codes]
+
     def _do_join(self, a: Action) -> Outcome:
         d = a.data
+        client = a.client or "unknown browser"
+        wait = self.limiter.wait_for(client)
+        if wait > 0:
+            return Outcome(False, f"Too many wrong room codes: try again in {math.ceil(wait)} s.")
         if not self.check_code(d.get("code", "")):
-            return Outcome(False, "That is not this room's code: check the code on the facilitator's screen.")
+            self.limiter.failed(client)
+            return Outcome(False, "That is not this room's code: ask the facilitator for it.")
         name = " ".join(str(d.get("name", "")).split())[:MAX_NAME]
         if not name:
             return Outcome(False, "Please give your name.")
@@ -351,20 +382,48 @@ class Room:
         if seat is None or not isinstance(seat, int) or not 0 <= seat < self.table.n:
             return Outcome(False, "Choose one of the seats at the table.")
         p = self.participants.get(a.token) if a.token else None
-        if p is not None and p.seat is not None and p.seat in self.table.codes:
+        allowed = self.settings.seats_per_browser
+        held = self.seats_in_browser(a.client)
+        if p is not None and p.seat is not None and p.seat in self.table.codes and allowed <= 1:
             mine = self.party_name(self.seat_of(a.token))
             return Outcome(False, f"You already sit as {mine}: leave that seat first.")
+        if len(held) >= allowed:
+            mine = ", ".join(self.party_name(self.table.codes.index(h.seat)) for h in held)
+            return Outcome(False, f"This browser already holds a seat ({mine}). One seat per browser, unless "
+                                  "the facilitator allows more.")
         code = self.table.codes[seat]
+        role = "lead"
         if code in self.holders:
-            return Outcome(False, f"{self.party_name(seat)} is taken: choose a free seat.")
-        if p is None:
-            p = Participant(new_token(), name, None, time.time())
+            team = self.team(seat)
+            if len(team) >= self.settings.team_size:
+                return Outcome(False, f"{self.party_name(seat)} is taken: choose a free seat." if
+                               self.settings.team_size <= 1 else
+                               f"{self.party_name(seat)}'s team is full ({len(team)} laptops): choose another seat.")
+            role = "member"
+        if p is None or (p.seat is not None and p.seat in self.table.codes):
+            p = Participant(new_token(), name, None, time.time(), a.client)
             self.participants[p.token] = p
         p.name = name
         p.seat = code
-        self.holders[code] = p.token
+        p.role = role
+        p.browser = a.client or p.browser
+        if role == "lead":
+            self.holders[code] = p.token
+        self._save_participant(p)
         kind = KIND_LABEL.get(self.table.parties[seat].kind, "")
+        if role == "member":
+            lead = self.holder(seat)
+            return Outcome(True, f"{name} joins the team of {self.party_name(seat)} ({kind}): {lead.name} moves for "
+                                 "the team; members see the brief and the offers.", {"token": p.token, "seat": seat})
         return Outcome(True, f"{name} sits as {self.party_name(seat)} ({kind}).", {"token": p.token, "seat": seat})
+
+    def team(self, seat: int) -> list[Participant]:
+        """Everyone at a seat: its lead first, then the members, in the order they joined."""
+        code = self.table.codes[seat]
+        lead = self.holder(seat)
+        members = sorted((p for p in self.participants.values() if p.seat == code and p.role == "member"),
+                         key=lambda p: p.joined)
+        return ([lead] if lead else []) + members
 
     def _do_leave(self, a: Action) -> Outcome:
         p = self.participants.get(a.token)
@@ -376,9 +435,24 @@ class Room:
         return Outcome(True, f"{p.name} left; the model's agent now plays {name}.")
 
     def _unseat(self, p: Participant) -> None:
-        if p.seat is not None and self.holders.get(p.seat) == p.token:
-            del self.holders[p.seat]
+        """Take a person off their seat; when a team's lead goes, the longest-serving member leads."""
+        code = p.seat
+        if code is not None and self.holders.get(code) == p.token:
+            del self.holders[code]
+            heirs = sorted((q for q in self.participants.values() if q.seat == code and q.role == "member"
+                            and q is not p), key=lambda q: q.joined)
+            if heirs:
+                heirs[0].role = "lead"
+                self.holders[code] = heirs[0].token
+                self._save_participant(heirs[0])
+                self._log("room", f"{heirs[0].name} now moves for {code and self._name_of(code)}")
         p.seat = None
+        p.role = "lead"
+        self._save_participant(p)
+
+    def _name_of(self, code: str) -> str:
+        codes = self.table.codes
+        return self.party_name(codes.index(code)) if code in codes else code
 
     def _check_seat(self, a: Action) -> tuple[Participant | None, str | None]:
         p = self.participants.get(a.token)
@@ -391,6 +465,10 @@ class Room:
             other = (self.party_name(a.seat) if isinstance(a.seat, int) and 0 <= a.seat < self.table.n
                      else "another seat")
             return None, f"You sit as {self.party_name(mine)}; you cannot act for {other}."
+        if p.role == "member":
+            lead = self.holder(mine)
+            return None, (f"{lead.name if lead else 'Your team lead'} moves for {self.party_name(mine)}; as a team "
+                          "member you see the brief and the offers.")
         return p, None
 
     def _check_turn(self, a: Action, kind: str) -> tuple[Turn | None, str | None]:
@@ -413,10 +491,10 @@ class Room:
             return Outcome(False, why)
         try:
             plan = self.plan_from(a.data)
-            index = self.table.add_plan(plan)
         except ValueError as exc:
             return Outcome(False, f"Plan refused: {exc}")
-        turn.answer = index
+        turn.plan = [float(x) for x in plan]
+        turn.answer = modelport.add_plan(self.table, plan)
         self.recorder.note_person(turn.week, self.table.codes[a.seat], p.name)
         return Outcome(True, f"{p.name} puts a plan on the table for {self.party_name(a.seat)}.")
 
@@ -437,68 +515,17 @@ class Room:
 
     # --- plans from people ---------------------------------------------------------------------------
     def plan_limits(self) -> dict[str, float]:
-        prm = self.model.params
-        m = float(self.model.minimum_gbp[self.focus])
-        return {"minimum_gbp": m, "max_topup_m": math.floor(prm.money.max_topup * m / 1e5) / 10,
-                "ambition_max_pct": 100 * prm.planning.ambition_max}
+        return modelport.limits(self.model, self.focus)
 
     def plan_from(self, data: dict[str, Any]) -> np.ndarray:
-        """A plan vector from what a person set: top-ups in £m, shares of the pool in %, ambition in %.
-
-        Raises ValueError with a message for people when the plan breaks a rule; the model's own
-        `Table.add_plan` checks it again.
-        """
-        lim = self.plan_limits()
-        m = lim["minimum_gbp"]
-        try:
-            council = float(data["council_topup_m"])
-            ccg = float(data["ccg_topup_m"])
-            shares = [float(x) for x in data["shares_pct"]]
-            ambition = float(data["ambition_pct"])
-        except (KeyError, TypeError, ValueError):
-            raise ValueError("a plan needs two top-ups, five shares and an ambition, as numbers") from None
-        if len(shares) != len(LINES) or not all(map(math.isfinite, [council, ccg, ambition, *shares])):
-            raise ValueError("a plan needs two top-ups, five shares and an ambition, as numbers")
-        for who, v in (("council's", council), ("CCG's", ccg)):
-            if not 0 <= v <= lim["max_topup_m"] + 1e-9:
-                raise ValueError(f"the {who} top-up must be between £0.0m and £{lim['max_topup_m']:.1f}m")
-        if not 0 <= ambition <= lim["ambition_max_pct"] + 1e-9:
-            raise ValueError(f"the ambition must be between 0% and {lim['ambition_max_pct']:.0f}%")
-        if any(s < 0 for s in shares):
-            raise ValueError("no share of the pool can be negative")
-        total = sum(shares)
-        if abs(total - 100) > 100 * SHARE_TOLERANCE:
-            raise ValueError(f"the shares of the pool add up to {total:.1f}%; they must add up to 100%")
-        plan = np.zeros(N_SLOTS)
-        plan[Slot.COUNCIL_TOPUP] = council * 1e6 / m
-        plan[Slot.CCG_TOPUP] = ccg * 1e6 / m
-        plan[LINES] = np.array(shares) / 100
-        plan[Slot.AMBITION] = ambition / 100
-        from .story import LINE_LABELS, gbp
-        spend = plan[LINES] * pool_relative(plan[None])[0]
-        for i in range(len(LINES)):
-            if spend[i] < FLOORS[i] - 1e-9:
-                raise ValueError(f"{LINE_LABELS[i]} gets {gbp(spend[i] * m)}, below its mandated floor of "
-                                 f"{gbp(FLOORS[i] * m)}")
-        return plan
+        """A plan vector from the form, checked by the model's own rules (raises `plans.PlanError`)."""
+        return plans.plan_from(data, self.plan_limits(), lambda plan: modelport.check_plan(self.model, plan))
 
     def plan_to_form(self, plan: np.ndarray) -> dict[str, Any]:
-        """Slider values for a plan: shares rounded to 0.1% that still add up to 100% and meet floors."""
-        m = float(self.model.minimum_gbp[self.focus])
-        lim = self.plan_limits()
-        council = min(round(float(plan[Slot.COUNCIL_TOPUP]) * m / 1e6, 1), lim["max_topup_m"])
-        ccg = min(round(float(plan[Slot.CCG_TOPUP]) * m / 1e6, 1), lim["max_topup_m"])
-        pool = 1 + council * 1e6 / m + ccg * 1e6 / m
-        floor_pct = [100 * f / pool for f in FLOORS]
-        shares = [max(round(100 * float(s), 1), math.ceil(fp * 10 - 1e-9) / 10)
-                  for s, fp in zip(plan[LINES], floor_pct)]
-        big = int(np.argmax(shares))
-        shares[big] = round(shares[big] + 100 - sum(shares), 1)
-        return {"council_topup_m": council, "ccg_topup_m": ccg, "shares_pct": shares,
-                "ambition_pct": round(100 * float(plan[Slot.AMBITION]), 1)}
+        return plans.plan_to_form(plan, self.plan_limits())
 
     def score(self, token: str, seat: int, data: dict[str, Any]) -> Outcome:
-        """A seated person's own score (0-100) of a draft plan, or why the plan is not valid."""
+        """A seated person's own score (0-100, capped) of a draft plan, or why the plan is not valid."""
         with self._cond:
             if self.seat_of(token) != seat:
                 return Outcome(False, "You can only score plans for your own seat.")
@@ -506,21 +533,23 @@ class Room:
                 plan = self.plan_from(data)
             except ValueError as exc:
                 return Outcome(False, str(exc))
-            return Outcome(True, "ok", {"score": float(self.table.score(plan)[seat] * 100)})
+            raw = float(modelport.score(self.table, plan)[seat] * 100)
+            return Outcome(True, "ok", {"score": min(max(raw, 0.0), 100.0), "raw": raw})
 
     def suggestion(self, seat: int) -> np.ndarray:
         """What the model's agent would put on the table from this seat now."""
-        t = self.table
-        if getattr(t, "targets", None) is not None and getattr(t, "credible", None) is not None \
-                and len(t.credible) == len(t.plans):
-            return t.plans[int(t.parties[seat].propose(t, seat))]
-        return t.plans[int(np.argmax(t.utility[seat]))]
+        return modelport.suggestion(self.model, self.table, seat)
 
     # --- the wait for people (called by PersonSeat in the worker thread, lock held) ------------
     def _ask(self, table, party: int, kind: str, offer: int | None):
-        if table is not self.table or self._stop:
+        if table is not self.table:
             return None
-        if self.holder(party) is None:
+        self._asks += 1
+        if self._replaying is not None:
+            if self._replaying or self._quiet:
+                return self._replayed_answer(kind)
+            self._replaying = None  # the journal ends here: people are asked again, live
+        if self._stop or self.holder(party) is None:
             return None
         week = int(self.model.week_no)
         turn = self.turns.get(party)
@@ -531,13 +560,42 @@ class Room:
                 if j != table.proposer and self.holder(j) is not None:
                     self._open(j, "respond", week, offer)
             turn = self.turns[party]
+        turn.ask = self._asks
         self._changed()
-        answer, why = self._wait(turn)
+        self._in_ask = self._asks
+        try:
+            answer, why = self._wait(turn)
+        finally:
+            self._in_ask = 0
         turn.closed = True
+        p = self.holder(party)
+        if answer is not None:
+            self._journal("answer", {"ask": turn.ask, "kind": kind, "value": turn.plan if kind == "propose"
+                                     else bool(answer), "week": week, "code": table.codes[party],
+                                     "person": p.name if p else ""})
         if answer is None and why:
             self._log("room", f"{why}: the model's agent answered for {self.party_name(party)}")
-        self._changed()
+            self.recorder.note_agent(week, table.codes[party], why)
+            self._journal("agent", {"ask": turn.ask, "week": week, "code": table.codes[party], "why": why})
+            self._changed()
+        # a person's answer was shown when it was given; the step's end tells every page what follows
         return answer
+
+    def _replayed_answer(self, kind: str):
+        q = self._replaying
+        while q and q[0][0] in ("live", "agent") and q[0][1].get("ask", 0) <= self._asks:
+            k, data = q.popleft()
+            if k == "live":
+                self._apply_live_values(data)
+            else:
+                self.recorder.note_agent(data["week"], data["code"], data["why"])
+        if q and q[0][0] == "answer" and q[0][1]["ask"] == self._asks:
+            _, data = q.popleft()
+            self.recorder.note_person(data["week"], data["code"], data["person"])
+            if kind == "propose":
+                return modelport.add_plan(self.table, np.asarray(data["value"], float))
+            return bool(data["value"])
+        return None
 
     def _open(self, seat: int, kind: str, week: int, offer: int | None) -> Turn:
         self._turn_ids += 1
@@ -582,23 +640,26 @@ class Room:
         new = Settings(**asdict(s))
         if "preset" in d:
             if d["preset"] not in PRESET_LABEL and d["preset"] not in PRESETS:
-                return Outcome(False, f"No preset named {d['preset']!r}.")
+                return Outcome(False, f"No preset named {str(d['preset'])[:40]!r}.")
             keep = {k: d[k] for k in ("areas", "focus") if k in d}
-            new = Settings.for_preset(d["preset"], keep.get("areas"), seed=s.seed,
-                                      turn_seconds=s.turn_seconds, play_delay=s.play_delay)
+            new = Settings.for_preset(d["preset"], keep.get("areas"), seed=s.seed, turn_seconds=s.turn_seconds,
+                                      play_delay=s.play_delay, seats_per_browser=s.seats_per_browser,
+                                      team_size=s.team_size)
             if "focus" in keep:
                 new.focus = keep["focus"]
             d = {k: v for k, v in d.items() if k not in ("preset", "areas", "focus")}
         unknown = set(d) - STRUCTURAL - LIVE - OTHER_SETTINGS
         if unknown:
-            return Outcome(False, f"Unknown setting {sorted(unknown)[0]!r}.")
+            return Outcome(False, f"Unknown setting {str(sorted(unknown)[0])[:40]!r}.")
         try:
             if "areas" in d:
+                if not isinstance(d["areas"], list | tuple):
+                    return Outcome(False, "Areas must be a list of area names.")
                 names = [str(x) for x in d["areas"]]
                 known = set(england().areas.area_name)
                 bad = [n for n in names if n not in known]
                 if bad:
-                    return Outcome(False, f"No area named {bad[0]!r}.")
+                    return Outcome(False, f"No area named {bad[0][:60]!r}.")
                 if not names:
                     return Outcome(False, "Choose at least one area.")
                 if len(names) > MAX_AREAS:
@@ -610,14 +671,13 @@ class Room:
                 if d["focus"] not in new.areas:
                     return Outcome(False, "People can only sit at one of the chosen areas' tables.")
                 new.focus = str(d["focus"])
-            ranges = {"trust": (0.0, 1.0), "compromise": (0.05, 10.0), "deadline_weeks": (1, 104),
-                      "hospitals": (0.0, 1.0), "seed": (0, 2**31 - 1), "turn_seconds": (0, 3600),
-                      "play_delay": (0.0, 10.0)}
-            for k, (lo, hi) in ranges.items():
+            for k, (lo, hi) in RANGES.items():
                 if k in d:
+                    if isinstance(d[k], bool):
+                        raise TypeError(k)
                     v = float(d[k])
                     if not (math.isfinite(v) and lo <= v <= hi):
-                        return Outcome(False, f"{k.replace('_', ' ')} must be between {lo} and {hi}.")
+                        return Outcome(False, f"{k.replace('_', ' ')} must be between {lo:g} and {hi:g}.")
                     setattr(new, k, int(round(v)) if isinstance(getattr(s, k), int) else v)
         except (TypeError, ValueError):
             return Outcome(False, "Settings must be numbers in range.")
@@ -636,34 +696,34 @@ class Room:
             return Outcome(True, "Settings applied: the room starts again with them.")
         msgs = []
         if changed & LIVE:
-            self._apply_live(changed & LIVE)
+            values = {k: getattr(new, k) for k in changed & LIVE}
+            self._journal("live", {"ask": self._in_ask, **values})
+            self._apply_live_values(values)
             msgs.append("applied now: " + ", ".join(sorted(changed & LIVE)))
         if "turn_seconds" in changed:
             for t in self.waiting_for():
                 t.deadline = t.opened + new.turn_seconds if new.turn_seconds > 0 else None
             msgs.append("turn timer " + (f"{new.turn_seconds} s" if new.turn_seconds else "off"))
+        if "seats_per_browser" in changed:
+            msgs.append(f"{new.seats_per_browser} seat(s) per browser")
+        if "play_delay" in changed:
+            msgs.append(f"{new.play_delay:g} s between weeks")
         if structural:
             self.pending_settings = True
             msgs.append("press Reset to start again with: " + ", ".join(sorted(structural)))
+        if self.store is not None:
+            self.store.put(settings=asdict(self.settings), pending_settings=self.pending_settings)
         return Outcome(True, "Settings: " + ("; ".join(msgs) if msgs else "no change") + ".")
 
-    def _apply_live(self, keys: set[str]) -> None:
-        """Trust and compromise change in the running model: new leaders, new instructions."""
-        m = self.model
-        s = self.settings
-        if "trust" in keys:
-            for code in m.orgs:
-                m.trust.reset(code, s.trust)  # local relationships only; trust in the centre stays
-            for t in m.tables:
-                t.trust = m.trust.matrix(t.codes)
-            m.params.trust.initial = s.trust
+    def _apply_live_values(self, values: dict[str, Any]) -> None:
+        trust = values.get("trust")
+        compromise = values.get("compromise")
+        modelport.apply_live(self.model, trust=trust, compromise=compromise)
+        if trust is not None:
+            self.settings.trust = float(trust)
             self.recorder.frames[-1].trust = self.recorder.trust_now().copy()
-        if "compromise" in keys:
-            old = m.params.negotiation.compromise
-            for o in m.orgs.values():
-                if not o.holdout:
-                    o.beta = o.beta * s.compromise / old
-            m.params.negotiation.compromise = s.compromise
+        if compromise is not None:
+            self.settings.compromise = float(compromise)
 
     def _do_reset(self, a: Action) -> Outcome:
         from bettercare.model.scenario import ScenarioError
@@ -673,7 +733,7 @@ class Room:
             self._build()
         except ScenarioError as exc:
             return Outcome(False, f"Those settings do not make a model: {exc}")
-        return Outcome(True, f"The room starts again: {PRESET_LABEL.get(self.settings.preset, self.settings.preset)}, "
+        return Outcome(True, f"The room starts again: {preset_label(self.settings.preset)}, "
                              f"{', '.join(self.settings.areas)}.")
 
     def _halt(self) -> None:
@@ -684,6 +744,13 @@ class Room:
             self._cond.notify_all()
             self._cond.wait_for(lambda: not self.busy, timeout=30)
         self._stop = False
+
+    def close(self) -> None:
+        """Stop the worker and close the session file (the server is shutting down)."""
+        with self._cond:
+            self._halt()
+        if self.store is not None:
+            self.store.close()
 
     def _stale_tick(self, a: Action) -> str | None:
         if a.tick is not None and a.tick != self.tick:
@@ -739,28 +806,39 @@ class Room:
                                          data={"turn_seconds": a.data.get("seconds", 0)}))
 
     def _do_free_seat(self, a: Action) -> Outcome:
-        if a.seat is None or not 0 <= a.seat < self.table.n:
+        if not isinstance(a.seat, int) or not 0 <= a.seat < self.table.n:
             return Outcome(False, "No such seat.")
-        p = self.holder(a.seat)
-        if p is None:
+        team = self.team(a.seat)
+        if not team:
             return Outcome(False, f"{self.party_name(a.seat)} is already played by the model's agent.")
-        self._unseat(p)
-        return Outcome(True, f"{p.name} no longer sits as {self.party_name(a.seat)}; the agent plays it.")
+        for p in reversed(team):  # members first, so that nobody is promoted
+            self._unseat(p)
+        names = ", ".join(p.name for p in team)
+        return Outcome(True, f"{names} no longer sit{'s' if len(team) == 1 else ''} as {self.party_name(a.seat)}; "
+                             "the agent plays it.")
 
     def _do_replay(self, a: Action) -> Outcome:
         from bettercare.model.scenario import ScenarioError
 
-        from .replay import run_pair, value_label
+        from .replay import value_label
 
         d = a.data
         try:
-            self.replay = run_pair(self.settings, str(d.get("parameter", "trust")), float(d.get("a", 0.3)),
-                                   float(d.get("b", 0.8)))
+            request = {"parameter": str(d.get("parameter", "trust")), "a": float(d.get("a", 0.3)),
+                       "b": float(d.get("b", 0.8))}
+            self._run_replay(request)
         except (ValueError, TypeError, ScenarioError) as exc:
             return Outcome(False, f"Replay not run: {exc}")
+        if self.store is not None:
+            self.store.put(replay=request)
         r = self.replay
         return Outcome(True, f"Replay ready: {value_label(r.parameter, r.values[0])} against "
                              f"{value_label(r.parameter, r.values[1])}.")
+
+    def _run_replay(self, request: dict[str, Any]) -> None:
+        from .replay import run_pair
+
+        self.replay = run_pair(self.settings, request["parameter"], request["a"], request["b"])
 
     # --- presence (pages that open and close) ----------------------------------------------------
     def attach(self, token: str, kernel: str) -> None:
@@ -773,6 +851,7 @@ class Room:
             if p.seat is None and p.last_seat in self.table.codes and p.last_seat not in self.holders:
                 p.seat = p.last_seat
                 self.holders[p.seat] = p.token
+                self._save_participant(p)
                 self._log("room", f"{p.name} is back as {self.party_name(self.table.codes.index(p.seat))}")
                 self._changed()
 
@@ -801,6 +880,7 @@ class Room:
             code = p.seat
             self._unseat(p)
             p.last_seat = code
+            self._save_participant(p)
             if seat is not None:
                 self._log("room", f"{p.name} left; the model's agent now plays {self.party_name(seat)}")
             self._changed()
@@ -811,18 +891,30 @@ class Room:
         self._worker = threading.Thread(target=self._run, args=(steps,), name="workshop-model", daemon=True)
         self._worker.start()
 
+    def _step_model(self) -> None:
+        """One model step, journaled (or replayed), and the frame and log that follow it."""
+        self._journal("step", {"tick": self.tick + 1})
+        self._asks = 0
+        t0 = time.perf_counter()
+        self.model.step()
+        self.tick += 1
+        self.turns = {}
+        self.recorder.frame(self.tick)
+        self.last_step_seconds = time.perf_counter() - t0
+        if self._replaying is not None and not self._quiet:  # the resumed step under way is over
+            for kind, data in self._replaying:
+                if kind == "live":
+                    self._apply_live_values(data)
+            self._replaying = None
+        self._journal("done", {"tick": self.tick})
+        self._after_step()
+
     def _run(self, steps: int | None) -> None:
         with self._cond:
             try:
                 n = 0
                 while not self.model.done and not self._stop:
-                    t0 = time.perf_counter()
-                    self.model.step()
-                    self.tick += 1
-                    self.turns = {}
-                    self.recorder.frame(self.tick)
-                    self.last_step_seconds = time.perf_counter() - t0
-                    self._after_step()
+                    self._step_model()
                     self._changed()
                     n += 1
                     if steps is not None and n >= steps:
@@ -835,8 +927,8 @@ class Room:
                     if not self.playing:
                         break
             except Exception as exc:  # show it in the room rather than lose it in a thread
-                self.error = f"{type(exc).__name__}: {exc}"
-                self._log("room", f"The model stopped with an error: {self.error}", ok=False)
+                self.error = f"The model stopped with an error ({type(exc).__name__}); reset to start again."
+                self._log("room", f"The model stopped with an error: {type(exc).__name__}: {exc}", ok=False)
                 self.playing = False
             finally:
                 self.busy = False

@@ -1,25 +1,33 @@
-"""The one room of this server process, shared by every browser session."""
+"""The rooms of this server process, shared by every browser session."""
 
 from __future__ import annotations
 
 import threading
 
 _lock = threading.Lock()
-_room = None
+_rooms: dict[str, object] = {}
 
 
-def room():
-    """The room; made with default settings if the server was started without `bettercare workshop`."""
-    global _room
+def room(name: str = ""):
+    """A room by name ("" is the first); made with default settings if the server was started
+    without `bettercare workshop`."""
     with _lock:
-        if _room is None:
+        if not _rooms:
             from .room import Room
 
-            _room = Room()
-        return _room
+            _rooms[""] = Room()
+        if name in _rooms:
+            return _rooms[name]
+        return next(iter(_rooms.values())) if not name else None
 
 
-def set_room(r) -> None:
-    global _room
+def rooms() -> dict[str, object]:
     with _lock:
-        _room = r
+        return dict(_rooms)
+
+
+def set_room(r, name: str = "") -> None:
+    with _lock:
+        if not name:
+            _rooms.clear()
+        _rooms[name] = r

@@ -132,12 +132,18 @@ def offer_sentence(model, table, parties: list[Party], row: OfferRow, previous: 
                    minimum_gbp: float) -> str:
     """One week at the table in one or two sentences."""
     proposer = parties[row.proposer]
-    parts = [f"{who(proposer, row.people)} proposes {headline(row.plan, minimum_gbp, previous)}."]
+    by_agent = f" (the model's agent, for its player: {row.agents[row.proposer].lower()})" \
+        if row.proposer in row.agents else ""
+    parts = [f"{who(proposer, row.people)}{by_agent} proposes {headline(row.plan, minimum_gbp, previous)}."]
+    if (payers := topup_payers(parties, row.plan, minimum_gbp)):
+        parts.append(payers)
     answers = []
     for j, r in enumerate(row.responses):
         if j == row.proposer or r not in RESPONSE_VERB:
             continue
         text = f"{who(parties[j], row.people)} {RESPONSE_VERB[r]}"
+        if j in row.agents:
+            text += f" (the model's agent answered: {row.agents[j].lower()})"
         if r == "reject" and table is not None:
             text += f": {reason(model, table, j, row.plan)}"
         answers.append(text)
@@ -146,6 +152,59 @@ def offer_sentence(model, table, parties: list[Party], row: OfferRow, previous: 
     if row.agreed:
         parts.append("Agreed.")
     return " ".join(parts)
+
+
+def topup_payers(parties: list[Party], plan: np.ndarray, minimum_gbp: float) -> str:
+    """Who pays the top-ups above the minimum: 'Wigan Council adds £2.1m of its own; the CCGs £4.5m.'"""
+    council = float(plan[Slot.COUNCIL_TOPUP]) * minimum_gbp
+    ccg = float(plan[Slot.CCG_TOPUP]) * minimum_gbp
+    bits = []
+    councils = [p.name for p in parties if p.kind == "council"]
+    ccgs = [p.name for p in parties if p.kind == "ccg"]
+    if council >= 0.05e6:
+        bits.append(f"{councils[0] if len(councils) == 1 else 'the council'} adds {gbp(council)} of its own")
+    if ccg >= 0.05e6:
+        payer = ccgs[0] if len(ccgs) == 1 else f"the {len(ccgs)} CCGs together"
+        bits.append(f"{payer} {'add' if len(ccgs) > 1 else 'adds'} {gbp(ccg)}")
+    if not bits:
+        return ""
+    text = "; ".join(bits)
+    return text[0].upper() + text[1:] + " on top of the minimum."
+
+
+def phase_event(before: str, after: str, week: int, agreed_week: int | None, pause_weeks: int | None) -> str | None:
+    """A sentence for a change of phase at the table, or None."""
+    if after == "pause":
+        held = (f" The plan agreed in week {agreed_week} stands for now, but will be reopened under the new rules."
+                if agreed_week is not None else "")
+        span = f" for {pause_weeks} weeks" if pause_weeks else ""
+        return (f"The centre pauses planning{span}: it stress-tests the plans and rewrites the rules. "
+                f"Nobody talks until the revised guidance.{held}")
+    if before == "pause" and after == "revised":
+        return "Revised guidance: talks reopen under the new rules, with a new deadline."
+    if after == "assurance":
+        return "The revised deadline has passed: the centre assures the plans it has."
+    if after == "delivery":
+        return "Plans are settled: the delivery year begins."
+    return None
+
+
+def short_line(text: str) -> str:
+    """A sentence of the table cut for the projector: the proposal, then who accepts or rejects, without the
+    reasons and without the top-up sentence."""
+    import re
+
+    first, _, rest = text.rstrip(".").partition(". ")
+    answers = [re.sub(r"(accepts|rejects)( \([^)]*\))?:.*", r"\1", a.strip()) for a in rest.split("; ")]
+    answers = [a for a in answers if re.search(r"(accepts|rejects)$", a.split(". ")[-1])]
+    answers = [a.split(". ")[-1] for a in answers]
+    if len(answers) > 3:
+        yes = sum(a.endswith("accepts") for a in answers)
+        answers = [f"{yes} accept{'s' if yes == 1 else ''} and {len(answers) - yes} reject"
+                   f"{'s' if len(answers) - yes == 1 else ''}"]
+    tail = "; ".join(answers)
+    agreed = " Agreed." if text.endswith("Agreed.") else ""
+    return first + "." + (f" {tail}." if tail else "") + agreed
 
 
 def countdown(model) -> str:
@@ -264,10 +323,17 @@ def outcome_cards(area: dict, months: int) -> list[tuple[str, str, str]]:
     verdict = STATUS_LABEL.get(str(area.get("verdict")), str(area.get("verdict")))
     when = (f"first agreed in week {int(agreed)}" if agreed is not None and agreed == agreed
             else "never agreed at the table")
+    def cue(x: float) -> str:
+        """Fewer admissions or delayed days is better; say so beside the sign."""
+        if x != x or abs(x) < 0.5:
+            return ""
+        return " ▼ fewer: better" if x < 0 else " ▲ more: worse"
+
     return [
-        ("Emergency admissions", f"{adm:+,.0f}",
+        ("Emergency admissions", f"{adm:+,.0f}{cue(adm)}",
          f"over {months} months of delivery; the plan promised {adm_plan:+,.0f}"),
-        ("Delayed days", f"{dtoc:+,.0f}", f"days of delayed transfers of care; the plan promised {dtoc_plan:+,.0f}"),
+        ("Delayed days", f"{dtoc:+,.0f}{cue(dtoc)}",
+         f"days of delayed transfers of care; the plan promised {dtoc_plan:+,.0f}"),
         ("Money", gbp(num("pool_total_gbp")),
          f"pooled ({gbp(topups)} of top-ups); performance money {gbp(num('performance_money_released_gbp'))} released, "
          f"{gbp(num('performance_money_withheld_gbp'))} withheld; savings realised {gbp(num('realised_savings_gbp'))}"),

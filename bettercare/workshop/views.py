@@ -27,12 +27,15 @@ class SeatView:
     turn_kind: str | None
     turn_week: int | None
     turn_deadline: float | None
+    agent_note: str = ""  # the agent answered for the person in this seat lately, and why
+    team: tuple[str, ...] = ()  # everyone at the seat: the lead first
 
 
 @dataclass(frozen=True, eq=False)  # compared by identity: a new snapshot always re-renders
 class TableView:
     code: str
     join_url: str
+    team_size: int
     version: int
     tick: int
     week: int
@@ -68,6 +71,7 @@ class TableView:
     agreed_week: int | None
     outcome: dict[str, Any] | None
     recorder_id: int = 0
+    generation: int = 0
     log: list[Any] = field(default_factory=list)
 
     def seat(self, i: int) -> SeatView:
@@ -100,9 +104,12 @@ def table_view(room) -> TableView:
         seats.append(SeatView(i, p.code, p.name, p.kind, KIND_LABEL.get(p.kind, p.kind),
                               person.name if person else None,
                               turn.id if turn else None, turn.kind if turn else None,
-                              turn.week if turn else None, turn.deadline if turn else None))
+                              turn.week if turn else None, turn.deadline if turn else None,
+                              agent_note(rec, p.code, int(m.week_no)), tuple(q.name for q in room.team(i))))
     sentences = _sentences(room)
-    lines = [(row.week, sentences[row.oid]) for row in reversed(rec.offers[-12:])]
+    items = [(row.week, 1, sentences[row.oid]) for row in rec.offers[-12:]]
+    items += [(w, 0, text) for w, text in events(rec, m)]
+    lines = [(w, text) for w, _, text in sorted(items, key=lambda x: (x[0], x[1]), reverse=True)[:14]]
     current = None
     current_plan = None
     responding = [tn for tn in room.waiting_for() if tn.kind == "respond"]
@@ -130,7 +137,7 @@ def table_view(room) -> TableView:
     trust = rec.trust_now().copy()
     areas = [(str(n), STATUS_LABEL.get(s, s)) for n, s in zip(m.area_frame.area_name, m.status)]
     return TableView(
-        code=room.code, join_url=room.join_url, version=room.version, tick=room.tick,
+        code=room.code, join_url=room.join_url, team_size=room.settings.team_size, version=room.version, tick=room.tick,
         week=int(m.week_no), month=int(m.month_no), phase=m.phase, phase_label=PHASE_LABEL.get(m.phase, m.phase),
         countdown=countdown(m), weeks_left=weeks_left(m), done=m.done, busy=room.busy, playing=room.playing,
         error=room.error, pending_settings=room.pending_settings, settings=replace(room.settings),
@@ -144,8 +151,31 @@ def table_view(room) -> TableView:
                    "plans imposed": m.w3} if m.params.pause.enabled else {"plan deadline": m.w1, "plans imposed": m.w3},
         status=STATUS_LABEL.get(m.status[room.focus], m.status[room.focus]),
         agreed_week=t.agreed_week if t.agreed is not None else None,
-        outcome=room.outcome, recorder_id=id(rec), log=list(room.log[-40:]),
+        outcome=room.outcome, recorder_id=id(rec), log=list(room.log[-40:]), generation=room.generation,
     )
+
+
+def events(rec, m) -> list[tuple[int, str]]:
+    """The table's changes of phase (the pause above all), from the recorder's frames."""
+    from .story import phase_event
+
+    out = []
+    pause = (m.pause_end - m.w1) if m.params.pause.enabled else None
+    for a, b in zip(rec.frames, rec.frames[1:]):
+        if a.phase != b.phase:
+            text = phase_event(a.phase, b.phase, b.week, b.agreed_week, pause)
+            if text:
+                out.append((b.week, text))
+    return out
+
+
+def agent_note(rec, code: str, week: int) -> str:
+    """'Time ran out in week 3: the model's agent answered for you.' for the last week or this one."""
+    moves = [(w, why) for (w, c), why in rec.agent_moves.items() if c == code and w >= week - 1]
+    if not moves:
+        return ""
+    w, why = max(moves)
+    return f"{why} in week {w}: the model's agent answered for you."
 
 
 def brief(room, token: str, seat: int) -> dict[str, Any] | None:

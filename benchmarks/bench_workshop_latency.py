@@ -1,0 +1,127 @@
+"""Benchmark of the workshop with 20 browsers: how soon the next week shows everywhere.
+
+Run from the project root (needs Debian's /usr/bin/chromium and the workshop's assets):
+
+    .venv/bin/python benchmarks/bench_workshop_latency.py              # 5 weeks, about 3 minutes
+    .venv/bin/python benchmarks/bench_workshop_latency.py --weeks 3    # quicker, noisier
+
+Set-up, as in the issue's room: Kent with every hospital at the table (11 parties). 20 headless
+Chromium contexts, each its own browser session with the network blocked: the facilitator, 11
+participants (one per seat) and 8 projector views. Each week the facilitator presses Step, the
+proposer puts the agent's suggested plan on the table, and the 10 others reject it (so the talks
+go on). In every page a MutationObserver notes the browser's clock (Date.now()) the moment its
+`.bc-clock` first reads "Week N+1"; the latency of the week is the last of those 20 moments
+minus the moment the last answer was clicked. Target: median within 1 s.
+
+The script prints the figures and `met` or `missed`; it never fails because a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bettercare.workshop.browser import join, launch, offline_context, start_server  # noqa: E402
+
+WATCH = """(target) => {
+  window.__bcSeen = 0;
+  const check = () => {
+    const el = document.querySelector('.bc-clock');
+    if (!window.__bcSeen && el && el.textContent.includes(target)) { window.__bcSeen = Date.now(); }
+  };
+  check();
+  if (!window.__bcSeen) {
+    const obs = new MutationObserver(() => { check(); if (window.__bcSeen) obs.disconnect(); });
+    obs.observe(document.body, {subtree: true, childList: true, characterData: true});
+  }
+}"""
+READY = 90_000
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--weeks", type=int, default=5, help="weeks to time (default 5)")
+    ap.add_argument("--area", default="Kent")
+    ap.add_argument("--browsers", type=int, default=20, help="browser contexts in all (default 20)")
+    ap.add_argument("--json", type=Path, help="also write the figures here")
+    args = ap.parse_args()
+
+    from playwright.sync_api import sync_playwright
+
+    server = start_server("--scenario", "hospitals-in", "--area", args.area, "--room-code", "BENCH20")
+    try:
+        with sync_playwright() as pw:
+            browser = launch(pw)
+            fac_ctx, _ = offline_context(browser, 1280, 800)
+            fac = fac_ctx.new_page()
+            fac.goto(server.facilitator_url)
+            fac.locator(".bc-clock").wait_for(timeout=READY)
+            n_seats = fac.locator(".bc-seats .bc-played-by").count()
+            people = []
+            for i in range(n_seats):
+                ctx, _ = offline_context(browser, 1024, 768)
+                people.append(join(ctx, server.base, server.code, f"P{i + 1}", i))
+            watchers = []
+            for _ in range(max(args.browsers - 1 - n_seats, 0)):
+                ctx, _ = offline_context(browser, 1280, 720)
+                page = ctx.new_page()
+                page.goto(server.base + "/projector")
+                page.locator(".bc-clock").wait_for(timeout=READY)
+                watchers.append(page)
+            pages = [fac, *people, *watchers]
+            print(f"{len(pages)} browsers: facilitator, {len(people)} seats, {len(watchers)} projectors "
+                  f"({args.area}, {n_seats} parties)", flush=True)
+
+            latencies = []
+            for week in range(args.weeks):
+                fac.locator(".bc-step").click()
+                proposer = None
+                deadline = time.time() + 60
+                while proposer is None and time.time() < deadline:
+                    proposer = next((p for p in people if p.locator(".bc-propose").count()), None)
+                    time.sleep(0.05)
+                proposer.locator(".bc-propose").click()
+                answering = [p for p in people if p is not proposer]
+                for p in answering:
+                    p.get_by_text("Your turn: accept or reject the offer").wait_for()
+                for p in pages:
+                    p.evaluate(WATCH, f"Week {week + 1} ·")
+                for p in answering[:-1]:
+                    p.locator(".bc-reject").click()
+                t0 = time.time() * 1000
+                answering[-1].locator(".bc-reject").click()
+                deadline = time.time() + 30
+                seen = [0.0] * len(pages)
+                while time.time() < deadline and not all(seen):
+                    seen = [p.evaluate("window.__bcSeen") for p in pages]
+                    time.sleep(0.02)
+                if not all(seen):
+                    print(f"week {week}: {seen.count(0)} pages never showed week {week + 1}", flush=True)
+                    continue
+                lat = (max(seen) - t0) / 1000
+                latencies.append(lat)
+                print(f"week {week} -> {week + 1}: shown on all {len(pages)} pages {lat:.2f} s after the last "
+                      f"answer (first page {(min(seen) - t0) / 1000:.2f} s)", flush=True)
+            browser.close()
+    finally:
+        server.stop()
+    if not latencies:
+        print("no week was timed")
+        return
+    med = statistics.median(latencies)
+    print(f"\nmedian {med:.2f} s, max {max(latencies):.2f} s over {len(latencies)} weeks "
+          f"(target: median <= 1.00 s: {'met' if med <= 1.0 else 'missed'})")
+    if args.json:
+        args.json.write_text(json.dumps({"browsers": args.browsers, "area": args.area, "latencies_s": latencies,
+                                         "median_s": med, "max_s": max(latencies)}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
