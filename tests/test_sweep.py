@@ -172,12 +172,12 @@ def test_bad_specs_exit_2_with_one_line_before_any_run(tmp_path, capsys, case):
 
 def test_bad_spec_on_the_command_line_has_no_traceback(tmp_path):
     spec = write_spec(tmp_path, BAD_SPECS["unknown parameter"][0])
-    done = subprocess.run([sys.executable, "-m", "bettercare.experiments.cli", str(spec), "--out", str(tmp_path / "o")],
+    done = subprocess.run([sys.executable, "-m", "bettercare", "sweep", str(spec), "--out", str(tmp_path / "o")],
                           capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [(f"error: {spec} [parameters]: unknown parameter 'trust.nope' "
                                                 f"(see `bettercare params`)")]
-    missing = subprocess.run([sys.executable, "-m", "bettercare.experiments.cli", "no-such-experiment"],
+    missing = subprocess.run([sys.executable, "-m", "bettercare", "sweep", "no-such-experiment"],
                              capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
     assert missing.stderr.startswith("error: no spec file or catalog experiment named 'no-such-experiment'")
@@ -417,7 +417,7 @@ def test_store_deletes_uncommitted_chunks_and_rolls_committed_ones_forward(tmp_p
 
 
 def _cli(spec: Path, out: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "bettercare.experiments.cli", str(spec), "--out", str(out), *extra]
+    return [sys.executable, "-m", "bettercare", "sweep", str(spec), "--out", str(out), *extra]
 
 
 def test_sigkill_mid_sweep_then_resume_equals_an_uninterrupted_sweep(tmp_path):

@@ -168,7 +168,8 @@ class Organisation(mesa.Agent):
         beyond noise, or standing still after I conceded, breaks it.
         """
         s = table.stances[party]
-        s.refused_below[refused, offer] = np.minimum(s.refused_below[refused, offer], bars[refused])
+        if len(refused):
+            s.refused_below[refused, offer] = np.minimum(s.refused_below[refused, offer], bars[refused])
         if party == proposer or previous < 0:
             return
         prm = self.model.params

@@ -162,9 +162,3 @@ def sweep_command(
     code = sweep(spec, out, workers, scheduler, resume, list_, quick, retry_failed=retry_failed)
     if code:
         raise typer.Exit(code=code)
-
-
-if __name__ == "__main__":  # the same as `bettercare sweep ...`
-    from bettercare.cli import app
-
-    app(args=["sweep", *sys.argv[1:]], prog_name="bettercare")
