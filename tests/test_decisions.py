@@ -82,7 +82,7 @@ def test_learn_caps_the_estimate_of_a_refusers_utility_and_changes_the_proposal(
     belief[0, :, 2] = 1.0  # the council overestimates what plan 2 gives the others, by 0.5
     t = table(UTILITY, targets=[0.6, 0.3, 0.3], noise=0.5, trust=0.0, belief=belief)
     assert council.propose(t, 0) == 2  # estimated worst gain: plan 2 min(1.0, 0.6), plan 1 min(0.2, 0.3)
-    bars = np.array([np.inf, 0.85, 0.35])
+    bars = np.array([0.85, 0.35])
     refused = np.array([1, 2])
     council.learn(t, 0, proposer=0, offer=2, previous=-1, refused=refused, bars=bars)
     learnt = t.stances[0].refused_below
@@ -96,7 +96,7 @@ def test_learn_credits_a_concession_in_proportion_to_trust(orgs):
     t = table(UTILITY, targets=[0.6, 0.3, 0.3], trust=0.5)
     t.stances[0].last_offer = 0
     before = float(t.trust[1, 0])
-    ccg.learn(t, 1, proposer=0, offer=2, previous=0, refused=np.array([], int), bars=np.full(3, np.inf))
+    ccg.learn(t, 1, proposer=0, offer=2, previous=0, refused=np.array([], int), bars=np.array([]))
     r = ccg.model.params.negotiation.reciprocity
     assert t.stances[1].credit == pytest.approx(r * 0.5 * (0.8 - 0.1))
     assert t.trust[1, 0] > before  # a concession is a good experience

@@ -160,7 +160,7 @@ class Organisation(mesa.Agent):
 
     def learn(self, table: Table, party: int, proposer: int, offer: int, previous: int,
               refused: np.ndarray, bars: np.ndarray) -> None:
-        """What this party takes from the week's round.
+        """What this party takes from the week's round (`bars[i]` is the bar of party `refused[i]`).
 
         A refusal says the refuser valued the offer below its bar: that caps the estimate.
         And did the proposer move toward me since its last offer? A concession is credited back
@@ -169,7 +169,7 @@ class Organisation(mesa.Agent):
         """
         s = table.stances[party]
         if len(refused):
-            s.refused_below[refused, offer] = np.minimum(s.refused_below[refused, offer], bars[refused])
+            s.refused_below[refused, offer] = np.minimum(s.refused_below[refused, offer], bars)
         if party == proposer or previous < 0:
             return
         prm = self.model.params

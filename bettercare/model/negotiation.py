@@ -179,9 +179,7 @@ class Table:
         # Everyone sees who refused, and the table shows targets, trust and reservations, so a
         # refusal reveals that the refuser's utility lies below its bar.
         refused = np.flatnonzero(~accepts)
-        bars = np.full(self.n, np.inf)
-        for j in refused:
-            bars[j] = self.parties[j].acceptance_bar(self, j, p)
+        bars = np.array([self.parties[j].acceptance_bar(self, j, p) for j in refused])
         previous = self.parties[p].note_own_offer(self, p, offer)
         for j, o in enumerate(self.parties):
             o.learn(self, j, p, offer, previous, refused, bars)
