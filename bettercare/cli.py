@@ -176,7 +176,8 @@ def _load(scenario: str | None, config: Path | None, overrides: dict[str, Any]):
         if not config.exists():
             raise UsageProblem(f"config file '{config}' not found")
         if not config.is_file():
-            raise UsageProblem(f"{option} '{config}' is not a file: give a preset name or a TOML scenario file")
+            wanted = "a preset name or a TOML scenario file" if option == "--scenario" else "a TOML scenario file"
+            raise UsageProblem(f"{option} '{config}' is not a file: give {wanted}")
         try:
             return load_scenario(config, overrides)
         except (OSError, UnicodeDecodeError) as exc:
