@@ -176,7 +176,8 @@ def _load(scenario: str | None, config: Path | None, overrides: dict[str, Any]):
         if not config.exists():
             raise UsageProblem(f"config file '{config}' not found")
         if not config.is_file():
-            raise UsageProblem(f"{option} '{config}' is not a file: give a preset name or a TOML scenario file")
+            wanted = "a preset name or a TOML scenario file" if option == "--scenario" else "a TOML scenario file"
+            raise UsageProblem(f"{option} '{config}' is not a file: give {wanted}")
         try:
             return load_scenario(config, overrides)
         except (OSError, UnicodeDecodeError) as exc:
@@ -262,13 +263,13 @@ def run(
         from bettercare.experiments.replicates import iter_replicate_seeds, iter_replicates
 
         started = utc_now()
-        created = False
-        if out is not None:
-            try:
-                created = check_writable_dir(out, "--out")
-            except ValueError as exc:
-                raise UsageProblem(str(exc)) from None
+        created = out is not None and not out.exists()
         try:
+            if out is not None:
+                try:
+                    check_writable_dir(out, "--out")
+                except ValueError as exc:
+                    raise UsageProblem(str(exc)) from None
             results, interrupted = _run_with_progress(sc, iter_replicates(sc, iter_replicate_seeds(seed, replicates)),
                                                       replicates)
         except KeyboardInterrupt:  # before the first run started
@@ -277,7 +278,7 @@ def run(
     if interrupted:
         _note(f"interrupted: {len(results):,} of {replicates:,} replicates finished")
         if not results:
-            if created:
+            if created and out.is_dir() and not any(out.iterdir()):
                 out.rmdir()
             raise typer.Exit(code=130)
     nationals = [r.national for r in results]

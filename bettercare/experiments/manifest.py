@@ -186,6 +186,8 @@ def unwritable_dir(path: str | Path) -> str | None:
         with tempfile.TemporaryFile(dir=path, prefix=".bettercare-probe-"):
             pass
     except OSError as exc:
+        if exc.filename and ".bettercare-probe-" in str(exc.filename):
+            exc.filename = str(path)  # name the folder, not the probe file it could not make
         return os_error_text(exc)
     return None
 
