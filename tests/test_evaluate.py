@@ -49,3 +49,35 @@ def test_a_failed_run_comes_back_as_an_error_not_an_exception():
         (outcome,) = evaluate(replicate_tasks(sc, [1], overrides={"no.such": 1}), backend)
     assert not outcome.ok and "no.such" in outcome.error["message"]
     assert national_frame([outcome]).empty
+
+
+def test_one_resolver_for_names_scenarios_and_parameters():
+    from bettercare.model.scenario import build_parameters, resolve_scenario
+
+    by_name = resolve_scenario("england-2014", {"trust.initial": 0.3})
+    assert by_name == load_scenario("england-2014", {"trust.initial": 0.3})
+    base = load_scenario("england-2014")
+    assert resolve_scenario(base) is base
+    on_scenario = resolve_scenario(base, {"trust.initial": 0.3})
+    assert on_scenario.name == "england-2014" and on_scenario.params == by_name.params
+    on_params = resolve_scenario(base.params, {"trust.initial": 0.3})
+    assert on_params.params == build_parameters(base.params, {"trust.initial": 0.3}) == by_name.params
+
+
+def test_the_store_commits_through_the_one_atomic_json_writer(tmp_path, monkeypatch):
+    from bettercare.experiments import manifest, store
+
+    written = []
+    real = manifest.write_json_atomic
+    monkeypatch.setattr(store, "write_json_atomic", lambda path, obj, **kw: written.append(path) or real(path, obj, **kw))
+    with store.Store(tmp_path / "s") as st:
+        st.commit([0], [], {"national": [_one_row()]})
+    assert [p.parent.name for p in written] == [store.COMMITS]
+    assert store.read_commits(tmp_path / "s")[0]["run_ids"] == [0]
+    assert not [p for p in (tmp_path / "s").rglob("*.tmp")]
+
+
+def _one_row():
+    import pyarrow as pa
+
+    return pa.table({"run_id": [0], "point_id": [0], "replicate": [0], "seed": [1], "x": [1.5]})
