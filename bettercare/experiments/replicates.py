@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 
 from bettercare.model.results import RunResult
 from bettercare.model.run import run
-from bettercare.model.scenario import Scenario, resolve_scenario
+from bettercare.model.scenario import Scenario
 
 
 def replicate_seeds(seed: int, r: int) -> list[int]:
@@ -33,23 +32,6 @@ def iter_replicate_seeds(seed: int, r: int) -> Iterator[int]:
         return
     for i in range(r):
         yield int(np.random.SeedSequence(seed, spawn_key=(i,)).generate_state(1)[0])
-
-
-def run_replicates(scenario: str | Scenario, seed: int, r: int, overrides: dict[str, Any] | None = None,
-                   progress: Callable[[int, int], None] | None = None) -> list[RunResult]:
-    """Run `scenario` (preset, TOML path or Scenario) once per replicate seed, in order.
-
-    The scenario is validated once, before the first run. `progress(done, total)` is called
-    after each run.
-    """
-    sc = resolve_scenario(scenario, overrides)
-    seeds = replicate_seeds(seed, r)
-    results = []
-    for result in iter_replicates(sc, seeds):
-        results.append(result)
-        if progress is not None:
-            progress(len(results), len(seeds))
-    return results
 
 
 def iter_replicates(scenario: Scenario, seeds: Iterable[int]) -> Iterator[RunResult]:
