@@ -482,6 +482,9 @@ def validate(
                                       help="Master seed; replicate seeds are spawned from it.")] = 2014,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Processes to run on (capped at the runs and "
                                                                   "at 2 per core).")] = 2,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", metavar="ADDRESS",
+                                                  help="Run on a Dask cluster: tcp://host:8786, a scheduler JSON "
+                                                       "file, or 'local' (the dask extra).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON objects.")] = False,
 ) -> None:
     """Compare england-2014 with the public record: one row per reference fact (a report; exit 0)."""
@@ -494,7 +497,7 @@ def validate(
     if notice:
         _note(notice)
     seeds = replicate_seeds(seed, replicates)
-    nationals = run_nationals(DEFAULT_SCENARIO, seeds, workers=workers)
+    nationals = run_nationals(DEFAULT_SCENARIO, seeds, workers=workers, scheduler=scheduler)
     table = evaluate(nationals)
     preds = predictions(nationals)
     if as_json:
@@ -534,6 +537,9 @@ def calibrate(
     refine: Annotated[int, typer.Option("--refine", min=0, help="Rounds of local search from the best point.")] = 20,
     seed: Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED, help="Seed of the design and of the replicate seeds.")] = 2014,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Processes to run on (at most 2 per core).")] = 2,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", metavar="ADDRESS",
+                                                  help="Run on a Dask cluster: tcp://host:8786, a scheduler JSON "
+                                                       "file, or 'local' (the dask extra).")] = None,
     write: Annotated[bool, typer.Option("--write/--dry-run", help="Write the fit into the england-2014 scenario.")] = True,
 ) -> None:
     """Fit england-2014's free parameters to the planning and assurance facts (docs/validation.md)."""
@@ -549,6 +555,7 @@ def calibrate(
     with Progress(transient=True) as bar:
         task = bar.add_task("calibrating", total=None)
         record = fit(samples=samples, replicates=replicates, refine=refine, seed=seed, workers=workers,
+                     scheduler=scheduler,
                      progress=lambda done, total: bar.update(task, completed=done, total=total))
     table = record.pop("table")
     typer.echo(f"distance {record['distance']} (stage 1 best {record['stage1_best_distance']}); "

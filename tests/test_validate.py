@@ -4,7 +4,11 @@ import json
 import subprocess
 import sys
 
-from bettercare.analysis.validation import load_facts
+import pytest
+
+from bettercare.analysis.validation import load_facts, run_nationals
+from bettercare.experiments.replicates import replicate_seeds
+from bettercare.model.run import run
 
 
 def test_validate_runs_and_every_row_has_source_and_tolerance():
@@ -41,3 +45,51 @@ def test_facts_file_declares_calibration_use_and_delivery_is_never_a_target():
     assert all(f.reason and f.source for f in facts)
     # What happened in delivery year 1 is not given (the project's reference facts leave it out on purpose): no fact may use realised outcomes.
     assert not any("realised" in f.model or "_end" in f.model for f in facts)
+
+
+def test_validate_on_a_dask_local_cluster_gives_the_rows_of_the_local_run():
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    try:
+        args = [sys.executable, "-m", "bettercare.cli", "validate", "--replicates", "3", "--seed", "7", "--json"]
+        on_dask = subprocess.run(args + ["--scheduler", cluster.scheduler_address],
+                                 capture_output=True, text=True, timeout=600)
+        with distributed.Client(cluster) as client:  # the scheduler saw the runs' tasks
+            prefixes = client.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.task_prefixes))
+    finally:
+        cluster.close()
+    local = subprocess.run(args + ["--workers", "1"], capture_output=True, text=True, timeout=600)
+    assert on_dask.returncode == 0, on_dask.stderr
+    assert local.returncode == 0, local.stderr
+    assert "bettercare-runs" in prefixes, prefixes
+    dask_report, local_report = json.loads(on_dask.stdout), json.loads(local.stdout)
+    assert dask_report["seeds"] == local_report["seeds"] == replicate_seeds(7, 3)
+    assert dask_report["rows"] == local_report["rows"]
+    assert dask_report["predictions"] == local_report["predictions"]
+
+
+def test_run_nationals_keeps_the_seeds_and_values_of_single_runs():
+    small = {"areas.names": ["Wigan"], "delivery.months": 2}
+    seeds = replicate_seeds(2014, 2)
+    frame = run_nationals("england-2014", seeds, overrides=small, workers=2)
+    assert frame.seed.tolist() == seeds
+    for row, s in zip(frame.to_dict(orient="records"), seeds, strict=True):
+        expected = run("england-2014", seed=s, overrides=small).national
+        assert {k: row[k] for k in expected} == pytest.approx(expected, nan_ok=True)
+
+
+def test_calibration_scores_points_through_the_backends_as_single_runs_would():
+    from bettercare.analysis.calibration import FREE, _evaluate_points, to_overrides
+    from bettercare.analysis.validation import distance, evaluate
+    from bettercare.experiments.backends import make_backend
+
+    points = [{k: lo for k, (lo, hi) in FREE.items()}, {k: (lo + hi) / 2 for k, (lo, hi) in FREE.items()}]
+    seeds = [3, 4]
+    with make_backend(workers=2) as backend:
+        scored = _evaluate_points(points, seeds, backend)
+    for (d, table), p in zip(scored, points, strict=True):
+        import pandas as pd
+
+        rows = pd.DataFrame([run("england-2014", seed=s, overrides=to_overrides(p)).national for s in seeds])
+        assert d == pytest.approx(distance(evaluate(rows)))
+        assert table.model_mean.tolist() == pytest.approx(evaluate(rows).model_mean.tolist(), nan_ok=True)

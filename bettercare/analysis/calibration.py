@@ -9,18 +9,21 @@ scenario, with a record of the design and the fit. Delivery-year facts are never
 from __future__ import annotations
 
 import datetime as dt
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
+from bettercare.experiments.backends import Backend, make_backend
+from bettercare.experiments.evaluate import evaluate as evaluate_runs
+from bettercare.experiments.evaluate import national_frame, replicate_tasks
 from bettercare.experiments.replicates import replicate_seeds
-from bettercare.model.run import run
-from bettercare.model.scenario import calibrated
+from bettercare.model.outputs import SWEEP_ID_COLUMNS
+from bettercare.model.scenario import calibrated, load_scenario
 
 from .validation import distance, evaluate, load_facts
 
@@ -64,48 +67,47 @@ def to_overrides(point: dict[str, float]) -> dict[str, Any]:
     return out
 
 
-def _one(args):
-
-    i, overrides, seed = args
-    try:
-        return i, seed, run("england-2014", seed=seed, overrides=overrides).national
-    except Exception as exc:  # a point the model rejects scores as infinitely bad
-        return i, seed, {"error": repr(exc)}
-
-
-def _evaluate_points(points: list[dict[str, float]], seeds: list[int], workers: int,
+def _evaluate_points(points: list[dict[str, float]], seeds: list[int], backend: Backend,
                      progress: Callable[[int, int], None] | None = None) -> list[tuple[float, pd.DataFrame]]:
-    jobs = [(i, to_overrides(p), s) for i, p in enumerate(points) for s in seeds]
-    results: dict[int, list[dict]] = {i: [] for i in range(len(points))}
-    done = 0
-    with ProcessPoolExecutor(max(1, workers)) as ex:
-        for i, seed, national in ex.map(_one, jobs, chunksize=max(1, len(jobs) // (8 * max(1, workers)))):
-            results[i].append(national)
-            done += 1
-            if progress:
-                progress(done, len(jobs))
+    """Each point's distance and validation table over `seeds`, run through `backend`. A run the
+    model rejects is left out; a point with no run left scores as infinitely bad."""
+    base = load_scenario("england-2014")
+    tasks = [task for i, p in enumerate(points)
+             for task in replicate_tasks(base, seeds, to_overrides(p), point_id=i, first_run_id=i * len(seeds))]
+    outcomes = []
+    for outcome in evaluate_runs(tasks, backend):
+        outcomes.append(outcome)
+        if progress:
+            progress(len(outcomes), len(tasks))
+    nationals = national_frame(outcomes)
     facts = load_facts()
     out = []
     for i in range(len(points)):
-        rows = [r for r in results[i] if "error" not in r]
-        if not rows:
+        rows = nationals[nationals.point_id == i].drop(columns=list(SWEEP_ID_COLUMNS))
+        if rows.empty:
             out.append((float("inf"), pd.DataFrame()))
             continue
-        table = evaluate(pd.DataFrame(rows), facts)
+        table = evaluate(rows.reset_index(drop=True), facts)
         out.append((distance(table), table))
     return out
 
 
 def calibrate(samples: int = 200, replicates: int = 2, refine: int = 20, refine_replicates: int = 6,
-              seed: int = 2014, workers: int = 2, progress=None) -> dict[str, Any]:
+              seed: int = 2014, workers: int = 2, progress=None, scheduler: str | None = None) -> dict[str, Any]:
     """Run the procedure; return the record (best point, distance, rows met, the design).
 
     Stage 1: a Latin hypercube of `samples` points, each on `replicates` seeds. Stage 2: `refine`
     rounds of a (1 + 4) evolution strategy from the best point, on `refine_replicates` common
     seeds, with the step shrinking when no child improves. Common seeds across points make
-    their comparison less noisy (common random numbers).
+    their comparison less noisy (common random numbers). Runs go through the sweep backends:
+    `workers` local processes (1: this process), or the Dask scheduler at `scheduler`.
     """
+    with make_backend(workers=0 if workers <= 1 else workers, scheduler=scheduler) as backend:
+        return _calibrate(samples, replicates, refine, refine_replicates, seed, backend, progress)
 
+
+def _calibrate(samples: int, replicates: int, refine: int, refine_replicates: int, seed: int, backend: Backend,
+               progress) -> dict[str, Any]:
     names = list(FREE)
     lo = np.array([FREE[n][0] for n in names])
     hi = np.array([FREE[n][1] for n in names])
@@ -116,14 +118,14 @@ def calibrate(samples: int = 200, replicates: int = 2, refine: int = 20, refine_
         return dict(zip(names, lo + np.clip(u, 0, 1) * (hi - lo)))
 
     seeds = [int(c.generate_state(1)[0]) for c in np.random.SeedSequence(seed).spawn(replicates)]
-    stage1 = _evaluate_points([point(u) for u in unit], seeds, workers, progress)
+    stage1 = _evaluate_points([point(u) for u in unit], seeds, backend, progress)
     first = int(np.argmin([d for d, _ in stage1]))
     seeds2 = [int(c.generate_state(1)[0]) for c in np.random.SeedSequence(seed + 1).spawn(refine_replicates)]
     candidates = [unit[first]]
     warm = start_point()
     if warm is not None:
         candidates.append((np.array([warm[n] for n in names]) - lo) / (hi - lo))
-    scored0 = _evaluate_points([point(u) for u in candidates], seeds2, workers)
+    scored0 = _evaluate_points([point(u) for u in candidates], seeds2, backend)
     pick = int(np.argmin([d for d, _ in scored0]))
     best_u = np.clip(candidates[pick], 0, 1)
     best_d, best_table = scored0[pick]
@@ -131,7 +133,7 @@ def calibrate(samples: int = 200, replicates: int = 2, refine: int = 20, refine_
     step = 0.1
     for _ in range(refine):
         children = [best_u + rng.normal(0.0, step, len(names)) for _ in range(4)]
-        scored = _evaluate_points([point(u) for u in children], seeds2, workers)
+        scored = _evaluate_points([point(u) for u in children], seeds2, backend)
         i = int(np.argmin([d for d, _ in scored]))
         if scored[i][0] < best_d:
             best_u, (best_d, best_table) = np.clip(children[i], 0, 1), scored[i]
@@ -141,7 +143,7 @@ def calibrate(samples: int = 200, replicates: int = 2, refine: int = 20, refine_
     # best and the warm start, so that a noisy search can never make the published fit worse.
 
     finals = [best_u] + ([candidates[1]] if warm is not None and pick != 1 else [])
-    checked = _evaluate_points([point(u) for u in finals], replicate_seeds(2014, 20), workers)
+    checked = _evaluate_points([point(u) for u in finals], replicate_seeds(2014, 20), backend)
     choice = int(np.argmin([d for d, _ in checked]))
     best_u, (best_d, best_table) = finals[choice], checked[choice]
     if choice == 1:

@@ -24,7 +24,7 @@ import pandas as pd
 
 from bettercare.model.model import BetterCareModel
 from bettercare.model.results import collect
-from bettercare.model.scenario import Parameters, Scenario, build_parameters, load_scenario
+from bettercare.model.scenario import build_parameters, resolve_scenario
 
 from .stats import load
 
@@ -93,12 +93,7 @@ def single_run_trust(scenario: Any = "england-2014", seed: int = 1, area: str | 
     the most rounds of talks among those with at most six organisations: a readable network).
     """
 
-    if isinstance(scenario, Parameters):
-        params = build_parameters(scenario, overrides)
-    elif isinstance(scenario, Scenario):
-        params = build_parameters(scenario.params, overrides)
-    else:
-        params = load_scenario(scenario, overrides).params
+    params = resolve_scenario(scenario, overrides).params
     model = BetterCareModel(params, rng=seed)
     start_values = model.trust.values.copy()
     a = None if area == "auto" else _pick_area(model, area)

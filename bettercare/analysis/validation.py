@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import tomllib
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
@@ -17,9 +16,12 @@ import numpy as np
 import pandas as pd
 from scipy.stats import t
 
-from bettercare.model.outputs import Kind
+from bettercare.experiments.backends import Backend, make_backend
+from bettercare.experiments.evaluate import evaluate as evaluate_runs
+from bettercare.experiments.evaluate import national_frame, replicate_tasks
+from bettercare.model.outputs import SWEEP_ID_COLUMNS, Kind
 from bettercare.model.outputs import predictions as registry_predictions
-from bettercare.model.run import run
+from bettercare.model.scenario import load_scenario
 
 
 @dataclass(frozen=True)
@@ -47,22 +49,24 @@ def load_facts() -> list[Fact]:
     return facts
 
 
-def _national(args: tuple[str, int, dict[str, Any]]) -> dict[str, Any]:
-
-    scenario, seed, overrides = args
-    return run(scenario, seed=seed, overrides=overrides).national
-
-
 def run_nationals(scenario: str, seeds: list[int], overrides: dict[str, Any] | None = None,
-                  workers: int = 1) -> pd.DataFrame:
-    """National fields of one run per seed, in seed order, on `workers` processes."""
-    jobs = [(scenario, s, dict(overrides or {})) for s in seeds]
-    if workers <= 1 or len(jobs) == 1:
-        rows = [_national(j) for j in jobs]
+                  workers: int = 1, scheduler: str | None = None, backend: Backend | None = None) -> pd.DataFrame:
+    """National fields of one run per seed, in seed order, through the sweep backends: an entered
+    `backend`, or one made from `workers` (1: this process) and `scheduler` (a Dask address).
+    Raises RuntimeError naming the first run that failed."""
+    tasks = replicate_tasks(load_scenario(scenario, overrides), seeds)
+    if backend is None:
+        with make_backend(workers=0 if workers <= 1 else workers, scheduler=scheduler) as b:
+            outcomes = list(evaluate_runs(tasks, b))
     else:
-        with ProcessPoolExecutor(workers) as ex:
-            rows = list(ex.map(_national, jobs))
-    return pd.DataFrame(rows).assign(seed=seeds)
+        outcomes = list(evaluate_runs(tasks, backend))
+    failed = sorted((o for o in outcomes if not o.ok), key=lambda o: o.run_id)
+    if failed:
+        err = failed[0].error or {}
+        raise RuntimeError(f"{len(failed)} of {len(tasks)} runs failed; seed {seeds[failed[0].run_id]}: "
+                           f"{err.get('error_type')}: {err.get('message')}")
+    frame = national_frame(outcomes).drop(columns=list(SWEEP_ID_COLUMNS))
+    return frame.assign(seed=seeds)
 
 
 def model_values(nationals: pd.DataFrame, fact: Fact) -> np.ndarray:

@@ -16,18 +16,53 @@ order, with a bounded number of batches in flight (so memory does not grow with 
   dask-jobqueue, or a `distributed.Client` you made). Dask workers import the model with their
   first run and keep it.
 - `InlineBackend()`: runs in this process, one after another (debugging; `--workers 0`).
+
+All three satisfy `Backend`, the one executor seam (after EMA Workbench's evaluators): sweeps,
+replicates, validation and calibration submit their runs through it (`bettercare.experiments.evaluate`).
 """
 
 from __future__ import annotations
 
+import ctypes
+import gc
+import multiprocessing as mp
 import os
+import signal
+import sys
+import threading
+import time
+import uuid
+import warnings
 from collections import deque
 from collections.abc import Iterator
-from typing import Any, Self
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Protocol, Self, runtime_checkable
 
-from .worker import BatchOutcome, RunOutcome, RunTask
+from . import worker
+from .worker import BatchOutcome, RunOutcome, RunTask, run_batch
 
 WORKER_MODULE = "bettercare.experiments.worker"
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """Where runs execute. Enter it (`with backend:`) to start its workers; then
+    `imap_unordered` takes batches of run specifications and yields each batch's outcome as it
+    finishes, in any order, with a bounded number in flight. Ctrl-C (SIGINT) in the caller
+    propagates out of `imap_unordered`, and leaving the `with` block on it stops the workers at
+    once (workers ignore SIGINT themselves: the caller decides)."""
+
+    name: str
+    workers: int
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc: Any) -> None: ...
+
+    def describe(self) -> dict[str, Any]: ...
+
+    def imap_unordered(self, batches: Iterator[list[RunTask]]) -> Iterator[BatchOutcome]: ...
 
 
 def default_workers() -> int:
@@ -79,8 +114,6 @@ class InlineBackend:
         return {"backend": self.name, "workers": 1}
 
     def imap_unordered(self, batches: Iterator[list[RunTask]]) -> Iterator[BatchOutcome]:
-        from .worker import run_batch
-
         for batch in batches:
             yield run_batch(batch)
 
@@ -104,8 +137,6 @@ PR_SET_PDEATHSIG = 1  # Linux prctl option: a signal the kernel sends when the p
 
 
 def _watch_sweep(pid: int) -> None:
-    import time
-
     while True:
         time.sleep(WATCH_SECONDS)
         if not _alive(pid):
@@ -115,10 +146,6 @@ def _watch_sweep(pid: int) -> None:
 def _die_with_parent() -> None:
     """On Linux, ask the kernel to kill this worker the moment its parent (the sweep process, or
     the forkserver, which itself exits with the sweep) dies, even by SIGKILL."""
-    import ctypes
-    import signal
-    import sys
-
     if not sys.platform.startswith("linux"):
         return
     try:
@@ -131,10 +158,6 @@ def _init_worker(sweep_pid: int) -> None:
     """Worker initialiser. Ctrl-C goes to the sweep, which stops the workers itself; SIGTERM ends a
     worker; and a worker whose sweep died (even by SIGKILL) exits at once (Linux) or within
     WATCH_SECONDS, never orphaned."""
-    import gc
-    import signal
-    import threading
-
     gc.freeze()  # what this worker inherited stays shared: its collections will not touch it
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -148,9 +171,6 @@ def choose_start_method() -> str:
     """fork when this process has a single thread (workers share its imported model, copy on
     write, and start at once); otherwise forkserver, preloaded with the model (forking a
     multi-threaded process can deadlock)."""
-    import multiprocessing as mp
-    import threading
-
     if threading.active_count() == 1 and "fork" in mp.get_all_start_methods():
         return "fork"
     return "forkserver"
@@ -170,11 +190,6 @@ class LocalBackend:
         return {"backend": self.name, "workers": self.workers, "start_method": self.start_method}
 
     def _new_pool(self):
-        import multiprocessing as mp
-        import warnings
-        from concurrent.futures import ProcessPoolExecutor, wait
-
-        from . import worker
 
         method = self.start_method or choose_start_method()
         ctx = mp.get_context(method)
@@ -183,8 +198,6 @@ class LocalBackend:
             # so no garbage collection in a worker writes to them: their pages stay shared with
             # this process instead of being copied one by one as the sweep goes on. Undone in
             # __exit__ (unfreezing is always safe: objects only become collectable again).
-            import gc
-
             gc.freeze()
             self._froze = True
         if method == "forkserver":
@@ -206,8 +219,6 @@ class LocalBackend:
                 # alone, the interpreter would wait at exit for every queued warm-up to finish.
                 self._stop(pool, interrupted=True)
                 if self._froze:
-                    import gc
-
                     gc.unfreeze()
                     self._froze = False
                 raise
@@ -225,8 +236,6 @@ class LocalBackend:
                 self._stop(pool, interrupted=exc_type is not None)
         finally:
             if self._froze:  # the workers are gone: give the caller's process its collector back
-                import gc
-
                 gc.unfreeze()
                 self._froze = False
 
@@ -245,10 +254,6 @@ class LocalBackend:
             p.join(timeout=5)
 
     def imap_unordered(self, batches: Iterator[list[RunTask]]) -> Iterator[BatchOutcome]:
-        from concurrent.futures import FIRST_COMPLETED, wait
-        from concurrent.futures.process import BrokenProcessPool
-
-        from .worker import run_batch
 
         window = 2 * self.workers + 2
         attempts: dict[int, int] = {}
@@ -328,12 +333,12 @@ class DaskBackend:
         return info
 
     def __enter__(self) -> Self:
-        from distributed import Client
+        from distributed import Client  # noqa: PLC0415 - the dask extra
 
         if self._client is None:
             addr = self.address or ""
             if addr == "local":
-                from distributed import LocalCluster
+                from distributed import LocalCluster  # noqa: PLC0415
 
                 self._cluster = LocalCluster(n_workers=self.local_workers or default_workers(),
                                              threads_per_worker=1, processes=True, dashboard_address=None)
@@ -353,11 +358,8 @@ class DaskBackend:
         self._client = self._cluster = None
 
     def imap_unordered(self, batches: Iterator[list[RunTask]]) -> Iterator[BatchOutcome]:
-        import uuid
+        from distributed import as_completed  # noqa: PLC0415
 
-        from distributed import as_completed
-
-        from .worker import run_batch
 
         client = self._client
         token = uuid.uuid4().hex[:8]

@@ -12,6 +12,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -125,6 +126,20 @@ def manifest(scenario_name: str, params: dict[str, Any], seeds: list[int], extra
     return jsonable(record)
 
 
+def fsync_dir(path: str | os.PathLike) -> None:
+    """Make a rename in `path` durable (where the file system allows opening a directory)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 @contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[Path]:
     """Yield a temporary path in the target's directory; on success it replaces the target.
@@ -139,6 +154,7 @@ def atomic_path(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[Path]
     try:
         yield tmp_path
         os.replace(tmp_path, path)
+        fsync_dir(path.parent)
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
@@ -151,9 +167,10 @@ def write_atomic(path: str | os.PathLike, writer: Callable[[Path], None]) -> Pat
     return Path(path)
 
 
-def write_json_atomic(path: str | os.PathLike, obj: Any) -> Path:
-    """Write `obj` as indented strict JSON (NaN becomes null), atomically, fsynced."""
-    text = json.dumps(jsonable(obj), indent=2, allow_nan=False) + "\n"
+def write_json_atomic(path: str | os.PathLike, obj: Any, indent: int = 2) -> Path:
+    """Write `obj` as indented strict JSON (NaN becomes null), atomically, fsynced: the project's
+    one atomic JSON writer (manifests, and the store's commit records)."""
+    text = json.dumps(jsonable(obj), indent=indent, allow_nan=False) + "\n"
 
     def _write(tmp: Path) -> None:
         with open(tmp, "w", encoding="utf-8") as f:
@@ -176,8 +193,6 @@ def unwritable_dir(path: str | Path) -> str | None:
     Creates `path` (and its parents) if needed and writes and removes a probe file, so that a
     command can refuse an unusable output path before it starts any work.
     """
-    import tempfile
-
     path = Path(path)
     if path.exists() and not path.is_dir():
         return "it exists and is not a directory"

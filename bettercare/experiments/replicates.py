@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Iterator
 
-if TYPE_CHECKING:
-    from bettercare.model.results import RunResult
-    from bettercare.model.scenario import Scenario
+import numpy as np
+
+from bettercare.model.results import RunResult
+from bettercare.model.run import run
+from bettercare.model.scenario import Scenario
 
 
 def replicate_seeds(seed: int, r: int) -> list[int]:
@@ -29,40 +30,12 @@ def iter_replicate_seeds(seed: int, r: int) -> Iterator[int]:
     if r == 1:
         yield int(seed)
         return
-    import numpy as np
-
     for i in range(r):
         yield int(np.random.SeedSequence(seed, spawn_key=(i,)).generate_state(1)[0])
-
-
-def run_replicates(scenario: str | Scenario, seed: int, r: int, overrides: dict[str, Any] | None = None,
-                   progress: Callable[[int, int], None] | None = None) -> list[RunResult]:
-    """Run `scenario` (preset, TOML path or Scenario) once per replicate seed, in order.
-
-    The scenario is validated once, before the first run. `progress(done, total)` is called
-    after each run.
-    """
-    from bettercare.model.scenario import Scenario, build_parameters, load_scenario
-
-    if isinstance(scenario, Scenario):
-        sc = scenario
-        if overrides:
-            sc = Scenario(name=sc.name, description=sc.description, params=build_parameters(sc.params, overrides))
-    else:
-        sc = load_scenario(scenario, overrides)
-    seeds = replicate_seeds(seed, r)
-    results = []
-    for result in iter_replicates(sc, seeds):
-        results.append(result)
-        if progress is not None:
-            progress(len(results), len(seeds))
-    return results
 
 
 def iter_replicates(scenario: Scenario, seeds: Iterable[int]) -> Iterator[RunResult]:
     """One run of `scenario` per seed, yielded as each finishes, so that a caller interrupted
     part-way (Ctrl-C) still holds every run that finished."""
-    from bettercare.model.run import run
-
     for s in seeds:
         yield run(scenario, seed=s)

@@ -26,18 +26,22 @@ the run's outcome; the earlier chunk's `errors` row for it is superseded and no 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from bettercare.model.outputs import SWEEP_ID_COLUMNS
 
-if TYPE_CHECKING:
-    import pandas as pd
-    import pyarrow as pa
+from .manifest import fsync_dir, write_json_atomic
 
 COMMITS = "_commits"
 STAGING = "_staging"
@@ -53,21 +57,7 @@ class StoreError(RuntimeError):
     """The directory cannot be used as a sweep store; the message is one line for the user."""
 
 
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def _write_parquet(path: Path, table: pa.Table, run_ids: list[int]) -> None:
-    import pyarrow.parquet as pq
 
     meta = dict(table.schema.metadata or {})
     meta.pop(b"pandas", None)
@@ -77,18 +67,6 @@ def _write_parquet(path: Path, table: pa.Table, run_ids: list[int]) -> None:
         pq.write_table(table, f, compression="zstd")
         f.flush()
         os.fsync(f.fileno())
-
-
-def _write_json(path: Path, obj: Any) -> None:
-    """Write JSON to a temporary name beside `path`, fsync, then os.replace onto `path`."""
-    tmp = path.parent / f".{path.name}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(obj, f, indent=1)
-        f.write("\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
 
 
 def read_commits(root: str | Path) -> list[dict[str, Any]]:
@@ -115,8 +93,6 @@ class Store:
 
     # -- opening ---------------------------------------------------------------------------
     def open(self) -> Store:
-        import fcntl
-
         self.root.mkdir(parents=True, exist_ok=True)
         (self.root / COMMITS).mkdir(exist_ok=True)
         (self.root / STAGING).mkdir(exist_ok=True)
@@ -194,7 +170,6 @@ class Store:
         """Commit one chunk: `tables` maps a table name (or "errors") to the runs' Arrow tables.
 
         `retried` names runs of this chunk that an earlier chunk committed as failed."""
-        import pyarrow as pa
 
         k = self.next_chunk()
         stem = f"part-{k:05d}"
@@ -209,14 +184,14 @@ class Store:
             staged = f"{stem}.{name}.parquet"
             _write_parquet(self.root / STAGING / staged, table, ids)
             files[name] = {"path": f"{name}/{stem}.parquet", "staged": staged, "rows": table.num_rows}
-        _fsync_dir(self.root / STAGING)
+        fsync_dir(self.root / STAGING)
         record = {"chunk": k, "run_ids": run_ids, "failed": sorted(int(i) for i in failed), "files": files}
         if retried:
             stale = set(retried) - self.failed_run_ids()
             if stale or not set(retried) <= set(run_ids):
                 raise ValueError(f"retried runs {sorted(stale)} were not failed runs of this sweep")
             record["retried"] = sorted(int(i) for i in retried)
-        _write_json(self.root / COMMITS / f"{stem}.json", record)  # the commit point
+        write_json_atomic(self.root / COMMITS / f"{stem}.json", record, indent=1)  # the commit point
         for info in files.values():
             final = self.root / info["path"]
             final.parent.mkdir(exist_ok=True)
@@ -277,9 +252,6 @@ def table_files(root: str | Path, name: str) -> list[Path]:
 
 
 def read_arrow(root: str | Path, name: str, columns: Iterable[str] | None = None) -> pa.Table | None:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
 
     parts_info = _table_parts(Path(root), name)
     if not parts_info:
@@ -303,7 +275,6 @@ def read_table(root: str | Path, name: str, columns: Iterable[str] | None = None
     backend, worker count or chunking. `name` is an output table ("national", "areas", ...) or
     "errors". A table with no rows yet gives an empty frame with the id columns.
     """
-    import pandas as pd
 
     root = Path(root)
     if not root.is_dir():
@@ -329,7 +300,6 @@ def read_manifest(root: str | Path) -> dict[str, Any]:
 
 
 def read_design(root: str | Path) -> pd.DataFrame:
-    import pandas as pd
 
     return pd.read_parquet(Path(root) / DESIGN)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from .model import BetterCareModel
 from .results import RunResult, collect
-from .scenario import Scenario, build_parameters, load_scenario
+from .scenario import Scenario, resolve_scenario
 
 
 def run(scenario: str | Scenario = "england-2014", seed: int | None = 1, overrides: dict[str, Any] | None = None) -> RunResult:
@@ -14,9 +14,7 @@ def run(scenario: str | Scenario = "england-2014", seed: int | None = 1, overrid
 
     The seed feeds `model.rng`; every random draw in the run comes from it.
     """
-    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario, overrides)
-    if isinstance(scenario, Scenario) and overrides:
-        sc = Scenario(name=sc.name, description=sc.description, params=build_parameters(sc.params, overrides))
+    sc = resolve_scenario(scenario, overrides)
     model = BetterCareModel(sc.params, rng=seed)
     model.run_model()
     national, tables = collect(model)

@@ -340,6 +340,21 @@ def calibrated() -> dict[str, Any]:
         return dict(tomllib.load(fh).get("parameters", {}))
 
 
+def resolve_scenario(scenario: str | Path | Scenario | Parameters = "england-2014",
+                     overrides: dict[str, Any] | None = None) -> Scenario:
+    """A preset name, TOML path, Scenario or Parameters, with dotted `overrides` applied and
+    validated: the one way every entry point (run, replicates, traces) turns what it was given
+    into a Scenario."""
+    if isinstance(scenario, Parameters):
+        return Scenario(name="custom", description="", params=build_parameters(scenario, overrides))
+    if isinstance(scenario, Scenario):
+        if not overrides:
+            return scenario
+        return Scenario(name=scenario.name, description=scenario.description,
+                        params=build_parameters(scenario.params, overrides))
+    return load_scenario(scenario, overrides)
+
+
 def load_scenario(name_or_path: str | Path = "england-2014", overrides: dict[str, Any] | None = None) -> Scenario:
     """A preset by name, or a TOML file with `[scenario]` and dotted or nested parameter tables."""
     text = str(name_or_path)
