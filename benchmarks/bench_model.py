@@ -23,7 +23,6 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -312,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     t_start = now()
     t0 = now()
     import bettercare  # noqa: F401
-    from bettercare.model import model as _m, negotiation as _n, results as _r, scenario as _s  # noqa: F401
+    from bettercare.model import model as _m  # noqa: F401
     import_s = now() - t0
 
     # Warm-up, untimed: one national run, a small synthetic run, a few negotiations both ways.

@@ -90,7 +90,7 @@ def memory_spec(runs: int) -> str:
 
 # --- the batch_run side ------------------------------------------------------------------------
 
-import mesa
+import mesa  # noqa: E402 - the batch_run side imports Mesa only here, after the setup above
 
 
 class BatchRunAdapter(mesa.Model):

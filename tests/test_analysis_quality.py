@@ -10,9 +10,9 @@ import pytest
 from bettercare.model import quality as q
 
 negmas = pytest.importorskip("negmas")
-from negmas import make_issue
-from negmas.outcomes import enumerate_issues
-from negmas.preferences import MappingUtilityFunction, nash_points, pareto_frontier
+from negmas import make_issue  # noqa: E402 - after importorskip
+from negmas.outcomes import enumerate_issues  # noqa: E402 - after importorskip
+from negmas.preferences import MappingUtilityFunction, nash_points, pareto_frontier  # noqa: E402 - after importorskip
 
 
 def _space(seed: int, n_parties: int, sizes: tuple[int, ...]):

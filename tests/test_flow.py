@@ -9,8 +9,17 @@ import numpy as np
 import pytest
 
 from bettercare.model.flow import (
-    CARE_HOME, DELIVERY_START, HOME_CARE, NHS_NON_ACUTE, REABLEMENT, SOCIAL_CARE, FlowDrive, FlowInputs,
-    FlowModel, additional_gbp, realised_savings_gbp,
+    CARE_HOME,
+    DELIVERY_START,
+    HOME_CARE,
+    NHS_NON_ACUTE,
+    REABLEMENT,
+    SOCIAL_CARE,
+    FlowDrive,
+    FlowInputs,
+    FlowModel,
+    additional_gbp,
+    realised_savings_gbp,
 )
 from bettercare.model.flow_params import MAX_CALIBRATE, FlowParams, calibrated_names, input_value, tags
 

@@ -1,7 +1,6 @@
 """Invariants that must hold whatever the parameters: property tests over random draws."""
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

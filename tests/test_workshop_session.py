@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bettercare.workshop import plans
-from bettercare.workshop.access import LinkBook, Link, RateLimiter
+from bettercare.workshop.access import Link, LinkBook, RateLimiter
 from bettercare.workshop.export import guard_cell
 from bettercare.workshop.room import Action, Room, Settings
 from bettercare.workshop.settings import code_problem
@@ -290,7 +290,7 @@ def test_team_seats_a_lead_moves_members_see_the_brief_and_take_over():
     room = Room(Settings.for_preset("hospitals-in", ["Wigan"], team_size=3), code="TESTA")
     ann = join(room, "Ann", 0, "a")
     bo = join(room, "Bo", 0, "b")
-    cy = join(room, "Cy", 0, "c")
+    join(room, "Cy", 0, "c")
     out = room.act(Action("join", seat=0, client="d", data={"code": "TESTA", "name": "Di"}))
     assert not out.ok and "team is full (3 laptops)" in out.message
     assert [p.name for p in room.team(0)] == ["Ann", "Bo", "Cy"]

@@ -39,8 +39,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import t as student
 
-from bettercare.experiments import read_manifest
 from bettercare.experiments.results import Sweep
+from bettercare.experiments.store import read_manifest
 from bettercare.model.outputs import TABLES
 
 INTERVALS = ("t", "bootstrap")

@@ -19,10 +19,16 @@ import hashlib
 import itertools
 import json
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .spec import SAMPLED, Experiment, SpecError, canonical_json
+import numpy as np
+import pandas as pd
+
+from bettercare.model.scenario import ScenarioError, build_parameters
+
+from .spec import SAMPLED, Experiment, SpecError, canonical_json, param_info
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -49,7 +55,6 @@ def column_value(v: Any) -> Any:
 
 
 def _validated(exp: Experiment, point: dict[str, Any], where: str) -> dict[str, Any]:
-    from bettercare.model.scenario import ScenarioError, build_parameters
 
     try:
         flat = build_parameters(exp.base.params, point).flat()
@@ -84,9 +89,7 @@ def salib_problem(exp: Experiment) -> dict[str, Any]:
 
 
 def _sampled(exp: Experiment):
-    import warnings
 
-    import numpy as np
 
     problem = salib_problem(exp)
     n = exp.samples
@@ -94,13 +97,13 @@ def _sampled(exp: Experiment):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if exp.design == "lhs":
-            from SALib.sample import latin
+            from SALib.sample import latin  # noqa: PLC0415 - optional extra
             x = latin.sample(given, n, seed=exp.seed)
         elif exp.design == "sobol":
-            from SALib.sample import sobol
+            from SALib.sample import sobol  # noqa: PLC0415 - optional extra
             x = sobol.sample(given, n, calc_second_order=exp.second_order, seed=exp.seed)
         else:
-            from SALib.sample import morris
+            from SALib.sample import morris  # noqa: PLC0415 - optional extra
             x = morris.sample(given, n, num_levels=exp.morris_levels, seed=exp.seed)
     x = np.asarray(x, dtype=float)
     points = []
@@ -121,9 +124,7 @@ def _sampled(exp: Experiment):
 
 
 def _from_file(exp: Experiment):
-    import pandas as pd
 
-    from .spec import param_info
 
     path = exp.design_file
     where = f"design_file '{path.name}'"
@@ -167,7 +168,6 @@ def _from_file(exp: Experiment):
 
 def build(exp: Experiment) -> Design:
     """The design of a validated experiment; raises SpecError on an invalid point."""
-    import pandas as pd
 
     problem = None
     names = [f.name for f in exp.factors]
@@ -200,7 +200,6 @@ def run_seed(master: int, run_id: int) -> int:
     seed depends on the run's index alone, not on the order runs complete. With one design point,
     the seeds equal `bettercare run --seed master --replicates R`'s.
     """
-    import numpy as np
 
     return int(np.random.SeedSequence(master, spawn_key=(run_id,)).generate_state(1)[0])
 

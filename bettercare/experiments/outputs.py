@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
 from bettercare.model.outputs import RUN_ID_COLUMNS
 
 from .manifest import write_atomic, write_json_atomic
@@ -28,7 +30,6 @@ def param_columns(params: dict[str, Any]) -> dict[str, Any]:
 
 def tag(df: pd.DataFrame, run_id: int, seed: int | None, scenario: str, params: dict[str, Any]) -> pd.DataFrame:
     """A copy of `df` with run_id, seed and scenario first and one column per parameter last."""
-    import pandas as pd
 
     n = len(df)
     ids = pd.DataFrame({"run_id": pd.Series([run_id] * n, dtype="int64"),
@@ -44,7 +45,6 @@ def tag(df: pd.DataFrame, run_id: int, seed: int | None, scenario: str, params: 
 
 def tidy_tables(results: Sequence[RunResult], run_ids: Sequence[int] | None = None) -> dict[str, pd.DataFrame]:
     """Each table concatenated over runs, tagged by `tag()`. Run ids default to 0, 1, 2..."""
-    import pandas as pd
 
     if run_ids is None:
         run_ids = range(len(results))

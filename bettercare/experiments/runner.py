@@ -21,8 +21,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Column
+
 from . import designs, store
+from . import manifest as mf
+from .backends import cap_workers, make_backend
+from .manifest import os_error_text
+from .outputs import write_parquet_atomic
 from .spec import SEED_SCHEME, Experiment, SpecError, spec_hash
+from .worker import RunTask
 
 CHUNK_RUNS = 256  # default: commit a chunk at 256 runs, 500,000 rows or 30 s, whichever comes first
 SEEDS_IN_MANIFEST = 100_000  # list every run's seed in manifest.json up to this many runs
@@ -53,7 +71,6 @@ class _Buffer:
 
     def add(self, run_ids: list[int], tables: dict[str, Any], failed: list[int] = (), retried: list[int] = ()) -> None:
         """Runs that finished together, with their tables (one Arrow table per output, all runs)."""
-        import pyarrow as pa
 
         if not self.run_ids:
             self.since = time.monotonic()
@@ -169,7 +186,6 @@ def prepare(exp: Experiment, out: str | Path, resume: bool = False) -> tuple[des
     try:
         old = _existing(out)
     except OSError as exc:
-        from .manifest import os_error_text
         raise SpecError(f"--out '{out}' cannot be read: {os_error_text(exc)}") from None
     if resume and old is None:
         raise SpecError(f"--resume: '{out}' holds no sweep to resume")
@@ -181,7 +197,6 @@ def prepare(exp: Experiment, out: str | Path, resume: bool = False) -> tuple[des
 
 
 def _error_table(exp: Experiment, design: designs.Design, run_id: int, error: dict[str, Any]):
-    import pyarrow as pa
 
     point = run_id // exp.replicates
     cols: dict[str, Any] = {
@@ -203,17 +218,6 @@ def _progress(enabled: bool, total: int, done: int, label: str, console: Any = N
     bar give way first: the counts, failures and times are never cut."""
     if not enabled:
         return None, None
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TaskProgressColumn,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-    from rich.table import Column
 
     def fixed() -> Column:
         return Column(no_wrap=True)
@@ -239,8 +243,6 @@ def run_sweep(exp: Experiment, out: str | Path, *, workers: int | None = None, s
     user (default: stderr). The result says what was done; its `exit_code` is 0, 1 (some runs
     failed) or 130 (interrupted; resume to go on).
     """
-    from . import manifest as mf
-    from .backends import cap_workers, make_backend
 
     out = Path(out)
     if log is None:
@@ -321,7 +323,6 @@ def run_sweep(exp: Experiment, out: str | Path, *, workers: int | None = None, s
                               remaining // (4 * max(workers, 1))))
 
         def batches() -> Iterator[list[Any]]:
-            from .worker import RunTask
 
             table_names = tuple(exp.tables)
             todo = (i for i in range(total) if i not in done or i in retry)  # lazily: no list of the sweep
@@ -359,7 +360,6 @@ def run_sweep(exp: Experiment, out: str | Path, *, workers: int | None = None, s
             with backend:  # workers start (or the cluster is reached) here, before anything is written
                 describe = backend.describe()
                 if not (out / store.DESIGN).exists():
-                    from .outputs import write_parquet_atomic
                     write_parquet_atomic(out / store.DESIGN, design.matrix)
                 write_manifest("running", 0, 0, None, describe)
                 if bar is not None:
@@ -378,7 +378,6 @@ def run_sweep(exp: Experiment, out: str | Path, *, workers: int | None = None, s
                             errors.append(_error_table(exp, design, outcome.run_id, outcome.error or {}))
                     tables = dict(result.tables)
                     if errors:
-                        import pyarrow as pa
                         tables[store.ERRORS] = pa.concat_tables(errors) if len(errors) > 1 else errors[0]
                     ids = result.run_ids
                     buf.add(ids, tables, failed=failed_ids, retried=[i for i in ids if i in retry])

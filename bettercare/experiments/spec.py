@@ -47,6 +47,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bettercare.model.outputs import NATIONAL_FIELDS, TABLES
+from bettercare.model.scenario import PRESETS, ScenarioError, build_parameters, field_info, load_scenario
+
+from . import catalog
+from .manifest import jsonable
 
 DESIGNS = ("factorial", "lhs", "sobol", "morris", "file")
 SAMPLED = ("lhs", "sobol", "morris")
@@ -112,7 +116,6 @@ class ParamInfo:
 
 def param_info(name: str) -> ParamInfo | None:
     """What a dotted parameter is: its kind, and its bounds or choices. None if unknown."""
-    from bettercare.model.scenario import field_info
 
     f = field_info(name)
     if f is None:
@@ -250,7 +253,6 @@ def _factor(name: str, value: Any, design: str, where: str) -> Factor:
 
 def _read(source: str | Path) -> tuple[str, Path | None, str]:
     """(text, directory for relative paths, source label) of a spec path or catalog name."""
-    from . import catalog
 
     path = Path(source)
     if path.is_file():
@@ -273,7 +275,6 @@ def load_spec(source: str | Path, quick: bool = False) -> Experiment:
 
 def parse_spec(text: str, base_dir: Path | None = None, source: str = "<spec>", quick: bool = False) -> Experiment:
     """Validate spec text. Relative paths in it are taken from `base_dir` (default: the cwd)."""
-    from bettercare.model.scenario import ScenarioError, build_parameters, load_scenario
 
     where = source
     try:
@@ -323,7 +324,6 @@ def parse_spec(text: str, base_dir: Path | None = None, source: str = "<spec>", 
         q = Path(p).expanduser()
         return q if q.is_absolute() or base_dir is None else base_dir / q
 
-    from bettercare.model.scenario import PRESETS
 
     scenario_ref = ex.scenario
     if ex.scenario not in PRESETS:
@@ -365,7 +365,6 @@ def parse_spec(text: str, base_dir: Path | None = None, source: str = "<spec>", 
 
 
 def canonical_json(obj: Any) -> str:
-    from .manifest import jsonable
 
     return json.dumps(jsonable(obj), sort_keys=True, separators=(",", ":"), allow_nan=False)
 

@@ -148,7 +148,7 @@ def dance(parties: list[Party], offers: list[OfferRow], deadlines: dict[str, int
 def trust_matrix(parties: list[Party], trust: np.ndarray, outsiders: list[str] | None = None, title: str = "",
                  width: float = 5.4, height: float = 4.6) -> Figure:
     """Trust between many parties as a matrix: row trusts column, 0 (red) to 1 (blue)."""
-    import matplotlib
+    import matplotlib  # noqa: PLC0415 - optional extra
 
     n = len(parties)
     fig = Figure(figsize=(width, height))
@@ -178,7 +178,7 @@ def trust_network(parties: list[Party], trust: np.ndarray, outsiders: list[str] 
                   width: float = 4.6, height: float = 3.9) -> Figure:
     """Who trusts whom at the table: arrows from truster to trusted, coloured and sized by trust
     (a matrix from `MATRIX_FROM` parties on, where arrows would be a blob)."""
-    import matplotlib
+    import matplotlib  # noqa: PLC0415 - optional extra
 
     if len(parties) >= MATRIX_FROM:
         return trust_matrix(parties, trust, outsiders, title)

@@ -13,8 +13,10 @@ import pandas as pd
 from bettercare.vocabulary.plan import Slot
 
 from . import charts
+from .debrief import replay_story, table_story
 from .history import KIND_LABEL
 from .story import LINE_SHORT, pool_gbp, spend_gbp
+from .views import _sentences
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -69,7 +71,6 @@ def offers_frame(parties, offers, minimum_gbp: float, area_name: str, sentences:
 
 
 def room_offers(room) -> pd.DataFrame:
-    from .views import _sentences
 
     with room._cond:
         rec = room.recorder
@@ -98,7 +99,6 @@ def session_zip(room) -> bytes:
         z.writestr("trust_network.png", charts.trust_png(view))
         z.writestr("pool.png", charts.pool_png(view))
         z.writestr("trust_over_time.png", charts.trust_time_png(view))
-        from .debrief import replay_story, table_story
 
         with room._cond:
             story = table_story(room.recorder, view.outcome["area"] if view.outcome else None, view.deadlines)

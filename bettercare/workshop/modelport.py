@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from bettercare.model.model import BetterCareModel
+from bettercare.model.scenario import load_scenario
 from bettercare.vocabulary.plan import LINES, N_SLOTS, Slot, validate
 
 
@@ -44,8 +46,6 @@ def build(settings, ask: Callable[..., Any]):
 
     Returns (model, scenario, focus index).
     """
-    from bettercare.model.model import BetterCareModel
-    from bettercare.model.scenario import load_scenario
 
     sc = load_scenario(settings.preset, settings.overrides())
     model = BetterCareModel(sc.params, rng=settings.seed)

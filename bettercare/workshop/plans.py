@@ -13,6 +13,8 @@ import numpy as np
 
 from bettercare.vocabulary.plan import FLOORS, LINE_NAMES, LINES, N_SLOTS, Slot
 
+from .story import LINE_LABELS, gbp, spend_gbp
+
 N_LINES = len(LINES)
 
 
@@ -56,12 +58,10 @@ def plan_from(data: dict[str, Any], limits: dict[str, float], check) -> np.ndarr
 
 def in_words(why: str, plan: np.ndarray, minimum_gbp: float) -> str:
     """The model's reason, with a line's floor in £ where the reason names one."""
-    from .story import LINE_LABELS, spend_gbp
 
     for i, name in enumerate(LINE_NAMES):
         if why.startswith(name) and "floor" in why:
             spend = spend_gbp(plan, minimum_gbp)[i]
-            from .story import gbp
             return f"{LINE_LABELS[i]} gets {gbp(spend)}, below its mandated floor of {gbp(FLOORS[i] * minimum_gbp)}"
     if why.startswith("scheme shares"):
         if np.any(plan[LINES] < 0):

@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from bettercare.model.results import collect
+
+from . import modelport
 from .history import Recorder, mean_off_diagonal
 from .story import offer_sentence
 
@@ -57,9 +60,7 @@ def value_label(parameter: str, value: float) -> str:
 
 def play(settings, parameter: str, value: float) -> ReplayRun:
     """One run by the agents alone, recorded step by step."""
-    from bettercare.model.results import collect
 
-    from . import modelport
 
     s = replace(settings, **{parameter: int(value) if parameter == "deadline_weeks" else float(value)})
     model, _, focus = modelport.build(s, lambda *_: None)  # nobody at the table: the agents answer

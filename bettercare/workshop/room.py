@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hmac
 import math
+import secrets
 import threading
 import time
 from collections import deque
@@ -34,11 +35,28 @@ from typing import Any
 
 import numpy as np
 
+from bettercare.model.areas import england
+from bettercare.model.results import collect
+from bettercare.model.scenario import PRESETS, ScenarioError
+
 from . import modelport, plans
 from .access import RateLimiter, new_token
 from .history import KIND_LABEL, Recorder, mean_off_diagonal
-from .settings import (LIVE, MAX_AREAS, OTHER_SETTINGS, PRESET_LABEL, RANGES, STRUCTURAL, WORKSHOP_PRESETS,
-                       Settings, new_code, preset_label)
+from .replay import run_pair, value_label
+from .settings import (
+    LIVE,
+    MAX_AREAS,
+    OTHER_SETTINGS,
+    PRESET_LABEL,
+    RANGES,
+    STRUCTURAL,
+    WORKSHOP_PRESETS,
+    Settings,
+    new_code,
+    preset_label,
+)
+from .story import STATUS_LABEL
+from .views import table_view
 
 MAX_NAME = 40
 
@@ -50,7 +68,6 @@ __all__ = ["Action", "Outcome", "Participant", "Room", "Settings", "WORKSHOP_PRE
 
 
 def new_action_id() -> str:
-    import secrets
 
     return secrets.token_hex(8)
 
@@ -632,8 +649,6 @@ class Room:
 
     # --- the facilitator ---------------------------------------------------------------------------
     def _do_configure(self, a: Action) -> Outcome:
-        from bettercare.model.areas import england
-        from bettercare.model.scenario import PRESETS, ScenarioError
 
         d = dict(a.data)
         s = self.settings
@@ -726,7 +741,6 @@ class Room:
             self.settings.compromise = float(compromise)
 
     def _do_reset(self, a: Action) -> Outcome:
-        from bettercare.model.scenario import ScenarioError
 
         self._halt()
         try:
@@ -818,9 +832,7 @@ class Room:
                              "the agent plays it.")
 
     def _do_replay(self, a: Action) -> Outcome:
-        from bettercare.model.scenario import ScenarioError
 
-        from .replay import value_label
 
         d = a.data
         try:
@@ -836,7 +848,6 @@ class Room:
                              f"{value_label(r.parameter, r.values[1])}.")
 
     def _run_replay(self, request: dict[str, Any]) -> None:
-        from .replay import run_pair
 
         self.replay = run_pair(self.settings, request["parameter"], request["a"], request["b"])
 
@@ -942,13 +953,11 @@ class Room:
         if prev is not None and prev.agreed_week is None and f.agreed_week is not None:
             self._log("room", f"Agreement at the {self.recorder.area_name} table in week {f.agreed_week}")
         if prev is not None and prev.status != f.status:
-            from .story import STATUS_LABEL
             self._log("room", f"{self.recorder.area_name}: {STATUS_LABEL.get(f.status, f.status)}")
         if self.model.done and self.outcome is None:
             self.outcome = self._outcome()
 
     def _outcome(self) -> dict[str, Any]:
-        from bettercare.model.results import collect
 
         national, tables = collect(self.model)
         row = tables["areas"].iloc[self.focus].to_dict()
@@ -972,7 +981,6 @@ class Room:
 
     def snapshot(self):
         """Everything the public views show, read under the lock (see `views.TableView`)."""
-        from .views import table_view
 
         with self._cond:
             cached = self._view

@@ -21,8 +21,18 @@ import sys
 import threading
 import time
 import urllib.request
+import warnings
+from dataclasses import replace
 from http.cookies import SimpleCookie
 from typing import TextIO
+
+import uvicorn
+
+from . import assets, state
+from .access import COOKIE_MAX_AGE, FACILITATOR_COOKIE, LINKS, Link, cookie_name
+from .room import Room
+from .settings import code_problem
+from .store import SessionStore, session_path, session_problem
 
 APP = "bettercare.workshop.app"
 CLOSED = ("/resourcez",)  # the page itself asks /jupyter/api/kernels/ID when it reconnects
@@ -67,7 +77,6 @@ def prepare_environment() -> None:
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
     os.environ.setdefault("SOLARA_CHECK_VERSION", "False")
     os.environ["SOLARA_APP"] = APP
-    import warnings
 
     # Plain http on a local network: Solara falls back to samesite=lax cookies, which is what we want.
     warnings.filterwarnings("ignore", message="Cookies with samesite=none require https", category=UserWarning)
@@ -106,22 +115,19 @@ class Gate:
         return await self.app(scope, receive, send_with_headers)
 
     def _facilitator(self, scope) -> bool:
-        from . import state
-        from .access import FACILITATOR_COOKIE, cookie_name
 
         jar = _cookies(scope)
         return any(r.is_facilitator(jar.get(cookie_name(FACILITATOR_COOKIE, name), ""))
                    for name, r in state.rooms().items())
 
     async def _redeem(self, nonce: str, send) -> None:
-        from .access import COOKIE_MAX_AGE, LINKS
 
         link = LINKS.redeem(nonce.strip("/"))
         if link is None:
-            body = ("<!doctype html><meta charset=utf-8><title>Link used</title><body style='font-family:sans-serif;"
-                    "padding:2em'><h2>This link has been used already</h2><p>Each link opens one browser once. "
-                    "Participants: <a href='/join'>join the table</a> again. Facilitators: restart the command "
-                    "(with the same <code>--session</code>) for a new link.</p>").encode()
+            body = (b"<!doctype html><meta charset=utf-8><title>Link used</title><body style='font-family:sans-serif;"
+                    b"padding:2em'><h2>This link has been used already</h2><p>Each link opens one browser once. "
+                    b"Participants: <a href='/join'>join the table</a> again. Facilitators: restart the command "
+                    b"(with the same <code>--session</code>) for a new link.</p>")
             return await self._plain(send, 410, body, b"text/html; charset=utf-8")
         cookie = (f"{link.cookie}={link.token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={COOKIE_MAX_AGE}").encode()
         await send({"type": "http.response.start", "status": 303,
@@ -138,18 +144,15 @@ class Gate:
 
 
 def make_room(settings, code: str | None, join_url: str, session: str | None = None, name: str = ""):
-    from .room import Room
 
     store = None
     if session:
-        from .store import SessionStore, session_path
 
         store = SessionStore(session_path(session))
     return Room(settings, code=code, join_url=join_url, store=store, name=name)
 
 
 def facilitator_link(room, base: str) -> str:
-    from .access import FACILITATOR_COOKIE, LINKS, Link, cookie_name
 
     path = "/facilitator" if not room.name else f"/facilitator?room={room.name}"
     link = Link(cookie_name(FACILITATOR_COOKIE, room.name), room.facilitator_token, path, room.name)
@@ -160,7 +163,6 @@ def serve(settings, host: str = "127.0.0.1", port: int = 8765, room_code: str | 
           session: str | None = None, rooms: int = 1, out: TextIO = sys.stdout) -> None:
     """Serve `rooms` rooms: the first at /facilitator, /projector, /join; room N (2, 3, ...) at the
     same pages with ?room=N. Each has its own code, key and session file (NAME-N.sqlite)."""
-    from . import assets, state
 
     prepare_environment()
     lost = assets.missing()
@@ -168,16 +170,13 @@ def serve(settings, host: str = "127.0.0.1", port: int = 8765, room_code: str | 
         raise WorkshopError(f"the workshop's browser assets are missing from {assets.cache_dir()} "
                             f"({', '.join(lost)}): run `{assets.FETCH_HINT}` once (it needs npm)")
     if room_code is not None:
-        from .settings import code_problem
 
         if (why := code_problem(room_code)):
             raise WorkshopError(f"--room-code {why}")
     if session:
-        from .store import session_problem
 
         if (why := session_problem(session)):
             raise WorkshopError(why)
-    from dataclasses import replace
 
     try:  # a taken port is the usual trouble: say so before building any room
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -198,14 +197,12 @@ def serve(settings, host: str = "127.0.0.1", port: int = 8765, room_code: str | 
         r.join_urls = join_urls
         state.set_room(r, name)
         made.append(r)
-    room = made[0]
     local = f"http://{'127.0.0.1' if host in ('0.0.0.0', '', '::') else host}:{port}"
 
-    import uvicorn
-    from solara.server import settings as solara_settings
+    from solara.server import settings as solara_settings  # noqa: PLC0415 - optional extra
 
     solara_settings.main.mode = "production"
-    from solara.server.starlette import app as solara_app
+    from solara.server.starlette import app as solara_app  # noqa: PLC0415 - optional extra
 
     config = uvicorn.Config(Gate(solara_app), host=host, port=port, log_level="warning", lifespan="on",
                             ws_per_message_deflate=False)

@@ -10,6 +10,8 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
+from bettercare.model.scenario import load_scenario
+
 # The presets a trainer picks from: (preset name, label, default area).
 WORKSHOP_PRESETS: list[tuple[str, str, str]] = [
     ("england-2014", "England 2014", "Wigan"),
@@ -63,7 +65,6 @@ class Settings:
 
     @classmethod
     def for_preset(cls, preset: str, areas: list[str] | None = None, **kw) -> Settings:
-        from bettercare.model.scenario import load_scenario
 
         p = load_scenario(preset).params
         areas = list(areas) if areas else [PRESET_AREA.get(preset, "Wigan")]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+from .room import Room
+
 _lock = threading.Lock()
 _rooms: dict[str, object] = {}
 
@@ -13,7 +15,6 @@ def room(name: str = ""):
     without `bettercare workshop`."""
     with _lock:
         if not _rooms:
-            from .room import Room
 
             _rooms[""] = Room()
         if name in _rooms:

@@ -7,6 +7,8 @@ activity income."
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from bettercare.vocabulary.plan import FLOORS, LINES, Feature, Slot, features, pool_relative
@@ -192,7 +194,6 @@ def phase_event(before: str, after: str, week: int, agreed_week: int | None, pau
 def short_line(text: str) -> str:
     """A sentence of the table cut for the projector: the proposal, then who accepts or rejects, without the
     reasons and without the top-up sentence."""
-    import re
 
     first, _, rest = text.rstrip(".").partition(". ")
     answers = [re.sub(r"(accepts|rejects)( \([^)]*\))?:.*", r"\1", a.strip()) for a in rest.split("; ")]

@@ -12,7 +12,18 @@ from typing import Any
 import numpy as np
 
 from .history import KIND_LABEL, OfferRow, Party, mean_off_diagonal
-from .story import PHASE_LABEL, STATUS_LABEL, countdown, headline, offer_sentence, weeks_left
+from .story import (
+    PHASE_LABEL,
+    STATUS_LABEL,
+    countdown,
+    headline,
+    offer_sentence,
+    phase_event,
+    pressures,
+    priorities,
+    trust_lines,
+    weeks_left,
+)
 
 
 @dataclass(frozen=True)
@@ -157,7 +168,6 @@ def table_view(room) -> TableView:
 
 def events(rec, m) -> list[tuple[int, str]]:
     """The table's changes of phase (the pause above all), from the recorder's frames."""
-    from .story import phase_event
 
     out = []
     pause = (m.pause_end - m.w1) if m.params.pause.enabled else None
@@ -180,7 +190,6 @@ def agent_note(rec, code: str, week: int) -> str:
 
 def brief(room, token: str, seat: int) -> dict[str, Any] | None:
     """A seated person's private brief, or None if `seat` is not theirs."""
-    from .story import pressures, priorities, trust_lines
 
     with room._cond:
         if room.seat_of(token) != seat:

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 import solara
 from solara.server import kernel_context
 
-from .. import charts
+from .. import charts, state
 from ..access import FACILITATOR_COOKIE, SEAT_COOKIE, cookie_name
 from ..story import outcome_cards
 
@@ -118,7 +118,6 @@ def browser_id() -> str:
 
 
 def use_room():
-    from .. import state
 
     q = use_query()
     return state.room(q.get("room", "")) or state.room()

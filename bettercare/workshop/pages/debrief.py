@@ -5,13 +5,13 @@ from __future__ import annotations
 import solara
 
 from .. import figures
+from ..debrief import replay_story, table_story
 from ..replay import PARAMETERS
 from ..story import STATUS_LABEL
 from .common import Figure, OutcomeCards, Slider, esc
 
 
 def room_story(room, view) -> list[str]:
-    from ..debrief import table_story
 
     with room._cond:
         room.recorder.pull()
@@ -57,7 +57,6 @@ def ReplayPanel(room, view, do):
                           on_click=lambda: (set_frame(10_000), do("replay", data={"parameter": param, "a": a, "b": b})))
         if replay is None:
             return
-        from ..debrief import replay_story
 
         Story("Why A and B differed", replay_story(replay), "bc-replay-story")
         n = replay.length

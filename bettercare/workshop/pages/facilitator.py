@@ -7,11 +7,29 @@ import time
 
 import solara
 
+from bettercare.model.areas import england
+
 from .. import figures
+from ..export import room_offers, session_zip, to_csv
 from ..room import Action
 from ..settings import PRESET_LABEL, WORKSHOP_PRESETS, preset_label
-from .common import (SPEEDS, TIMERS, Clock, Figure, Message, Narrative, OutcomeCards, Slider, TopBar, esc,
-                     facilitator_key, room_path, send, use_room, use_view)
+from .common import (
+    SPEEDS,
+    TIMERS,
+    Clock,
+    Figure,
+    Message,
+    Narrative,
+    OutcomeCards,
+    Slider,
+    TopBar,
+    esc,
+    facilitator_key,
+    room_path,
+    send,
+    use_room,
+    use_view,
+)
 from .debrief import Debrief
 
 
@@ -94,7 +112,6 @@ def Controls(room, view, do):
 
 @solara.component
 def SettingsCard(room, view, do):
-    from bettercare.model.areas import england
 
     all_areas = solara.use_memo(lambda: sorted(england().areas.area_name), [])
     s = view.settings
@@ -186,7 +203,6 @@ def pool_caption(view) -> str:
 
 @solara.component
 def LogExport(room, view):
-    from ..export import room_offers, session_zip, to_csv
 
     with solara.Row(style={"flex-wrap": "wrap"}):
         solara.FileDownload(lambda: session_zip(room), filename=f"workshop-{view.code}.zip",

@@ -7,8 +7,7 @@ import solara
 
 from ..access import LINKS, SEAT_COOKIE, Link, cookie_name
 from ..room import Action
-from .common import (Message, Redirect, TopBar, browser_id, room_path, seat_tokens, send, use_query, use_room,
-                     use_view)
+from .common import Message, Redirect, TopBar, browser_id, room_path, seat_tokens, send, use_query, use_room, use_view
 
 
 @solara.component

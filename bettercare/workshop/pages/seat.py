@@ -11,8 +11,24 @@ from bettercare.vocabulary.plan import FLOORS
 from .. import figures, plans
 from ..room import Action
 from ..story import LINE_LABELS, gbp
-from .common import (Clock, Countdown, Figure, Message, Narrative, Slider, TopBar, esc, number, room_path,
-                     seat_tokens, send, use_query, use_room, use_view)
+from ..views import brief as get_brief
+from .common import (
+    Clock,
+    Countdown,
+    Figure,
+    Message,
+    Narrative,
+    Slider,
+    TopBar,
+    esc,
+    number,
+    room_path,
+    seat_tokens,
+    send,
+    use_query,
+    use_room,
+    use_view,
+)
 
 
 def pick_token(room, tokens: list[str], want: int | None) -> str:
@@ -100,7 +116,6 @@ def Heading(text: str):
 
 @solara.component
 def Brief(room, view, token: str, seat: int):
-    from ..views import brief as get_brief
 
     b = solara.use_memo(lambda: get_brief(room, token, seat), [view.version, token, seat])
     if b is None:
@@ -151,7 +166,6 @@ def TurnPanel(room, view, token: str, seat: int):
                 Countdown(s.turn_deadline)
             if view.current:
                 solara.HTML(tag="div", unsafe_innerHTML=esc(view.current), classes=["bc-current"])
-            from ..views import brief as get_brief
             b = get_brief(room, token, seat)
             if b is not None and b["offer_score"] is not None:
                 solara.HTML(tag="div", unsafe_innerHTML=f"This offer is worth <b>{min(b['offer_score'], 100):.0f}</b> "
