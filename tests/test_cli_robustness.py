@@ -280,8 +280,8 @@ def test_params_shows_the_calibrated_values_england_2014_runs_with():
     assert {n for n, r in rows.items() if r["source"] == "calibrated"} == set(fitted)
     assert rows["trust.initial"]["value"] == 0.5 and rows["trust.initial"]["source"] == "default"
     text = cli("params").stdout
-    line = next(x for x in text.splitlines() if "incentives.council_social_care" in x)
-    assert f"{fitted['incentives.council_social_care']} *" in line and "1.0" in line
+    line = next(x for x in text.splitlines() if "incentives.council.social_care" in x)
+    assert f"{fitted["incentives.council.social_care"]} *" in line and "1.0" in line
     assert "calibrated" in text
 
 
