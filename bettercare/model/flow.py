@@ -44,8 +44,11 @@ OTHER_AGENCY = NHS
 # NHS path: before the BCF it was paid largely from NHS money (the GBP 300m reablement transfer).
 COUNCIL_FUNDED = np.array([True, False, True, False])
 
-PRE_PERIOD_START = date(2012, 4, 1)
 DELIVERY_START = date(2015, 4, 1)
+# Three years of weekly steps before the delivery year, so that a step boundary falls on 1 April
+# 2015 (2012-13 is the spin-up year whose admissions level is the sourced input).
+PRE_PERIOD_WEEKS = 156
+PRE_PERIOD_START = DELIVERY_START - timedelta(weeks=PRE_PERIOD_WEEKS)
 
 
 def financial_year(d: date) -> int:
@@ -63,17 +66,18 @@ class FlowInputs:
 
     @classmethod
     def from_population(cls, params: FlowParams, population: np.ndarray,
-                        rng: np.random.Generator | None = None) -> FlowInputs:
+                        rng: np.random.Generator | None = None, z: np.ndarray | None = None) -> FlowInputs:
         """National per-capita rates scaled by population, with a bounded area random effect.
 
         The effect is a clipped log-normal renormalised so that the national rate is unchanged;
-        without an rng every area gets the national rate (as in the pre-period fit).
+        its standard normal draws come from `rng`, or are given as `z` (one per area); with
+        neither every area gets the national rate (as in the pre-period fit).
         """
         pop = np.asarray(population, float)
-        if rng is None or params.area_rate_sd == 0:
+        if (rng is None and z is None) or params.area_rate_sd == 0:
             effect = np.ones_like(pop)
         else:
-            z = np.clip(rng.standard_normal(pop.shape), -2, 2)
+            z = np.clip(rng.standard_normal(pop.shape) if z is None else np.asarray(z, float), -2, 2)
             effect = np.exp(params.area_rate_sd * z)
             effect = effect * pop.sum() / (effect * pop).sum()
         return cls(population=pop, population_65=pop * params.older_share, rate_effect=effect)
@@ -225,18 +229,29 @@ def realised_savings_gbp(outcomes: FlowOutcomes, counterfactual: FlowOutcomes,
     """
     adm = counterfactual.emergency_admissions - outcomes.emergency_admissions
     days = counterfactual.delayed_days_total - outcomes.delayed_days_total
-    return adm * admission_gbp + days * bed_day_gbp
+    return savings_gbp(adm, days, admission_gbp, bed_day_gbp)
+
+
+def savings_gbp(avoided_admissions: np.ndarray, avoided_delayed_days: np.ndarray,
+                admission_gbp: float, bed_day_gbp: float) -> np.ndarray:
+    """NHS savings of avoided admissions and avoided delayed days (either may be negative)."""
+    return avoided_admissions * admission_gbp + avoided_delayed_days * bed_day_gbp
 
 
 class FlowModel:
-    """The stock-flow model of every area, stepping `dt_weeks` at a time from `start`."""
+    """The stock-flow model of every area, stepping `dt_weeks` at a time from `start`.
+
+    `council_change` is the annual change of council-funded capacity from 2015-16 on without the
+    BCF (the wired model passes minus `money.social_care_cut`); the pre-period never uses it.
+    """
 
     def __init__(self, params: FlowParams, inputs: FlowInputs, start: date = PRE_PERIOD_START,
-                 dt_weeks: float = 1.0):
+                 dt_weeks: float = 1.0, council_change: float = 0.0):
         self.p = params
         self.inputs = inputs
         self.start = start
         self.dt = dt_weeks
+        self.council_change = council_change
         p = params
         n = inputs.n
         self.stay_weeks = np.array([p.home_care_stay_weeks, p.reablement_stay_weeks,
@@ -316,7 +331,7 @@ class FlowModel:
         if fy >= 2014:
             council *= 1.0 + p.asc_cash_change_2014
         if fy >= 2015:
-            council *= (1.0 + p.asc_change_2015) ** (fy - 2014)
+            council *= (1.0 + self.council_change) ** (fy - 2014)
         # NHS non-acute capacity is commissioned in line with the admissions trend.
         nhs = ((1.0 + p.admissions_growth) * (1.0 + p.nhs_community_change)) ** (day / DAYS_PER_YEAR)
         return np.where(COUNCIL_FUNDED, council, nhs)
@@ -430,30 +445,53 @@ class FlowModel:
             self.step(drive)
 
     # --- outcomes -------------------------------------------------------------------------
-    def outcomes(self, start: date, end: date) -> FlowOutcomes:
-        """Outcomes of the steps that start in [start, end), with day-weighted delayed days."""
-        d0, d1 = float((start - self.start).days), float((end - self.start).days)
-        steps = [f for f in self.history if d0 - 1e-9 <= f.start_day < d1 - 1e-9]
+    # Step flows that are counts over the step, and those that are mean levels (people) over it.
+    COUNTS = ("admissions", "readmissions", "care_home_admissions", "reablement_starts", "gbp_allocated", "gbp_spent")
+    LEVELS = {"delayed": "delayed_days", "acute_occupied": "acute_bed_days"}
+
+    def window_totals(self, edges_days: np.ndarray, first_step: int = 0) -> dict[str, np.ndarray]:
+        """Flows summed over consecutive windows [edges[i], edges[i+1]) (days since the start), each
+        step's flows shared among the windows in proportion to the days of it they cover.
+
+        Counts (admissions, readmissions, care_home_admissions, reablement_starts, gbp_allocated,
+        gbp_spent) come with a leading window axis; levels become days: delayed_days (W, n, 3),
+        acute_bed_days (W, n). Uses the steps of `history[first_step:]`.
+        """
+        steps = self.history[first_step:]
         if not steps:
-            raise ValueError(f"no steps recorded between {start} and {end}")
+            raise ValueError("no steps recorded in the window")
+        edges = np.asarray(edges_days, float)
+        t0 = np.array([f.start_day for f in steps])
+        days = np.array([f.days for f in steps])
+        overlap = np.clip(np.minimum((t0 + days)[:, None], edges[None, 1:])
+                          - np.maximum(t0[:, None], edges[None, :-1]), 0, None)  # (T, W) days
+        share = overlap / days[:, None]
+        out = {attr: np.tensordot(share, np.stack([getattr(f, attr) for f in steps]), axes=(0, 0))
+               for attr in self.COUNTS}
+        for attr, name in self.LEVELS.items():
+            out[name] = np.tensordot(overlap, np.stack([getattr(f, attr) for f in steps]), axes=(0, 0))
+        return out
 
-        def total(attr: str) -> np.ndarray:
-            return np.sum([getattr(f, attr) for f in steps], axis=0)
-
-        delayed_days = np.sum([f.delayed * f.days for f in steps], axis=0)
-        years = sum(f.days for f in steps) / DAYS_PER_YEAR
-        ch = total("care_home_admissions")
+    def outcomes(self, start: date, end: date) -> FlowOutcomes:
+        """Outcomes over [start, end): each step counts for the days of it inside the window."""
+        d0, d1 = float((start - self.start).days), float((end - self.start).days)
+        first = next((i for i, f in enumerate(self.history) if f.start_day + f.days > d0 + 1e-9), None)
+        if first is None or self.history[-1].start_day + self.history[-1].days < d1 - 1e-9:
+            raise ValueError(f"the steps recorded do not cover {start} to {end}")
+        w = {k: v[0] for k, v in self.window_totals(np.array([d0, d1]), first).items()}
+        steps = [f for f in self.history[first:] if f.start_day < d1 - 1e-9]
+        years = (d1 - d0) / DAYS_PER_YEAR
+        ch = w["care_home_admissions"]
         p = self.p
         # ASCOF 2B(1): the pre-period linear trend extended to the window's financial year.
         slope = p.ascof_2b1_2013_14 - p.ascof_2b1_2012_13
         ascof_2b1 = p.ascof_2b1_2013_14 + slope * (financial_year(start) - 2013)
         return FlowOutcomes(
-            start=start, end=end, emergency_admissions=total("admissions"), delayed_days=delayed_days,
+            start=start, end=end, emergency_admissions=w["admissions"], delayed_days=w["delayed_days"],
             monthly_delayed_days=self._monthly(steps), care_home_admissions_65=ch,
             ascof_2a2=ch / years / self.inputs.population_65 * PER_100K,
-            ascof_2b1=float(ascof_2b1),
-            acute_bed_days=np.sum([f.acute_occupied * f.days for f in steps], axis=0),
-            gbp_allocated=total("gbp_allocated"), gbp_spent=total("gbp_spent"),
+            ascof_2b1=float(ascof_2b1), acute_bed_days=w["acute_bed_days"],
+            gbp_allocated=w["gbp_allocated"], gbp_spent=w["gbp_spent"],
         )
 
     def _monthly(self, steps: list[StepFlows]) -> dict[str, np.ndarray]:
