@@ -437,11 +437,11 @@ class FlowModel:
         return flows
 
     def run_until(self, end: date, drive: FlowDrive | None = None) -> None:
-        """Step until the next step would start on or after `end`."""
+        """Step until the steps cover every day before `end` (the last may run past it)."""
         if drive is not None:
             drive.validate(self.inputs.n)
         end_day = float((end - self.start).days)
-        while self.day_at(self.state.week) < end_day - self.dt * DAYS_PER_WEEK / 2:
+        while self.day_at(self.state.week) < end_day - 1e-9:
             self.step(drive)
 
     # --- outcomes -------------------------------------------------------------------------
