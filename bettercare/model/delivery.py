@@ -1,10 +1,11 @@
 """Delivery: the stock-flow model (flow.py) driven by each area's plan, beside its no-BCF twin.
 
-The pre-period (April 2012 to March 2015, no BCF) sets every area's state on 1 April 2015. It is
-deterministic given the flow parameters and the areas, so it is computed once per (parameters,
-areas) and cached in the process. The delivery year then runs one `FlowModel` of 2n areas: the
-first n are driven by the plans, the last n are the same areas without the BCF (the
-counterfactual for effects, savings and ASCOF 2A(2)'s relative change).
+The pre-period (April 2012 to March 2015, no BCF) sets every area's state on 1 April 2015, and
+the same run continued without the BCF through the delivery months is the counterfactual (for
+effects, savings and ASCOF 2A(2)'s relative change). Both are deterministic given the flow
+parameters, the areas, the council budget path and the number of months, so they are computed
+once per such key and cached in the process. The delivery year then runs a `FlowModel` of the
+areas driven by their plans from the cached April 2015 state.
 
 Time: the flow model steps a week at a time on its own calendar (steps fall on 1 April 2015);
 the model's month m is calendar month m from April 2015. Each month runs the steps until they
@@ -75,45 +76,55 @@ def area_z(codes: tuple[str, ...]) -> np.ndarray:
 
 @dataclass(frozen=True)
 class PrePeriod:
-    """Every area on 1 April 2015 after the no-BCF pre-period, and its 2014-15 baseline."""
+    """Every area on 1 April 2015 after the no-BCF pre-period, its 2014-15 baseline, and the
+    same areas without the BCF through the delivery months (the counterfactual)."""
 
     inputs: FlowInputs
     state: FlowState
-    week: float
     admissions_by_month: np.ndarray  # (12, n) April 2014 .. March 2015
     delayed_days_by_month: np.ndarray  # (12, n, 3) by agency
     care_home_2014_15: np.ndarray  # (n,)
+    cf_admissions: np.ndarray  # (months, n) from April 2015, no BCF
+    cf_delayed_days: np.ndarray  # (months, n, 3)
+    cf_care_home: np.ndarray  # (months, n)
 
 
 _CACHE: OrderedDict[tuple, PrePeriod] = OrderedDict()
 
 
-def pre_period(params: FlowParams, codes: tuple[str, ...], population: np.ndarray) -> PrePeriod:
-    """The pre-period of these areas, computed once per (flow parameters, areas) in a process."""
+def month_edges(model: FlowModel, first: date, months: int) -> np.ndarray:
+    """Days since the model's start of the first day of `months` + 1 consecutive calendar months."""
+    return np.array([float((date(first.year + (first.month - 1 + k) // 12, (first.month - 1 + k) % 12 + 1, 1)
+                            - model.start).days) for k in range(months + 1)])
+
+
+def pre_period(params: FlowParams, codes: tuple[str, ...], population: np.ndarray,
+               council_change: float = 0.0, months: int = 12) -> PrePeriod:
+    """The pre-period and the counterfactual of these areas, computed once per (flow parameters,
+    areas, council budget change, months) in a process."""
     pop = np.asarray(population, float)
-    key = (params.model_dump_json(), codes, pop.tobytes())
+    key = (params.model_dump_json(), codes, pop.tobytes(), council_change, months)
     hit = _CACHE.get(key)
     if hit is not None:
         _CACHE.move_to_end(key)
         return hit
     inputs = FlowInputs.from_population(params, pop, z=area_z(codes))
-    model = FlowModel(params, inputs)
+    model = FlowModel(params, inputs, council_change=council_change)
     model.run_until(DELIVERY_START)
-    day = lambda d: float((d - model.start).days)  # noqa: E731
-    edges = np.array([day(date(BASELINE_START.year + (BASELINE_START.month - 1 + k) // 12,
-                                (BASELINE_START.month - 1 + k) % 12 + 1, 1)) for k in range(13)])
-    totals = model.window_totals(edges)
-    out = PrePeriod(inputs=inputs, state=model.state.copy(), week=model.state.week,
+    totals = model.window_totals(month_edges(model, BASELINE_START, 12))
+    state = model.state.copy()
+    first_step = len(model.history)
+    model.run_until(month_start(months))
+    cf = model.window_totals(month_edges(model, DELIVERY_START, months), first_step)
+    out = PrePeriod(inputs=inputs, state=state,
                     admissions_by_month=totals["admissions"], delayed_days_by_month=totals["delayed_days"],
-                    care_home_2014_15=totals["care_home_admissions"].sum(axis=0))
+                    care_home_2014_15=totals["care_home_admissions"].sum(axis=0),
+                    cf_admissions=cf["admissions"], cf_delayed_days=cf["delayed_days"],
+                    cf_care_home=cf["care_home_admissions"])
     _CACHE[key] = out
     while len(_CACHE) > CACHE_SIZE:
         _CACHE.popitem(last=False)
     return out
-
-
-def _twice(x: np.ndarray) -> np.ndarray:
-    return np.concatenate([x, x])
 
 
 class Delivery:
@@ -130,13 +141,11 @@ class Delivery:
         n = len(M)
         self.n = n
         codes = tuple(model.area_frame.area_code)
-        pre = pre_period(f, codes, model.area_frame.population.to_numpy(float))
+        council_change = -p.money.social_care_cut
+        pre = pre_period(f, codes, model.area_frame.population.to_numpy(float), council_change, d.months)
         self.pre = pre
-        inputs = FlowInputs(_twice(pre.inputs.population), _twice(pre.inputs.population_65),
-                            _twice(pre.inputs.rate_effect))
-        self.flow = FlowModel(f, inputs, council_change=-p.money.social_care_cut)
-        self.flow.state = FlowState(**{k: (_twice(v) if isinstance(v, np.ndarray) else v)
-                                       for k, v in pre.state.__dict__.items()})
+        self.flow = FlowModel(f, pre.inputs, council_change=council_change)
+        self.flow.state = pre.state.copy()
         self._first_step = 0
 
         # Money: GBP a year by plan line; only what is additional to the counterfactual buys places.
@@ -150,7 +159,7 @@ class Delivery:
         community = additional_gbp(spend[:, 1], FLOORS[1] * M, f.protecting_share)
         self.additional_gbp = social + community
         # Each pot is spread over its destinations as the area spent on them at the start.
-        start_gbp = self.flow.capacity0[:n] * self.flow.place_gbp_week[None, :]
+        start_gbp = self.flow.capacity0 * self.flow.place_gbp_week[None, :]
         extra = np.zeros((n, 4))
         for pot, dests in ((social, COUNCIL_FUNDED), (community, ~COUNCIL_FUNDED)):
             weights = np.where(dests[None, :], start_gbp, 0.0)
@@ -161,13 +170,12 @@ class Delivery:
         self.avoided_week = np.zeros(n)
         self._acquire = 1.0 - np.exp(-self.flow.dt / f.acquisition_weeks)
 
-        zeros = np.zeros(n)
         self.drive = FlowDrive(
-            extra_gbp_week=np.concatenate([extra / WEEKS_PER_YEAR, np.zeros((n, 4))]),
-            avoided_admissions_week=np.zeros(2 * n),
-            assessment_speedup=np.zeros(2 * n),
-            admission_practice=np.concatenate([1.0 + d.defensive_admissions * defensiveness, zeros + 1.0]),
-            discharge_practice=np.concatenate([1.0 - d.defensive_discharge * defensiveness, zeros + 1.0]),
+            extra_gbp_week=extra / WEEKS_PER_YEAR,
+            avoided_admissions_week=np.zeros(n),
+            assessment_speedup=np.zeros(n),
+            admission_practice=1.0 + d.defensive_admissions * defensiveness,
+            discharge_practice=1.0 - d.defensive_discharge * defensiveness,
         )
 
         self.admissions = np.zeros(n)
@@ -207,32 +215,31 @@ class Delivery:
         model = self.model
         n = self.n
         fm = self.flow
-        self.drive.assessment_speedup[:n] = model.params.delivery.joint_assessment_speedup * model.maturity
-        self.drive.validate(2 * n)
+        self.drive.assessment_speedup[:] = model.params.delivery.joint_assessment_speedup * model.maturity
+        self.drive.validate(n)
         d0 = float((month_start(m) - fm.start).days)
         d1 = float((month_start(m + 1) - fm.start).days)
         while fm.day_at(fm.state.week) < d1 - 1e-9:
             self.avoided_week += (self.avoided_target - self.avoided_week) * self._acquire
-            self.drive.avoided_admissions_week[:n] = self.avoided_week
+            self.drive.avoided_admissions_week[:] = self.avoided_week
             fm.step(self.drive)
         totals = fm.window_totals(np.array([d0, d1]), self._first_step)
         self._first_step = len(fm.history) - 1  # the last step may run into the next month
-        adm_all, dtoc_all, ch_all = totals["admissions"][0], totals["delayed_days"][0], totals["care_home_admissions"][0]
-        adm, adm_cf = adm_all[:n], adm_all[n:]
-        dtoc, dtoc_cf = dtoc_all[:n], dtoc_all[n:]
+        adm, dtoc, ch = totals["admissions"][0], totals["delayed_days"][0], totals["care_home_admissions"][0]
+        adm_cf, dtoc_cf = self.pre.cf_admissions[m], self.pre.cf_delayed_days[m]
         self.admissions += adm
         self.admissions_cf += adm_cf
         self.delayed_days += dtoc
         self.delayed_days_cf += dtoc_cf
-        self.care_home += ch_all[:n]
-        self.care_home_cf += ch_all[n:]
+        self.care_home += ch
+        self.care_home_cf += self.pre.cf_care_home[m]
         self._quarter_adm += adm
         self._quarter_dtoc += dtoc.sum(axis=1)
         self._quarter_base_adm += self.pre.admissions_by_month[m % 12]
         self._quarter_base_dtoc += self.pre.delayed_days_by_month[m % 12].sum(axis=1)
         self.months_done += 1
         out = {"admissions": adm, "dtoc_days": dtoc.sum(axis=1), "dtoc_days_by_agency": dtoc,
-               "care_home_admissions_65": ch_all[:n], "admissions_cf": adm_cf, "dtoc_days_cf": dtoc_cf.sum(axis=1)}
+               "care_home_admissions_65": ch, "admissions_cf": adm_cf, "dtoc_days_cf": dtoc_cf.sum(axis=1)}
         if m % 3 == 2:
             out.update(self._quarter())
         return out

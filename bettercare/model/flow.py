@@ -38,6 +38,7 @@ AGENCIES = ("nhs", "social_care", "both")
 NHS, SOCIAL_CARE, BOTH = range(3)
 # Agency responsible for a delay in each hospital queue, as the situation report attributes it.
 QUEUE_AGENCY = np.array([SOCIAL_CARE, BOTH, SOCIAL_CARE, NHS])
+QUEUE_TO_AGENCY = np.eye(3)[QUEUE_AGENCY]  # (4, 3): queue -> agency, one-hot
 ASSESSMENT_AGENCY = BOTH
 OTHER_AGENCY = NHS
 # Destinations whose counterfactual capacity follows the council's budget. Reablement follows the
@@ -164,10 +165,9 @@ class FlowState:
 
     def delayed(self) -> np.ndarray:
         """Delayed patients by agency, (n, 3)."""
-        out = np.zeros((len(self.acute), 3))
+        out = self.queue_hospital @ QUEUE_TO_AGENCY
         out[:, ASSESSMENT_AGENCY] += self.assessment
         out[:, OTHER_AGENCY] += self.other
-        np.add.at(out.T, QUEUE_AGENCY, self.queue_hospital.T)
         return out
 
     def copy(self) -> FlowState:

@@ -344,10 +344,8 @@ class BetterCareModel(mesa.Model):
         for a, t in enumerate(self.tables):
             if t.n < 2:
                 continue
-            before = self.table_trust_start[a]
-            after = self.trust.matrix(t.codes)
-            off = ~np.eye(t.n, dtype=bool)
-            change = np.array([(after[i][off[i]] - before[i][off[i]]).mean() for i in range(t.n)])
+            # The diagonal is 1 in both, so the row sum over n - 1 is the mean over partners.
+            change = (self.trust.matrix(t.codes) - self.table_trust_start[a]).sum(axis=1) / (t.n - 1)
             for i, party in enumerate(t.parties):
                 self.survey.append((a, party.code, party.kind, bool(change[i] + weight * measured[a] > 0)))
 
