@@ -295,7 +295,10 @@ def _one_line(err: ValidationError, values: dict[str, Any]) -> str:
         return f"unknown parameter '{loc}' (see `bettercare params`)"
     value = values.get(loc, e.get("input"))
     if e["type"] == "value_error":
-        return f"{loc} = {value!r} is invalid: {e['msg'].removeprefix('Value error, ')}"
+        msg = e["msg"].removeprefix("Value error, ")
+        if isinstance(value, dict):  # a group's own check (e.g. flow shares): the message names the fields
+            return f"{loc}: {msg}"
+        return f"{loc} = {value!r} is invalid: {msg}"
     return f"{loc} = {value!r} is invalid: allowed {describe_range(loc)}"
 
 
