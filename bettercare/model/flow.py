@@ -12,7 +12,8 @@ situation report.
 Capacity is the counterfactual budget path (no BCF) plus what the plan's *additional* money
 buys, through an acquisition delay and under a supply ceiling. Placements from a queue run at
 its reference wait, scaled by vacancies relative to the start to the power `vacancy_elasticity`,
-and never exceed the places free in the step.
+and never exceed the places free in the step; demand for care homes from the community follows
+the free beds by the same factor (so new beds are shared with people at home).
 
 Every outflow uses the exact discretisation of a first-order delay, x (1 - exp(-dt/tau)), so a
 step longer than a stay never drains a stock below zero. Time is in weeks; day counts convert
@@ -38,6 +39,8 @@ AGENCIES = ("nhs", "social_care", "both")
 NHS, SOCIAL_CARE, BOTH = range(3)
 # Agency responsible for a delay in each hospital queue, as the situation report attributes it.
 QUEUE_AGENCY = np.array([SOCIAL_CARE, BOTH, SOCIAL_CARE, NHS])
+# Destinations whose demand from the community follows free places (care homes).
+COMMUNITY_FOLLOWS_BEDS = np.array([False, False, True, False])
 QUEUE_TO_AGENCY = np.eye(3)[QUEUE_AGENCY]  # (4, 3): queue -> agency, one-hot
 ASSESSMENT_AGENCY = BOTH
 OTHER_AGENCY = NHS
@@ -402,13 +405,17 @@ class FlowModel:
         s.recent += fit - supported + other_out
         to_queues = (assessed - to_other)[:, None] * self.dest_share[None, :]
 
-        # Community demand, rationed with the council's budget.
-        community = self.community0 * np.where(COUNCIL_FUNDED, self.budget_index(mid), 1.0) * dt
-
         # Queues -> services: placement rate scaled by vacancies, never above the places free.
         free_start = np.maximum(capacity - s.service, 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            pull = (free_start / self.vacancies0) ** p.vacancy_elasticity / self.wait_weeks
+            vacancy = (free_start / self.vacancies0) ** p.vacancy_elasticity
+        pull = vacancy / self.wait_weeks
+
+        # Community demand, rationed with the council's budget; for care homes it also follows the
+        # free beds as placements do: people at home (self-funders, and those the council would
+        # place) move in when homes have room, so new beds do not all go to hospital patients.
+        community = self.community0 * np.where(COUNCIL_FUNDED, self.budget_index(mid), 1.0) * dt
+        community = community * np.where(COMMUNITY_FOLLOWS_BEDS, vacancy, 1.0)
         queue = s.queue_hospital + s.queue_community
         demand = to_queues + community
         wanted = through(queue, demand, pull)
