@@ -163,7 +163,7 @@ def params_table(params: FlowParams) -> str:
 
 def write_fit(params: FlowParams, result: object) -> None:
     lines = ["# Calibrated flow-model parameters, written by `python -m bettercare.model.flow_fit`.",
-             "# Fitted on the pre-period (April 2012 - March 2015, no BCF); see docs/validation.md.",
+             "# Fitted on the pre-period (4 April 2012 - 31 March 2015, no BCF); see docs/validation.md.",
              f"# least_squares: cost {result.cost:.6g}, {result.nfev} evaluations, status {result.status}.",
              "", "[fitted]"]
     lines += [f"{k} = {getattr(params, k)!r}" for k in calibrated_names()]
