@@ -309,6 +309,8 @@ class FlowModel:
         self._decay_other = np.exp(-dt_weeks / self.other_weeks)
         self._decay_service = np.exp(-dt_weeks / self.stay_weeks)[None, :]
         self.history: list[StepFlows] = []
+        self._fy_cache: dict[int, tuple[int, float]] = {}
+        self._after: tuple | None = None  # (state, week, delayed, in hospital) at the end of the last step
 
     # --- time -----------------------------------------------------------------------------
     def day_at(self, week: float) -> float:
@@ -319,9 +321,14 @@ class FlowModel:
         return self.start + timedelta(days=int(np.floor(self.day_at(week) + 1e-9)))
 
     def _fy_start_day(self, day: float) -> tuple[int, float]:
-        """Financial year containing `day` and the day (since start) on which it began."""
-        fy = financial_year(self.start + timedelta(days=int(np.floor(day))))
-        return fy, float((date(fy, 4, 1) - self.start).days)
+        """Financial year containing `day` and the day (since start) on which it began (memoised:
+        the date arithmetic is a large share of a step's cost for a few areas)."""
+        key = int(np.floor(day))
+        hit = self._fy_cache.get(key)
+        if hit is None:
+            fy = financial_year(self.start + timedelta(days=key))
+            hit = self._fy_cache[key] = (fy, float((date(fy, 4, 1) - self.start).days))
+        return hit
 
     def budget_index(self, day: float) -> np.ndarray:
         """Counterfactual (no BCF) capacity by destination relative to the start, on `day`.
@@ -361,17 +368,25 @@ class FlowModel:
         drive = drive if drive is not None else FlowDrive.none(n)
         begin = self.day_at(s.week)
         mid = self.day_at(s.week + dt / 2)
-        delayed_before = s.delayed()
-        acute_before = s.acute + s.assessment + s.other + s.queue_hospital.sum(axis=1)
+        after = self._after
+        if after is not None and after[0] is s and after[1] == s.week:
+            delayed_before, acute_before = after[2], after[3]
+        else:
+            delayed_before = s.delayed()
+            acute_before = s.acute + s.assessment + s.other + s.queue_hospital.sum(axis=1)
 
         def through(stock: np.ndarray, inflow: np.ndarray, rate: np.ndarray | float,
-                    decay: np.ndarray | float | None = None) -> np.ndarray:
+                    decay: np.ndarray | float | None = None, positive: bool = True) -> np.ndarray:
             """Outflow over the step of a first-order stock with exit `rate` (a week) and an
             inflow spread evenly over the step: the exact solution, so no stock goes negative
-            and the equilibrium (inflow / rate) does not depend on dt."""
+            and the equilibrium (inflow / rate) does not depend on dt. `positive`: the rate is
+            known to be above zero everywhere (else a zero rate keeps the whole inflow)."""
             decay = np.exp(-rate * dt) if decay is None else decay
-            with np.errstate(divide="ignore", invalid="ignore"):
-                kept = np.where(rate > 0, inflow * (1.0 - decay) / (rate * dt), inflow)
+            if positive:
+                kept = inflow * (1.0 - decay) / (rate * dt)
+            else:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    kept = np.where(rate > 0, inflow * (1.0 - decay) / (rate * dt), inflow)
             remaining = stock * decay + kept
             return stock + inflow - remaining
 
@@ -418,7 +433,7 @@ class FlowModel:
         community = community * np.where(COMMUNITY_FOLLOWS_BEDS, vacancy, 1.0)
         queue = s.queue_hospital + s.queue_community
         demand = to_queues + community
-        wanted = through(queue, demand, pull)
+        wanted = through(queue, demand, pull, positive=False)
         service_out = s.service * (1.0 - self._decay_service)
         placed = np.minimum(wanted, free_start + service_out)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -432,6 +447,7 @@ class FlowModel:
 
         delayed_after = s.delayed()
         acute_after = s.acute + s.assessment + s.other + s.queue_hospital.sum(axis=1)
+        self._after = (s, s.week, delayed_after, acute_after)
         flows = StepFlows(
             start_day=begin, days=dt * DAYS_PER_WEEK, admissions=admissions, readmissions=readmitted,
             care_home_admissions=placed[:, CARE_HOME], reablement_starts=placed[:, REABLEMENT],
