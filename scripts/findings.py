@@ -150,7 +150,7 @@ CHECKS: dict[str, list[Check]] = {
         Check("H8 new money: fewer acute trusts in deficit", "national", "money.new_money_share",
               "acute_trusts_in_deficit_share_end", 1.0, -1),
         Check("H8 room to divert (0.6 vs 0): more care-home admissions", "national", "money.divert_room",
-              "care_home_admissions_65_change_pct", 0.6, +1),
+              "care_home_admissions_2a2_effect_pct", 0.6, +1),
         Check("H8 room to divert: smaller realised savings", "national", "money.divert_room", "realised_savings_gbp",
               0.6, -1),
     ],

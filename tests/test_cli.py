@@ -204,6 +204,8 @@ def assert_usage_error(proc: subprocess.CompletedProcess, *must: str) -> str:
     (["--set", "trust.initial"], ["trust.initial", "KEY=VALUE"]),
     (["--set", "negotiation.holdout=nobody"], ["negotiation.holdout", "nobody", "council"]),
     (["--set", 'areas.names=["Atlantis"]'], ["areas.names", "Atlantis"]),
+    (["--set", "flow.occupancy=2"], ["flow.occupancy", "2", "[0.5, 0.99]"]),
+    (["--set", "flow.share_home_care=0.9"], ["flow:", "share_home_care", "at most 1"]),
     (["--scenario", "nosuch"], ["nosuch", "england-2014"]),
     (["--config", "missing.toml"], ["missing.toml"]),
     (["--scenario", "high-trust", "--config", "missing.toml"], ["--scenario", "--config"]),

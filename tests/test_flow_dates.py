@@ -1,6 +1,7 @@
-"""The date test: no input of the flow model describes April 2015 or later, nor was published
-after June 2015 (the full 2014-15 baseline statistics appeared in May and June 2015). Structural
-unit costs with no earlier source are the only exceptions, each listed in inputs.toml with its reason."""
+"""The date test: no input of the flow model (bettercare/data/inputs.toml) and no validation fact
+(bettercare/data/facts.toml) describes April 2015 or later, nor was published after June 2015 (the
+full 2014-15 baseline statistics appeared in May and June 2015). Structural unit costs with no
+earlier source are the only exceptions, each listed in inputs.toml with its reason."""
 
 from __future__ import annotations
 
@@ -12,15 +13,15 @@ PERIOD_LIMIT = date(2015, 4, 1)  # nothing describing this day or later
 PUBLISHED_LIMIT = date(2015, 6, 30)
 
 
-def load() -> dict:
-    with (files("bettercare") / "data" / "inputs.toml").open("rb") as fh:
+def load(name: str = "inputs.toml") -> dict:
+    with (files("bettercare") / "data" / name).open("rb") as fh:
         return tomllib.load(fh)
 
 
-def violations(data: dict) -> list[str]:
+def violations(data: dict, rows: str = "input") -> list[str]:
     exceptions = data.get("exceptions", {})
     out = []
-    for row in data["input"]:
+    for row in data[rows]:
         for key in ("period_end", "published", "source"):
             if key not in row:
                 out.append(f"{row['id']}: no {key}")
@@ -38,6 +39,12 @@ def violations(data: dict) -> list[str]:
 
 def test_every_input_is_dated_and_pre_period():
     assert violations(load()) == []
+
+
+def test_every_validation_fact_is_dated_and_pre_period():
+    facts = load("facts.toml")
+    assert len(facts["fact"]) >= 18
+    assert violations(facts, rows="fact") == []
 
 
 def test_the_date_test_catches_a_late_input():

@@ -29,7 +29,7 @@ def test_validate_runs_and_every_row_has_source_and_tolerance():
             "areas_topping_up", "topup_council", "topup_ccg", "first_round_claimed", "first_round_assured",
             "ambition_mean", "acute_deficit_share"} <= ids
     preds = {p["field"] for p in report["predictions"]}
-    assert "realised_emergency_admissions_change" in preds and "areas_joint_working_improved_share" in preds
+    assert "realised_emergency_admissions_change" in preds and "partners_joint_working_improved_share" in preds
     assert len(report["seeds"]) == 2
 
 

@@ -12,7 +12,8 @@ situation report.
 Capacity is the counterfactual budget path (no BCF) plus what the plan's *additional* money
 buys, through an acquisition delay and under a supply ceiling. Placements from a queue run at
 its reference wait, scaled by vacancies relative to the start to the power `vacancy_elasticity`,
-and never exceed the places free in the step.
+and never exceed the places free in the step; demand for care homes from the community follows
+the free beds by the same factor (so new beds are shared with people at home).
 
 Every outflow uses the exact discretisation of a first-order delay, x (1 - exp(-dt/tau)), so a
 step longer than a stay never drains a stock below zero. Time is in weeks; day counts convert
@@ -38,14 +39,20 @@ AGENCIES = ("nhs", "social_care", "both")
 NHS, SOCIAL_CARE, BOTH = range(3)
 # Agency responsible for a delay in each hospital queue, as the situation report attributes it.
 QUEUE_AGENCY = np.array([SOCIAL_CARE, BOTH, SOCIAL_CARE, NHS])
+# Destinations whose demand from the community follows free places (care homes).
+COMMUNITY_FOLLOWS_BEDS = np.array([False, False, True, False])
+QUEUE_TO_AGENCY = np.eye(3)[QUEUE_AGENCY]  # (4, 3): queue -> agency, one-hot
 ASSESSMENT_AGENCY = BOTH
 OTHER_AGENCY = NHS
 # Destinations whose counterfactual capacity follows the council's budget. Reablement follows the
 # NHS path: before the BCF it was paid largely from NHS money (the GBP 300m reablement transfer).
 COUNCIL_FUNDED = np.array([True, False, True, False])
 
-PRE_PERIOD_START = date(2012, 4, 1)
 DELIVERY_START = date(2015, 4, 1)
+# Three years of weekly steps before the delivery year, so that a step boundary falls on 1 April
+# 2015 (2012-13 is the spin-up year whose admissions level is the sourced input).
+PRE_PERIOD_WEEKS = 156
+PRE_PERIOD_START = DELIVERY_START - timedelta(weeks=PRE_PERIOD_WEEKS)
 
 
 def financial_year(d: date) -> int:
@@ -63,17 +70,18 @@ class FlowInputs:
 
     @classmethod
     def from_population(cls, params: FlowParams, population: np.ndarray,
-                        rng: np.random.Generator | None = None) -> FlowInputs:
+                        rng: np.random.Generator | None = None, z: np.ndarray | None = None) -> FlowInputs:
         """National per-capita rates scaled by population, with a bounded area random effect.
 
         The effect is a clipped log-normal renormalised so that the national rate is unchanged;
-        without an rng every area gets the national rate (as in the pre-period fit).
+        its standard normal draws come from `rng`, or are given as `z` (one per area); with
+        neither every area gets the national rate (as in the pre-period fit).
         """
         pop = np.asarray(population, float)
-        if rng is None or params.area_rate_sd == 0:
+        if (rng is None and z is None) or params.area_rate_sd == 0:
             effect = np.ones_like(pop)
         else:
-            z = np.clip(rng.standard_normal(pop.shape), -2, 2)
+            z = np.clip(rng.standard_normal(pop.shape) if z is None else np.asarray(z, float), -2, 2)
             effect = np.exp(params.area_rate_sd * z)
             effect = effect * pop.sum() / (effect * pop).sum()
         return cls(population=pop, population_65=pop * params.older_share, rate_effect=effect)
@@ -160,10 +168,9 @@ class FlowState:
 
     def delayed(self) -> np.ndarray:
         """Delayed patients by agency, (n, 3)."""
-        out = np.zeros((len(self.acute), 3))
+        out = self.queue_hospital @ QUEUE_TO_AGENCY
         out[:, ASSESSMENT_AGENCY] += self.assessment
         out[:, OTHER_AGENCY] += self.other
-        np.add.at(out.T, QUEUE_AGENCY, self.queue_hospital.T)
         return out
 
     def copy(self) -> FlowState:
@@ -225,18 +232,29 @@ def realised_savings_gbp(outcomes: FlowOutcomes, counterfactual: FlowOutcomes,
     """
     adm = counterfactual.emergency_admissions - outcomes.emergency_admissions
     days = counterfactual.delayed_days_total - outcomes.delayed_days_total
-    return adm * admission_gbp + days * bed_day_gbp
+    return savings_gbp(adm, days, admission_gbp, bed_day_gbp)
+
+
+def savings_gbp(avoided_admissions: np.ndarray, avoided_delayed_days: np.ndarray,
+                admission_gbp: float, bed_day_gbp: float) -> np.ndarray:
+    """NHS savings of avoided admissions and avoided delayed days (either may be negative)."""
+    return avoided_admissions * admission_gbp + avoided_delayed_days * bed_day_gbp
 
 
 class FlowModel:
-    """The stock-flow model of every area, stepping `dt_weeks` at a time from `start`."""
+    """The stock-flow model of every area, stepping `dt_weeks` at a time from `start`.
+
+    `council_change` is the annual change of council-funded capacity from 2015-16 on without the
+    BCF (the wired model passes minus `money.social_care_cut`); the pre-period never uses it.
+    """
 
     def __init__(self, params: FlowParams, inputs: FlowInputs, start: date = PRE_PERIOD_START,
-                 dt_weeks: float = 1.0):
+                 dt_weeks: float = 1.0, council_change: float = 0.0):
         self.p = params
         self.inputs = inputs
         self.start = start
         self.dt = dt_weeks
+        self.council_change = council_change
         p = params
         n = inputs.n
         self.stay_weeks = np.array([p.home_care_stay_weeks, p.reablement_stay_weeks,
@@ -291,6 +309,8 @@ class FlowModel:
         self._decay_other = np.exp(-dt_weeks / self.other_weeks)
         self._decay_service = np.exp(-dt_weeks / self.stay_weeks)[None, :]
         self.history: list[StepFlows] = []
+        self._fy_cache: dict[int, tuple[int, float]] = {}
+        self._after: tuple | None = None  # (state, week, delayed, in hospital) at the end of the last step
 
     # --- time -----------------------------------------------------------------------------
     def day_at(self, week: float) -> float:
@@ -301,9 +321,14 @@ class FlowModel:
         return self.start + timedelta(days=int(np.floor(self.day_at(week) + 1e-9)))
 
     def _fy_start_day(self, day: float) -> tuple[int, float]:
-        """Financial year containing `day` and the day (since start) on which it began."""
-        fy = financial_year(self.start + timedelta(days=int(np.floor(day))))
-        return fy, float((date(fy, 4, 1) - self.start).days)
+        """Financial year containing `day` and the day (since start) on which it began (memoised:
+        the date arithmetic is a large share of a step's cost for a few areas)."""
+        key = int(np.floor(day))
+        hit = self._fy_cache.get(key)
+        if hit is None:
+            fy = financial_year(self.start + timedelta(days=key))
+            hit = self._fy_cache[key] = (fy, float((date(fy, 4, 1) - self.start).days))
+        return hit
 
     def budget_index(self, day: float) -> np.ndarray:
         """Counterfactual (no BCF) capacity by destination relative to the start, on `day`.
@@ -316,7 +341,7 @@ class FlowModel:
         if fy >= 2014:
             council *= 1.0 + p.asc_cash_change_2014
         if fy >= 2015:
-            council *= (1.0 + p.asc_change_2015) ** (fy - 2014)
+            council *= (1.0 + self.council_change) ** (fy - 2014)
         # NHS non-acute capacity is commissioned in line with the admissions trend.
         nhs = ((1.0 + p.admissions_growth) * (1.0 + p.nhs_community_change)) ** (day / DAYS_PER_YEAR)
         return np.where(COUNCIL_FUNDED, council, nhs)
@@ -343,17 +368,25 @@ class FlowModel:
         drive = drive if drive is not None else FlowDrive.none(n)
         begin = self.day_at(s.week)
         mid = self.day_at(s.week + dt / 2)
-        delayed_before = s.delayed()
-        acute_before = s.acute + s.assessment + s.other + s.queue_hospital.sum(axis=1)
+        after = self._after
+        if after is not None and after[0] is s and after[1] == s.week:
+            delayed_before, acute_before = after[2], after[3]
+        else:
+            delayed_before = s.delayed()
+            acute_before = s.acute + s.assessment + s.other + s.queue_hospital.sum(axis=1)
 
         def through(stock: np.ndarray, inflow: np.ndarray, rate: np.ndarray | float,
-                    decay: np.ndarray | float | None = None) -> np.ndarray:
+                    decay: np.ndarray | float | None = None, positive: bool = True) -> np.ndarray:
             """Outflow over the step of a first-order stock with exit `rate` (a week) and an
             inflow spread evenly over the step: the exact solution, so no stock goes negative
-            and the equilibrium (inflow / rate) does not depend on dt."""
+            and the equilibrium (inflow / rate) does not depend on dt. `positive`: the rate is
+            known to be above zero everywhere (else a zero rate keeps the whole inflow)."""
             decay = np.exp(-rate * dt) if decay is None else decay
-            with np.errstate(divide="ignore", invalid="ignore"):
-                kept = np.where(rate > 0, inflow * (1.0 - decay) / (rate * dt), inflow)
+            if positive:
+                kept = inflow * (1.0 - decay) / (rate * dt)
+            else:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    kept = np.where(rate > 0, inflow * (1.0 - decay) / (rate * dt), inflow)
             remaining = stock * decay + kept
             return stock + inflow - remaining
 
@@ -387,16 +420,20 @@ class FlowModel:
         s.recent += fit - supported + other_out
         to_queues = (assessed - to_other)[:, None] * self.dest_share[None, :]
 
-        # Community demand, rationed with the council's budget.
-        community = self.community0 * np.where(COUNCIL_FUNDED, self.budget_index(mid), 1.0) * dt
-
         # Queues -> services: placement rate scaled by vacancies, never above the places free.
         free_start = np.maximum(capacity - s.service, 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            pull = (free_start / self.vacancies0) ** p.vacancy_elasticity / self.wait_weeks
+            vacancy = (free_start / self.vacancies0) ** p.vacancy_elasticity
+        pull = vacancy / self.wait_weeks
+
+        # Community demand, rationed with the council's budget; for care homes it also follows the
+        # free beds as placements do: people at home (self-funders, and those the council would
+        # place) move in when homes have room, so new beds do not all go to hospital patients.
+        community = self.community0 * np.where(COUNCIL_FUNDED, self.budget_index(mid), 1.0) * dt
+        community = community * np.where(COMMUNITY_FOLLOWS_BEDS, vacancy, 1.0)
         queue = s.queue_hospital + s.queue_community
         demand = to_queues + community
-        wanted = through(queue, demand, pull)
+        wanted = through(queue, demand, pull, positive=False)
         service_out = s.service * (1.0 - self._decay_service)
         placed = np.minimum(wanted, free_start + service_out)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -410,6 +447,7 @@ class FlowModel:
 
         delayed_after = s.delayed()
         acute_after = s.acute + s.assessment + s.other + s.queue_hospital.sum(axis=1)
+        self._after = (s, s.week, delayed_after, acute_after)
         flows = StepFlows(
             start_day=begin, days=dt * DAYS_PER_WEEK, admissions=admissions, readmissions=readmitted,
             care_home_admissions=placed[:, CARE_HOME], reablement_starts=placed[:, REABLEMENT],
@@ -422,38 +460,61 @@ class FlowModel:
         return flows
 
     def run_until(self, end: date, drive: FlowDrive | None = None) -> None:
-        """Step until the next step would start on or after `end`."""
+        """Step until the steps cover every day before `end` (the last may run past it)."""
         if drive is not None:
             drive.validate(self.inputs.n)
         end_day = float((end - self.start).days)
-        while self.day_at(self.state.week) < end_day - self.dt * DAYS_PER_WEEK / 2:
+        while self.day_at(self.state.week) < end_day - 1e-9:
             self.step(drive)
 
     # --- outcomes -------------------------------------------------------------------------
-    def outcomes(self, start: date, end: date) -> FlowOutcomes:
-        """Outcomes of the steps that start in [start, end), with day-weighted delayed days."""
-        d0, d1 = float((start - self.start).days), float((end - self.start).days)
-        steps = [f for f in self.history if d0 - 1e-9 <= f.start_day < d1 - 1e-9]
+    # Step flows that are counts over the step, and those that are mean levels (people) over it.
+    COUNTS = ("admissions", "readmissions", "care_home_admissions", "reablement_starts", "gbp_allocated", "gbp_spent")
+    LEVELS = {"delayed": "delayed_days", "acute_occupied": "acute_bed_days"}
+
+    def window_totals(self, edges_days: np.ndarray, first_step: int = 0) -> dict[str, np.ndarray]:
+        """Flows summed over consecutive windows [edges[i], edges[i+1]) (days since the start), each
+        step's flows shared among the windows in proportion to the days of it they cover.
+
+        Counts (admissions, readmissions, care_home_admissions, reablement_starts, gbp_allocated,
+        gbp_spent) come with a leading window axis; levels become days: delayed_days (W, n, 3),
+        acute_bed_days (W, n). Uses the steps of `history[first_step:]`.
+        """
+        steps = self.history[first_step:]
         if not steps:
-            raise ValueError(f"no steps recorded between {start} and {end}")
+            raise ValueError("no steps recorded in the window")
+        edges = np.asarray(edges_days, float)
+        t0 = np.array([f.start_day for f in steps])
+        days = np.array([f.days for f in steps])
+        overlap = np.clip(np.minimum((t0 + days)[:, None], edges[None, 1:])
+                          - np.maximum(t0[:, None], edges[None, :-1]), 0, None)  # (T, W) days
+        share = overlap / days[:, None]
+        out = {attr: np.tensordot(share, np.stack([getattr(f, attr) for f in steps]), axes=(0, 0))
+               for attr in self.COUNTS}
+        for attr, name in self.LEVELS.items():
+            out[name] = np.tensordot(overlap, np.stack([getattr(f, attr) for f in steps]), axes=(0, 0))
+        return out
 
-        def total(attr: str) -> np.ndarray:
-            return np.sum([getattr(f, attr) for f in steps], axis=0)
-
-        delayed_days = np.sum([f.delayed * f.days for f in steps], axis=0)
-        years = sum(f.days for f in steps) / DAYS_PER_YEAR
-        ch = total("care_home_admissions")
+    def outcomes(self, start: date, end: date) -> FlowOutcomes:
+        """Outcomes over [start, end): each step counts for the days of it inside the window."""
+        d0, d1 = float((start - self.start).days), float((end - self.start).days)
+        first = next((i for i, f in enumerate(self.history) if f.start_day + f.days > d0 + 1e-9), None)
+        if first is None or self.history[-1].start_day + self.history[-1].days < d1 - 1e-9:
+            raise ValueError(f"the steps recorded do not cover {start} to {end}")
+        w = {k: v[0] for k, v in self.window_totals(np.array([d0, d1]), first).items()}
+        steps = [f for f in self.history[first:] if f.start_day < d1 - 1e-9]
+        years = (d1 - d0) / DAYS_PER_YEAR
+        ch = w["care_home_admissions"]
         p = self.p
         # ASCOF 2B(1): the pre-period linear trend extended to the window's financial year.
         slope = p.ascof_2b1_2013_14 - p.ascof_2b1_2012_13
         ascof_2b1 = p.ascof_2b1_2013_14 + slope * (financial_year(start) - 2013)
         return FlowOutcomes(
-            start=start, end=end, emergency_admissions=total("admissions"), delayed_days=delayed_days,
+            start=start, end=end, emergency_admissions=w["admissions"], delayed_days=w["delayed_days"],
             monthly_delayed_days=self._monthly(steps), care_home_admissions_65=ch,
             ascof_2a2=ch / years / self.inputs.population_65 * PER_100K,
-            ascof_2b1=float(ascof_2b1),
-            acute_bed_days=np.sum([f.acute_occupied * f.days for f in steps], axis=0),
-            gbp_allocated=total("gbp_allocated"), gbp_spent=total("gbp_spent"),
+            ascof_2b1=float(ascof_2b1), acute_bed_days=w["acute_bed_days"],
+            gbp_allocated=w["gbp_allocated"], gbp_spent=w["gbp_spent"],
         )
 
     def _monthly(self, steps: list[StepFlows]) -> dict[str, np.ndarray]:

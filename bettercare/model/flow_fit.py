@@ -1,7 +1,7 @@
 """Pre-period fit of the flow model: `python -m bettercare.model.flow_fit [--check]`.
 
-Runs the flow model without the BCF from April 2012 (2012-13 is the spin-up year whose
-admissions level is the sourced input) to March 2015 for England as one area, and fits the
+Runs the flow model without the BCF from 4 April 2012 (156 weeks before 1 April 2015; the first
+year is the spin-up year whose admissions level is the sourced 2012-13 figure) to March 2015 for England as one area, and fits the
 `calibrate` parameters to the pre-period targets of bettercare/data/inputs.toml (role
 "target"): delayed days (January 2014 level, the 2014-15 monthly path, the March 2015
 social-care share), the 2014-15 growth of emergency admissions and ASCOF 2A(2) 2013-14.
@@ -73,7 +73,7 @@ def simulate(params: FlowParams, care_home_scale: float = 1.0) -> dict[str, floa
     mar = o.monthly_delayed_days["2015-03"][0]
     q13 = model.outcomes(date(2013, 4, 1), date(2014, 1, 1)).emergency_admissions[0]
     q14 = model.outcomes(date(2014, 4, 1), date(2015, 1, 1)).emergency_admissions[0]
-    y12 = model.outcomes(date(2012, 4, 1), date(2013, 4, 1))
+    y12 = model.outcomes(model.start, model.start + timedelta(days=365))  # the run's first year
     y13 = model.outcomes(date(2013, 4, 1), date(2014, 4, 1))
     y14 = model.outcomes(date(2014, 4, 1), PRE_END)
     return {
@@ -152,7 +152,6 @@ def table(params: FlowParams) -> str:
 
 
 def params_table(params: FlowParams) -> str:
-
     rows = ["| parameter | tag | value | bounds | at a bound | source / note |", "|---|---|---|---|---|---|"]
     for r in parameter_rows():
         v = getattr(params, r["name"])
@@ -164,7 +163,7 @@ def params_table(params: FlowParams) -> str:
 
 def write_fit(params: FlowParams, result: object) -> None:
     lines = ["# Calibrated flow-model parameters, written by `python -m bettercare.model.flow_fit`.",
-             "# Fitted on the pre-period (April 2012 - March 2015, no BCF); see docs/validation.md.",
+             "# Fitted on the pre-period (4 April 2012 - 31 March 2015, no BCF); see docs/validation.md.",
              f"# least_squares: cost {result.cost:.6g}, {result.nfev} evaluations, status {result.status}.",
              "", "[fitted]"]
     lines += [f"{k} = {getattr(params, k)!r}" for k in calibrated_names()]

@@ -6,7 +6,8 @@ Every field carries a tag in `json_schema_extra`:
   (bettercare/data/flow-fit.toml) supplies the default; at most 8 of these;
 - "explore": a nominal value with no source in hand, varied in sensitivity analysis only.
 
-The lead adds this group to `Parameters` as `flow: FlowParams = Field(default_factory=FlowParams)`.
+`Parameters.flow` holds this group (dotted names `flow.<field>`). The 2015-16 change of council
+adult social care without the BCF is `money.social_care_cut`, passed to `FlowModel`.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class FlowParams(BaseModel):
     population_2012: float = _sourced("population_england_mid2012", "England's population, mid-2012: the denominator of the admissions rate", ge=1e7, le=1e8)
     older_share: float = _sourced("population_65_share_mid2013", "Share of the population aged 65+, mid-2013 (ASCOF 2A(2) denominator)", ge=0.05, le=0.4)
     asc_cash_change_2014: float = _sourced("asc_cash_change_2014_15", "Council adult social care cash, 2014-15 on 2013-14: the counterfactual capacity path", ge=-0.2, le=0.1)
+    protecting_share: float = _sourced("asc_transfer_protecting_share_2014_15", "Share of money above the pre-BCF transfer that protects existing social care: already in the counterfactual path, so it buys no new capacity", ge=0.0, le=1.0)
     home_care_price_gbp_hour: float = _sourced("home_care_price_paid", "Price councils paid for home care, September 2014", ge=5, le=40)
     home_care_sustainable_gbp_hour: float = _sourced("home_care_sustainable_price", "Minimum sustainable price of home care: what additional home care and reablement cost", ge=5, le=40)
     reablement_max_weeks: float = _sourced("reablement_free_weeks", "Reablement is free for up to six weeks: the upper bound of its stay", ge=1, le=12)
@@ -101,7 +103,6 @@ class FlowParams(BaseModel):
     home_care_hospital_share: float = _explore(0.3, "Share of new home-care packages that start from a hospital discharge", ge=0.05, le=1.0)
     occupancy: float = _explore(0.9, "Occupancy of every destination's capacity at the start", ge=0.5, le=0.99)
     readmission_share: float = _explore(0.12, "Share of patients discharged home who are readmitted within the window", ge=0.0, le=0.3)
-    asc_change_2015: float = _explore(-0.019, "Council adult social care capacity, 2015-16 on 2014-15, without the BCF (last year's cash change)", ge=-0.15, le=0.05)
     nhs_community_change: float = _explore(0.0, "Annual change of NHS non-acute capacity without the BCF, beyond the admissions trend it is commissioned to", ge=-0.1, le=0.1)
     acquisition_weeks: float = _explore(12.0, "Mean delay from money to working capacity (recruiting, contracting)", ge=1.0, le=52.0)
     home_care_ceiling: float = _explore(0.05, "Most home care and reablement that extra money can add, as a share of the starting capacity (workforce)", ge=0.0, le=1.0)

@@ -15,7 +15,6 @@ from bettercare.agents import KINDS, VERDICT_EXPERIENCE, AcuteTrust, Centre, Org
 from bettercare.vocabulary.plan import (
     FLOORS,
     Rules,
-    Slot,
     candidates,
     features,
     imposed,
@@ -67,9 +66,7 @@ class BetterCareModel(mesa.Model):
         pop = geography.areas["population"].to_numpy(float)
         self.n_areas = len(pop)
         self.minimum_gbp = p.money.minimum_gbp * pop / ENGLAND_POPULATION
-        self.admissions = pop * p.costs.admissions_per_person
-        self.dtoc_days = pop * p.costs.dtoc_days_per_person
-        self.care_home = pop * p.costs.care_home_per_person
+        self.admissions = pop * p.costs.admissions_per_person  # what the partners plan on
         self.true_return = self.rng.normal(p.delivery.return_mean, p.delivery.return_sd, self.n_areas)
         self.maturity = self.rng.uniform(0.1, 0.3, self.n_areas)
         self.maturity_start = self.maturity.copy()
@@ -101,6 +98,8 @@ class BetterCareModel(mesa.Model):
             self.tables.append(Table(self, a, at_table, outsiders))
         self.acute_share = self._acute_share_matrix()
         self.trust_start = self.trust.mean()
+        self.table_trust_start = [self.trust.matrix(t.codes) for t in self.tables]
+        self.survey: list[tuple[int, str, str, bool]] = []  # (area, org_code, kind, improved)
         self.area_trust = np.full(self.n_areas, p.trust.initial)
         self.area_trust_start = self.area_trust.copy()
 
@@ -316,26 +315,39 @@ class BetterCareModel(mesa.Model):
         p = self.params
         m = self.month_no
         out = self.delivery.month(m)
-        # Maturity drive: trust above a neutral 0.4, contact from co-location and from running
-        # pooled schemes together, against a defensive acute trust and social-care cuts.
-        pooled = 0.2 + (self.delivery.plans[:, Slot.COUNCIL_TOPUP] + self.delivery.plans[:, Slot.CCG_TOPUP])
-        drive = (2 * (self.area_trust - 0.4) + 0.5 * p.trust.colocation + pooled - self.defensiveness
-                 - 5 * p.money.social_care_cut)
         if m % 3 == 2:
             self._quarterly_review(out)
-            pot = np.maximum(self.delivery.pot, 1.0)
-            if p.centre.withheld_to == "centre":
-                drive = drive - 2 * out["withheld"] * 4 / pot
-        rate = p.delivery.maturity_rate
-        self.maturity = np.clip(self.maturity + rate * drive * np.where(drive > 0, 1 - self.maturity, self.maturity), 0, 1)
+        # Joint working matures towards what the partners' relationship supports.
+        self.maturity = np.clip(self.maturity + p.delivery.maturity_rate * (self.area_trust - self.maturity), 0, 1)
         self._people(weeks=52 / 12)
+        by_agency = out["dtoc_days_by_agency"]
         for a in range(self.n_areas):
-            self._series.append((a, m, out["admissions"][a], out["dtoc_days"][a], out["care_home_admissions_65"][a],
-                                 self.maturity[a], self.area_trust[a]))
+            self._series.append((a, m, out["admissions"][a], out["admissions_cf"][a], out["dtoc_days"][a],
+                                 by_agency[a, 0], by_agency[a, 1], by_agency[a, 2], out["dtoc_days_cf"][a],
+                                 out["care_home_admissions_65"][a], self.maturity[a], self.area_trust[a]))
         self.month_no += 1
         if self.month_no >= p.delivery.months:
             self._close_year()
+            self._survey()
             self.phase = Phase.DONE
+
+    def _survey(self) -> None:
+        """Each partner at a table answers "has joint working improved?" from what it lived
+        through: its change in trust in its partners since set-up (agreement, reviews, contact and
+        the centre's verdicts all act through trust), plus `delivery.survey_outcome_weight` times
+        the measured change: the relative fall in emergency admissions against 2014-15."""
+        d = self.delivery
+        weight = self.params.delivery.survey_outcome_weight
+        with np.errstate(divide="ignore", invalid="ignore"):
+            measured = -d.admissions_change() / (d.baseline_admissions * d.baseline_share())
+        self.survey = []
+        for a, t in enumerate(self.tables):
+            if t.n < 2:
+                continue
+            # The diagonal is 1 in both, so the row sum over n - 1 is the mean over partners.
+            change = (self.trust.matrix(t.codes) - self.table_trust_start[a]).sum(axis=1) / (t.n - 1)
+            for i, party in enumerate(t.parties):
+                self.survey.append((a, party.code, party.kind, bool(change[i] + weight * measured[a] > 0)))
 
     def _close_year(self) -> None:
         """Each acute trust closes its books on the delivery period (vectorised flows, then each
@@ -344,8 +356,7 @@ class BetterCareModel(mesa.Model):
         d = self.delivery
         codes, share = self.acute_share
         years = d.months_done / 12  # annual flows over the delivery period
-        realised_adm = d.admissions - self.admissions * d.months_done / 12
-        adm_delta = share.T @ realised_adm
+        adm_delta = share.T @ d.admissions_change()
         spend = spend_shares(d.plans) * self.minimum_gbp[:, None]
         inflow = share.T @ spend[:, 3] * years
         if p.centre.withheld_to == "nhs":

@@ -260,9 +260,10 @@ OUTPUTS: tuple[Output, ...] = (
               "The centre's stress-tested savings for the signed-off plans at their last review, capped at the "
               "claim (imposed plans excluded)."),
     _national("savings", "realised_savings_gbp", "GBP over delivery", Kind.GBP,
-              "Avoided emergency admissions × `costs.admission_gbp` plus avoided DTOC days × "
-              "`costs.bed_day_gbp`, against the counterfactual of the same demand growth without the schemes. "
-              "All areas, including imposed plans. Negative if schemes did harm (a negative true return).",
+              "Modelled realised savings, of either sign: emergency admissions avoided × `costs.admission_gbp` "
+              "plus delayed days avoided × `costs.bed_day_gbp`, each against the same areas run without the BCF "
+              "in the flow model (the no-BCF counterfactual). All areas, including imposed plans. Compare with the "
+              "claimed `planned_savings_gbp`.",
               prediction="Savings realised (GBP)"),
     _national("plans", "ambition_mean", "fraction", Kind.FRACTION,
               "Planned cut in emergency admissions (0.0307 = 3.07%), weighted by baseline admissions, over all "
@@ -274,27 +275,42 @@ OUTPUTS: tuple[Output, ...] = (
     _national("metrics", "planned_emergency_admissions_change", "admissions", Kind.CHANGE,
               "−Σ ambition × baseline admissions × months/12 over all areas (imposed plans included). "
               "Negative = a planned cut."),
+    _national("metrics", "emergency_admissions", "admissions over delivery", Kind.COUNT,
+              "Emergency admissions in the delivery months (readmissions included), from the flow model."),
     _national("metrics", "realised_emergency_admissions_change", "admissions", Kind.CHANGE,
-              "Σ (admissions in delivery − baseline × months/12). Includes demand growth, so it is positive "
-              "when growth outruns the schemes.",
+              "The observable change: Σ (admissions in delivery − the flow model's 2014-15 admissions × "
+              "months/12). Includes the admissions trend, so it is positive when the trend outruns the schemes.",
               prediction="Emergency admissions, change over the year (count)"),
+    _national("metrics", "emergency_admissions_effect", "admissions", Kind.CHANGE,
+              "The BCF's effect: Σ (admissions in delivery − admissions of the same areas without the BCF). "
+              "Negative = admissions avoided."),
     _national("metrics", "planned_dtoc_days_change", "bed days", Kind.CHANGE,
               "−Σ delayed days the plans claim to save: social-care spill-over on social care above its floor "
               "plus the table's believed scheme return on community health above its floor, ÷ "
               "`costs.bed_day_gbp`, × months/12. All areas."),
+    _national("metrics", "delayed_days_nhs", "delayed days over delivery", Kind.COUNT,
+              "Delayed days as the monthly situation report counts them, attributed to the NHS: patients "
+              "medically fit waiting for NHS non-acute care, or delayed by patient choice, housing or disputes."),
+    _national("metrics", "delayed_days_social_care", "delayed days over delivery", Kind.COUNT,
+              "Delayed days attributed to social care: waiting for home care or a care home."),
+    _national("metrics", "delayed_days_both", "delayed days over delivery", Kind.COUNT,
+              "Delayed days attributed to both: in assessment, or waiting for reablement or intermediate care."),
     _national("metrics", "realised_dtoc_days_change", "bed days", Kind.CHANGE,
-              "Σ (DTOC days in delivery − baseline × months/12). DTOC demand grows at "
-              "`demand_growth + 2 × money.social_care_cut`.",
+              "The observable change: Σ (delayed days in delivery, all agencies − the flow model's 2014-15 "
+              "delayed days × months/12).",
               prediction="Delayed-transfer days, change over the year (days)"),
-    _national("metrics", "care_home_admissions_65_change_pct", "percent", Kind.PERCENT,
-              "100 × (permanent care-home admissions 65+ in delivery ÷ baseline for the same months − 1). "
-              "Population is fixed, so this is also the change in the rate per 100,000.",
-              prediction="Permanent care-home admissions 65+, change (%)"),
-    _national("metrics", "reablement_91_day_change_pct", "percentage points", Kind.POINTS,
-              "Change in the share of people 65+ still at home 91 days after reablement (baseline 82%), "
-              "averaged over the delivery months, weighted by baseline admissions. Despite `_pct`, it is in "
-              "points: +0.5 means 82.0% → 82.5%.",
-              prediction="At home 91 days after reablement, change (points)"),
+    _national("metrics", "dtoc_days_effect", "bed days", Kind.CHANGE,
+              "The BCF's effect on delayed days, all agencies: Σ (delivery − the same areas without the BCF). "
+              "Negative = days avoided."),
+    _national("metrics", "care_home_admissions_2a2_effect_pct", "percent", Kind.PERCENT,
+              "ASCOF 2A(2) (permanent admissions to care homes aged 65+ per 100,000 aged 65+) as a relative "
+              "change against the no-BCF counterfactual, in percent: 100 × (admissions ÷ counterfactual "
+              "admissions − 1). A relative change because the 2014-15 baseline changed definition.",
+              prediction="Permanent care-home admissions 65+ (ASCOF 2A(2)), effect (%)"),
+    _national("metrics", "reablement_2b1_trend_change_points", "percentage points", Kind.POINTS,
+              "ASCOF 2B(1), the share at home 91 days after reablement: its PRE-PERIOD TREND (2012-13 to "
+              "2013-14, +0.5 points a year), not a mechanism. The model has none, so it is the same in every run.",
+              prediction="At home 91 days after reablement, change on the pre-period trend (points)"),
     _national("money", "performance_money_released_gbp", "GBP over delivery", Kind.GBP,
               "Pay-for-performance money paid to areas at the quarterly reviews, in proportion to the cut "
               "achieved against the ambition (and, under `multi_metric`, the DTOC cut).",
@@ -322,12 +338,17 @@ OUTPUTS: tuple[Output, ...] = (
     _national("trust", "trust_mean_end", "index 0-1", Kind.INDEX, "The same at the end of delivery."),
     _national("trust", "trust_in_centre_mean_end", "index 0-1", Kind.INDEX,
               "Mean trust of local organisations in the centre at the end."),
-    _national("trust", "areas_joint_working_improved_share", "fraction of areas", Kind.FRACTION,
-              "Areas whose integration maturity rose between the start and the end.",
-              prediction="Areas whose joint working improved"),
+    _national("trust", "partners_joint_working_improved_share", "fraction of partners", Kind.FRACTION,
+              "Share of the partners at the tables (councils, CCGs, acute trusts that signed) answering 'joint "
+              "working improved' at the end: a partner says yes when its change in trust in its partners since "
+              "set-up, plus `delivery.survey_outcome_weight` × the relative fall in the area's emergency "
+              "admissions against 2014-15, is positive. Replaces `areas_joint_working_improved_share` "
+              "(maturity at the end above the start).",
+              prediction="Partners saying joint working improved"),
     _national("trust", "integration_index_mean", "index 0-1", Kind.INDEX,
               "Mean integration maturity (joint working) at the end, areas unweighted. Starts uniform in "
-              "[0.1, 0.3]."),
+              "[0.1, 0.3] and moves towards the area's trust at `delivery.maturity_rate` a month; it speeds "
+              "discharge assessment (`delivery.joint_assessment_speedup`)."),
 
     # --- areas -----------------------------------------------------------------------------------
     _column("areas", "area_code", "text", Kind.TEXT, "HWB area."),
@@ -363,20 +384,30 @@ OUTPUTS: tuple[Output, ...] = (
             "`delivery.return_mean`/`return_sd`."),
     _column("areas", "planned_emergency_admissions_change", "admissions", Kind.CHANGE, "As national, for the area."),
     _column("areas", "realised_emergency_admissions_change", "admissions", Kind.CHANGE, "As national, for the area."),
+    _column("areas", "emergency_admissions_effect", "admissions", Kind.CHANGE, "As national, for the area."),
     _column("areas", "planned_dtoc_days_change", "bed days", Kind.CHANGE, "As national, for the area."),
     _column("areas", "realised_dtoc_days_change", "bed days", Kind.CHANGE, "As national, for the area."),
+    _column("areas", "dtoc_days_effect", "bed days", Kind.CHANGE, "As national, for the area."),
+    _column("areas", "care_home_admissions_2a2_effect_pct", "percent", Kind.PERCENT, "As national, for the area."),
     _column("areas", "performance_money_released_gbp", "GBP over delivery", Kind.GBP, "As national."),
     _column("areas", "performance_money_withheld_gbp", "GBP over delivery", Kind.GBP, "As national."),
     _column("areas", "diverted_gbp", "GBP a year", Kind.GBP,
             "Social-care money above the floor that the council diverts to other services "
             "(`money.divert_room` × half of it)."),
+    _column("areas", "additional_gbp", "GBP a year", Kind.GBP,
+            "Plan money that buys new capacity in the flow model: social care above the pre-BCF transfer, less "
+            "what is diverted, plus community health above the reablement transfer, each less the ADASS "
+            "protecting share (`flow.protecting_share`)."),
     _column("areas", "acute_defensiveness", "index 0-1", Kind.INDEX,
             "How far the acute trust(s) resist the plan in delivery (left out of the table, or the plan below "
-            "their walk-away value); halves scheme effect at 1."),
+            "their walk-away value). At 1 the admission rate rises by `delivery.defensive_admissions` and "
+            "patients are declared fit `delivery.defensive_discharge` slower."),
     _column("areas", "trust_start", "index 0-1", Kind.INDEX, _AREA_TRUST),
     _column("areas", "trust_end", "index 0-1", Kind.INDEX, _AREA_TRUST),
     _column("areas", "maturity_start", "index 0-1", Kind.INDEX, _MATURITY),
     _column("areas", "maturity_end", "index 0-1", Kind.INDEX, _MATURITY),
+    _column("areas", "joint_working_improved_share", "fraction of partners", Kind.FRACTION,
+            "Share of the area's partners at the table answering 'joint working improved' (see national)."),
     _column("areas", "pareto_distance", "normalised utility", Kind.NUMBER,
             "Euclidean distance, in the table's normalised utilities (one axis per party at the table), from "
             "the plan the area ended with (agreed, or imposed and scored by `Table.score`) to the nearest "
@@ -447,9 +478,19 @@ OUTPUTS: tuple[Output, ...] = (
     # --- timeseries ------------------------------------------------------------------------------
     _column("timeseries", "area_code", "text", Kind.TEXT, "Area."),
     _column("timeseries", "month", "index", Kind.ID,
-            "Delivery month, 0-based (0 = the first month after the final deadline)."),
-    _column("timeseries", "admissions", "admissions in the month", Kind.COUNT, "Emergency admissions."),
-    _column("timeseries", "dtoc_days", "bed days in the month", Kind.COUNT, "Delayed-transfer days."),
+            "Delivery month, 0-based (0 = April 2015, the first month after the final deadline)."),
+    _column("timeseries", "admissions", "admissions in the month", Kind.COUNT,
+            "Emergency admissions in the calendar month (flow model)."),
+    _column("timeseries", "counterfactual_admissions", "admissions in the month", Kind.COUNT,
+            "The same area's emergency admissions without the BCF."),
+    _column("timeseries", "dtoc_days", "bed days in the month", Kind.COUNT,
+            "Delayed days in the month, all agencies (situation-report definition)."),
+    _column("timeseries", "dtoc_days_nhs", "bed days in the month", Kind.COUNT, "Delayed days attributed to the NHS."),
+    _column("timeseries", "dtoc_days_social_care", "bed days in the month", Kind.COUNT,
+            "Delayed days attributed to social care."),
+    _column("timeseries", "dtoc_days_both", "bed days in the month", Kind.COUNT, "Delayed days attributed to both."),
+    _column("timeseries", "counterfactual_dtoc_days", "bed days in the month", Kind.COUNT,
+            "The same area's delayed days without the BCF."),
     _column("timeseries", "care_home_admissions_65", "admissions in the month", Kind.COUNT,
             "Permanent care-home admissions, 65+."),
     _column("timeseries", "maturity", "index 0-1", Kind.INDEX, "Integration maturity at the end of the month."),

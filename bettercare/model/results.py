@@ -12,6 +12,7 @@ import pandas as pd
 from bettercare.vocabulary.plan import LINE_NAMES, Slot, spend_shares
 from bettercare.vocabulary.status import Status
 
+from .flow import BOTH, NHS, SOCIAL_CARE
 from .outputs import TABLES
 from .quality import tables_quality
 from .trust import CENTRE
@@ -62,10 +63,12 @@ def collect(model, tables: tuple[str, ...] | list[str] = ROW_TABLES) -> tuple[di
                         for a in range(model.n_areas)])
     realism = np.array([model.reviews[a].ratio if a in model.reviews and not imposed[a] else np.nan
                         for a in range(model.n_areas)])
-    realised_adm = d.admissions - model.admissions * d.months_done / 12
-    realised_dtoc = d.dtoc - model.dtoc_days * d.months_done / 12
-    realised_savings = d.avoided_admissions * p.costs.admission_gbp + d.avoided_dtoc * p.costs.bed_day_gbp
+    realised_adm = d.admissions_change()
+    realised_dtoc = d.delayed_days_change()
+    realised_savings = d.realised_savings()
     planned_dtoc = -d.planned_dtoc_cut * d.months_done / 12
+    survey = pd.DataFrame(model.survey, columns=["area", "org_code", "kind", "improved"])
+    improved_by_area = survey.groupby("area")["improved"].mean().reindex(range(model.n_areas)).to_numpy(float)
 
     codes = model.acute_share[0]
     trusts = [model.orgs[c] for c in codes]  # books closed by AcuteTrust.close_year
@@ -102,11 +105,17 @@ def collect(model, tables: tuple[str, ...] | list[str] = ROW_TABLES) -> tuple[di
         "ambition_mean": float(np.average(plans[:, Slot.AMBITION], weights=model.admissions)),
         "plan_realism_mean": float(np.nanmean(realism)) if np.isfinite(realism).any() else float("nan"),
         "planned_emergency_admissions_change": total(-plans[:, Slot.AMBITION] * model.admissions * d.months_done / 12),
+        "emergency_admissions": total(d.admissions),
         "realised_emergency_admissions_change": total(realised_adm),
+        "emergency_admissions_effect": total(d.admissions_effect()),
         "planned_dtoc_days_change": total(planned_dtoc),
+        "delayed_days_nhs": total(d.delayed_days[:, NHS]),
+        "delayed_days_social_care": total(d.delayed_days[:, SOCIAL_CARE]),
+        "delayed_days_both": total(d.delayed_days[:, BOTH]),
         "realised_dtoc_days_change": total(realised_dtoc),
-        "care_home_admissions_65_change_pct": float(100 * (d.care_home.sum() / (model.care_home.sum() * d.months_done / 12) - 1)),
-        "reablement_91_day_change_pct": float(np.average(d.reablement_pp, weights=model.admissions)),
+        "dtoc_days_effect": total(d.delayed_days_effect()),
+        "care_home_admissions_2a2_effect_pct": float(100 * (d.care_home.sum() / d.care_home_cf.sum() - 1)),
+        "reablement_2b1_trend_change_points": d.ascof_2b1_trend_change(),
         "performance_money_released_gbp": total(d.released),
         "performance_money_withheld_gbp": total(d.withheld),
         "acute_trusts_in_deficit_share_start": float(np.mean(inc0 < cost0)),
@@ -115,7 +124,7 @@ def collect(model, tables: tuple[str, ...] | list[str] = ROW_TABLES) -> tuple[di
         "trust_mean_start": float(model.trust_start),
         "trust_mean_end": float(model.trust.mean()),
         "trust_in_centre_mean_end": float(trust_centre),
-        "areas_joint_working_improved_share": float(np.mean(model.maturity > model.maturity_start)),
+        "partners_joint_working_improved_share": float(survey["improved"].mean()) if len(survey) else float("nan"),
         "integration_index_mean": float(np.mean(model.maturity)),
     }
 
@@ -123,7 +132,7 @@ def collect(model, tables: tuple[str, ...] | list[str] = ROW_TABLES) -> tuple[di
     out: dict[str, pd.DataFrame] = {}
     if "areas" in tables:
         out["areas"] = _areas(model, af, verdict, M, pool_rel, plans, spend, claimed, assured, realised_savings,
-                              realism, realised_adm, planned_dtoc, realised_dtoc)
+                              realism, realised_adm, planned_dtoc, realised_dtoc, improved_by_area)
     if "organisations" in tables:
         out["organisations"] = _organisations(model, codes, inc1, cost1)
     if "offers" in tables:
@@ -136,7 +145,7 @@ def collect(model, tables: tuple[str, ...] | list[str] = ROW_TABLES) -> tuple[di
 
 
 def _areas(model, af, verdict, M, pool_rel, plans, spend, claimed, assured, realised_savings, realism,
-           realised_adm, planned_dtoc, realised_dtoc) -> pd.DataFrame:
+           realised_adm, planned_dtoc, realised_dtoc, improved_by_area) -> pd.DataFrame:
     d = model.delivery
     return pd.DataFrame({
         "area_code": af.area_code, "area_name": af.area_name, "population": af.population,
@@ -152,11 +161,15 @@ def _areas(model, af, verdict, M, pool_rel, plans, spend, claimed, assured, real
         "true_return": model.true_return,
         "planned_emergency_admissions_change": -plans[:, Slot.AMBITION] * model.admissions * d.months_done / 12,
         "realised_emergency_admissions_change": realised_adm,
+        "emergency_admissions_effect": d.admissions_effect(),
         "planned_dtoc_days_change": planned_dtoc, "realised_dtoc_days_change": realised_dtoc,
+        "dtoc_days_effect": d.delayed_days_effect(),
+        "care_home_admissions_2a2_effect_pct": 100 * d.care_home_relative_change(),
         "performance_money_released_gbp": d.released, "performance_money_withheld_gbp": d.withheld,
-        "diverted_gbp": d.diverted, "acute_defensiveness": model.defensiveness,
+        "diverted_gbp": d.diverted, "additional_gbp": d.additional_gbp, "acute_defensiveness": model.defensiveness,
         "trust_start": model.area_trust_start, "trust_end": model.area_trust,
         "maturity_start": model.maturity_start, "maturity_end": model.maturity,
+        "joint_working_improved_share": improved_by_area,
         **tables_quality(model.tables),
     })
 
@@ -196,7 +209,9 @@ def _offers(model, af) -> pd.DataFrame:
 
 
 def _timeseries(model, af) -> pd.DataFrame:
-    ts = pd.DataFrame(model._series, columns=["area", "month", "admissions", "dtoc_days", "care_home_admissions_65",
-                                              "maturity", "trust_mean"])
+    ts = pd.DataFrame(model._series, columns=["area", "month", "admissions", "counterfactual_admissions",
+                                              "dtoc_days", "dtoc_days_nhs", "dtoc_days_social_care",
+                                              "dtoc_days_both", "counterfactual_dtoc_days",
+                                              "care_home_admissions_65", "maturity", "trust_mean"])
     ts.insert(0, "area_code", af.area_code.to_numpy()[ts.pop("area").to_numpy()] if len(ts) else [])
     return ts

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .areas import england_names
 from .errors import ScenarioError
+from .flow_params import FlowParams
 
 
 class _Group(BaseModel):
@@ -91,7 +92,7 @@ class MoneyParams(_Group):
     new_money_share: float = Field(0.0, ge=0, le=1, description="Share of the NHS minimum that is new money rather than taken from NHS budgets (H8)")
     divert_room: float = Field(0.3, ge=0, le=1, description="Councils' room to divert unringfenced social-care money to other services (H8)")
     max_topup: float = Field(0.6, ge=0, le=2, description="Largest top-up a partner may add, as a share of the area minimum")
-    social_care_cut: float = Field(0.02, ge=-0.2, le=0.2, description="Real-terms annual cut in council adult social care outside the pool")
+    social_care_cut: float = Field(0.02, ge=-0.2, le=0.2, description="Real-terms annual cut in council adult social care outside the pool: council-funded capacity falls by it each year from 2015-16 without the BCF")
 
 
 class AreasParams(_Group):
@@ -111,22 +112,24 @@ class AreasParams(_Group):
 
 
 class DeliveryParams(_Group):
-    months: int = Field(12, ge=1, le=60, description="Months of delivery simulated")
-    demand_growth: float = Field(0.032, ge=-0.1, le=0.2, description="Annual growth of emergency admissions (3.2% a year, 2006-2018)")
+    """The delivery year: the flow model (`flow.*`) driven by the plans through three hooks."""
+
+    months: int = Field(12, ge=1, le=60, description="Months of delivery simulated, from April 2015")
     return_mean: float = Field(0.05, ge=-1, le=2, description="Mean avoided-admission cost per GBP of scheme spend (evidence: mostly null)")
     return_sd: float = Field(0.2, ge=0, le=2, description="Spread of the true scheme return across areas (evidence: wide)")
-    social_care_spillover: float = Field(0.34, ge=0, le=2, description="NHS spend saved per GBP of adult social care (DH estimate)")
-    maturity_rate: float = Field(0.03, ge=0, le=1, description="Monthly rate at which joint working matures with trust")
-    ramp_months: int = Field(6, ge=1, le=36, description="Months for schemes to reach full effect")
+    social_care_spillover: float = Field(0.34, ge=0, le=2, description="NHS spend saved per GBP of adult social care (DH estimate): what partners claimed in their plans; delivery does not credit it")
+    maturity_rate: float = Field(0.03, ge=0, le=1, description="Monthly rate at which joint working (maturity) moves towards the partners' trust")
+    joint_assessment_speedup: float = Field(0.3, ge=0, le=0.9, description="Cut in the discharge assessment time at full joint working (maturity 1): discharge to assess, trusted assessors, seven-day social work (explore: no source in hand)")
+    defensive_admissions: float = Field(0.01, ge=0, le=0.1, description="Rise in the emergency admission rate at full acute defensiveness (explore)")
+    defensive_discharge: float = Field(0.05, ge=0, le=0.5, description="Slowdown in declaring patients medically fit at full acute defensiveness (explore)")
+    survey_outcome_weight: float = Field(1.0, ge=0, le=10, description="Weight of the measured admissions change (relative to 2014-15) in a partner's answer to 'has joint working improved?', against its change in trust (explore)")
 
 
 class CostParams(_Group):
     admission_gbp: float = Field(2360.0, ge=0, le=1e5, description="Average cost of an emergency admission (NAO 2018)")
     bed_day_gbp: float = Field(300.0, ge=0, le=5000, description="Cost of a hospital bed day")
     p4p_gbp_per_admission: float = Field(1490.0, ge=0, le=1e5, description="Performance money per avoided admission under the ambition rule")
-    admissions_per_person: float = Field(0.1038, ge=0, le=1, description="Emergency admissions per person a year, 2014-15 (5.64m / 54.3m)")
-    dtoc_days_per_person: float = Field(0.0321, ge=0, le=1, description="Delayed-transfer days per person a year (about 145,000 a month)")
-    care_home_per_person: float = Field(0.00121, ge=0, le=1, description="Permanent care-home admissions 65+ per person a year")
+    admissions_per_person: float = Field(0.1038, ge=0, le=1, description="Emergency admissions per person a year the partners planned on (5.64m / 54.3m); delivery counts admissions in the flow model")
 
 
 class CouncilWeights(_Group):
@@ -190,6 +193,7 @@ class Parameters(_Group):
     areas: AreasParams = Field(default_factory=AreasParams)
     delivery: DeliveryParams = Field(default_factory=DeliveryParams)
     costs: CostParams = Field(default_factory=CostParams)
+    flow: FlowParams = Field(default_factory=FlowParams)
 
     def flat(self) -> dict[str, Any]:
         """Dotted name -> value, for output rows and manifests."""
@@ -210,7 +214,7 @@ def _groups(model: type[BaseModel], prefix: str = ""):
     """(dotted name, field info) of every leaf parameter, in declaration order."""
     for key, f in model.model_fields.items():
         ann = f.annotation
-        if isinstance(ann, type) and issubclass(ann, _Group):
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
             yield from _groups(ann, f"{prefix}{key}.")
         else:
             yield f"{prefix}{key}", f
@@ -291,7 +295,10 @@ def _one_line(err: ValidationError, values: dict[str, Any]) -> str:
         return f"unknown parameter '{loc}' (see `bettercare params`)"
     value = values.get(loc, e.get("input"))
     if e["type"] == "value_error":
-        return f"{loc} = {value!r} is invalid: {e['msg'].removeprefix('Value error, ')}"
+        msg = e["msg"].removeprefix("Value error, ")
+        if isinstance(value, dict):  # a group's own check (e.g. flow shares): the message names the fields
+            return f"{loc}: {msg}"
+        return f"{loc} = {value!r} is invalid: {msg}"
     return f"{loc} = {value!r} is invalid: allowed {describe_range(loc)}"
 
 
