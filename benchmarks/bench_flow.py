@@ -41,9 +41,11 @@ def main() -> None:
         model.outcomes(DELIVERY_START, end)
         if i:  # the first run warms up
             times.append(time.perf_counter() - t)
-    print(f"flow model, {args.areas} areas, {len(model.history)} weekly steps: "
-          f"median {statistics.median(times) * 1e3:.1f} ms per national delivery year "
-          f"(min {min(times) * 1e3:.1f}, max {max(times) * 1e3:.1f}, {args.repeats} repeats)")
+    print(
+        f"flow model, {args.areas} areas, {len(model.history)} weekly steps: "
+        f"median {statistics.median(times) * 1e3:.1f} ms per national delivery year "
+        f"(min {min(times) * 1e3:.1f}, max {max(times) * 1e3:.1f}, {args.repeats} repeats)"
+    )
 
 
 if __name__ == "__main__":

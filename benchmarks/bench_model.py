@@ -72,6 +72,7 @@ def time_model_runs(overrides: dict, seeds: list[int]) -> dict[str, list[float]]
     out: dict[str, list[float]] = {"setup": [], "run": [], "total": [], "cpu": [], "collect": [], "areas": []}
     try:
         from bettercare.model.areas import england
+
         clear_geography = getattr(england, "cache_clear", lambda: None)
     except ImportError:
         clear_geography = lambda: None  # noqa: E731
@@ -131,9 +132,16 @@ def bench_our_table(reps: int, seed: int = 1) -> dict[str, list[float]]:
                 return w, True
         return w, False
 
-    res: dict[str, list[float]] = {"talks": [], "talks_per_round": [], "rounds": [], "agreed": [],
-                                   "e2e": [], "e2e_per_round": [], "kinds": kinds,
-                                   "candidates": [len(model.candidates)]}
+    res: dict[str, list[float]] = {
+        "talks": [],
+        "talks_per_round": [],
+        "rounds": [],
+        "agreed": [],
+        "e2e": [],
+        "e2e_per_round": [],
+        "kinds": kinds,
+        "candidates": [len(model.candidates)],
+    }
     for _ in range(reps):
         model.trust.store(base.codes, trust0)
         gc.collect()
@@ -179,13 +187,21 @@ def bench_negmas(reps: int, seed: int = 1) -> dict[str, list[float]] | str:
         for cls in kinds:
             w = rng.dirichlet(np.ones(len(NEGMAS_VALUES)))
             values = [TableFun({v: float(x) for v, x in enumerate(rng.random(n))}) for n in NEGMAS_VALUES]
-            ufun = LinearAdditiveUtilityFunction(values=values, weights=[float(x) for x in w],
-                                                 outcome_space=mech.outcome_space, reserved_value=0.2)
+            ufun = LinearAdditiveUtilityFunction(
+                values=values, weights=[float(x) for x in w], outcome_space=mech.outcome_space, reserved_value=0.2
+            )
             mech.add(cls(), ufun=ufun)
         return mech
 
-    res: dict[str, list[float]] = {"talks": [], "talks_per_round": [], "rounds": [], "agreed": [],
-                                   "e2e": [], "e2e_per_round": [], "outcomes": [int(np.prod(NEGMAS_VALUES))]}
+    res: dict[str, list[float]] = {
+        "talks": [],
+        "talks_per_round": [],
+        "rounds": [],
+        "agreed": [],
+        "e2e": [],
+        "e2e_per_round": [],
+        "outcomes": [int(np.prod(NEGMAS_VALUES))],
+    }
     for _ in range(reps):
         gc.collect()
         t0 = now()
@@ -265,20 +281,29 @@ def against(other: Path, repeats: int, rounds: int = 3) -> None:
     files: dict[str, str] = {}
     per_round = max(1, math.ceil(repeats / rounds))
     for i in range(rounds):
-        for label, root in (sides.items() if i % 2 == 0 else reversed(list(sides.items()))):
+        for label, root in sides.items() if i % 2 == 0 else reversed(list(sides.items())):
             env = {**os.environ, "PYTHONPATH": str(root)}
-            out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--national-worker", str(per_round)],
-                                 env=env, cwd=root, capture_output=True, text=True)
+            out = subprocess.run(
+                [sys.executable, str(Path(__file__).resolve()), "--national-worker", str(per_round)],
+                env=env,
+                cwd=root,
+                capture_output=True,
+                text=True,
+            )
             if out.returncode:
                 raise SystemExit(f"{label}: the national worker failed:\n{out.stderr[-2000:]}")
             rec = json.loads(out.stdout.strip().splitlines()[-1])
             times[label] += rec["total"]
             cpu[label] += rec["cpu"]
             files[label] = rec["file"]
-    print(f"0. National run (england-2014, seeds 1-{per_round}, {rounds} alternating rounds; median of "
-          f"{per_round * rounds} per side)")
-    rows = [(label, fmt_s(median(t)), fmt_s(min(t)), fmt_s(max(t)), fmt_s(median(cpu[label])), files[label])
-            for label, t in times.items()]
+    print(
+        f"0. National run (england-2014, seeds 1-{per_round}, {rounds} alternating rounds; median of "
+        f"{per_round * rounds} per side)"
+    )
+    rows = [
+        (label, fmt_s(median(t)), fmt_s(min(t)), fmt_s(max(t)), fmt_s(median(cpu[label])), files[label])
+        for label, t in times.items()
+    ]
     this, that = (median(t) for t in times.values())
     this_cpu, that_cpu = (median(c) for c in cpu.values())
     rows.append(("ratio this/other", f"{this / that:.3f}x", "", "", f"{this_cpu / that_cpu:.3f}x", ""))
@@ -290,8 +315,12 @@ def against(other: Path, repeats: int, rounds: int = 3) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--against", type=Path, default=None,
-                    help="another checkout (older code): national runs A/B in one run, then exit")
+    ap.add_argument(
+        "--against",
+        type=Path,
+        default=None,
+        help="another checkout (older code): national runs A/B in one run, then exit",
+    )
     ap.add_argument("--national-worker", type=int, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--repeats", type=int, default=None, help="national runs (default 7; --quick 3)")
     ap.add_argument("--synthetic-repeats", type=int, default=None, help="1,500-area runs (default 3; --quick 1)")
@@ -312,6 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = now()
     import bettercare  # noqa: F401
     from bettercare.model import model as _m  # noqa: F401
+
     import_s = now() - t0
 
     # Warm-up, untimed: one national run, a small synthetic run, a few negotiations both ways.
@@ -329,32 +359,54 @@ def main(argv: list[str] | None = None) -> int:
     cli = bench_cli(5)
 
     print("bettercare benchmark")
-    print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cpu(s); "
-          f"imports {fmt_s(import_s)} and warm-up {fmt_s(warm_s)} excluded from every figure")
+    print(
+        f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cpu(s); "
+        f"imports {fmt_s(import_s)} and warm-up {fmt_s(warm_s)} excluded from every figure"
+    )
     try:
         import mesa
         import negmas
         import numpy
+
         print(f"mesa {mesa.__version__}, numpy {numpy.__version__}, negmas {negmas.__version__}")
     except Exception:  # noqa: BLE001
         pass
     print()
 
     # 1 + 2
-    print(f"1-2. Whole model: england-2014 rules, planning + assurance + 12 months delivery "
-          f"(median; national x{n_nat} seeds, synthetic x{n_syn})")
+    print(
+        f"1-2. Whole model: england-2014 rules, planning + assurance + 12 months delivery "
+        f"(median; national x{n_nat} seeds, synthetic x{n_syn})"
+    )
     rows = []
-    for label, r in ((f"national ({nat['areas'][0]} areas)", nat),
-                     (f"synthetic ({syn['areas'][0]} areas)", syn)):
-        rows.append((label, fmt_s(median(r["setup"])), fmt_s(median(r["run"])), fmt_s(median(r["total"])),
-                     fmt_s(median(r["total"]) / r["areas"][0]),
-                     fmt_s(min(r["total"])), fmt_s(max(r["total"])), fmt_s(median(r["collect"]))))
+    for label, r in ((f"national ({nat['areas'][0]} areas)", nat), (f"synthetic ({syn['areas'][0]} areas)", syn)):
+        rows.append(
+            (
+                label,
+                fmt_s(median(r["setup"])),
+                fmt_s(median(r["run"])),
+                fmt_s(median(r["total"])),
+                fmt_s(median(r["total"]) / r["areas"][0]),
+                fmt_s(min(r["total"])),
+                fmt_s(max(r["total"])),
+                fmt_s(median(r["collect"])),
+            )
+        )
     ratio = {k: median(syn[k]) / median(nat[k]) for k in ("setup", "run", "total")}
     area_x = syn["areas"][0] / nat["areas"][0]
-    rows.append((f"ratio ({area_x:.0f}x areas)", f"{ratio['setup']:.2f}x", f"{ratio['run']:.2f}x",
-                 f"{ratio['total']:.2f}x", "", "", "", ""))
-    print(table(rows, ("", "setup", "run_model", "total", "per area", "min total", "max total",
-                       "collect() *")))
+    rows.append(
+        (
+            f"ratio ({area_x:.0f}x areas)",
+            f"{ratio['setup']:.2f}x",
+            f"{ratio['run']:.2f}x",
+            f"{ratio['total']:.2f}x",
+            "",
+            "",
+            "",
+            "",
+        )
+    )
+    print(table(rows, ("", "setup", "run_model", "total", "per area", "min total", "max total", "collect() *")))
     print("   setup = BetterCareModel(params, rng=seed); run_model = model.run_model(); total = both.")
     print("   * collect() (results tables, what run() adds) is reported apart, not in total.")
     print()
@@ -370,24 +422,43 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(r, str):
             rows.append((label, r, "", "", "", "", ""))
             continue
-        rows.append((label, fmt_s(median(r["talks"])), fmt_s(median(r["talks_per_round"])),
-                     fmt_s(median(r["e2e"])), fmt_s(median(r["e2e_per_round"])),
-                     f"{statistics.mean(r['rounds']):.1f}", f"{sum(r['agreed']) / len(r['agreed']):.0%}"))
+        rows.append(
+            (
+                label,
+                fmt_s(median(r["talks"])),
+                fmt_s(median(r["talks_per_round"])),
+                fmt_s(median(r["e2e"])),
+                fmt_s(median(r["e2e_per_round"])),
+                f"{statistics.mean(r['rounds']):.1f}",
+                f"{sum(r['agreed']) / len(r['agreed']):.0%}",
+            )
+        )
     if not isinstance(theirs, str):
         neg_ratio = median(theirs["talks"]) / median(ours["talks"])
         e2e_ratio = median(theirs["e2e"]) / median(ours["e2e"])
-        rows.append(("ratio NegMAS/ours", f"{neg_ratio:.1f}x",
-                     f"{median(theirs['talks_per_round']) / median(ours['talks_per_round']):.1f}x",
-                     f"{e2e_ratio:.1f}x",
-                     f"{median(theirs['e2e_per_round']) / median(ours['e2e_per_round']):.1f}x", "", ""))
+        rows.append(
+            (
+                "ratio NegMAS/ours",
+                f"{neg_ratio:.1f}x",
+                f"{median(theirs['talks_per_round']) / median(ours['talks_per_round']):.1f}x",
+                f"{e2e_ratio:.1f}x",
+                f"{median(theirs['e2e_per_round']) / median(ours['e2e_per_round']):.1f}x",
+                "",
+                "",
+            )
+        )
     print(table(rows, ("", "talks", "talks/round", "end-to-end", "e2e/round", "rounds (mean)", "agreed")))
-    print(f"   ours: Wigan table ({'/'.join(ours['kinds'])}), {ours['candidates'][0]} candidate plans x 8 slots;\n"
-          f"         talks = table.open() + table.week(w) until agreement or week {ROUNDS};\n"
-          f"         end-to-end adds Table() construction (belief draws, scoring every candidate).")
-    print(f"   NegMAS: SAOMechanism(n_steps={ROUNDS}, time_limit=None, one_offer_per_step=True),\n"
-          f"         Boulware/Conceder/LinearTB negotiators, 5 issues x {NEGMAS_VALUES[0]} values "
-          f"({int(math.prod(NEGMAS_VALUES)):,} outcomes), linear additive ufuns;\n"
-          f"         talks = mechanism.run(); end-to-end adds building the mechanism, ufuns, negotiators.")
+    print(
+        f"   ours: Wigan table ({'/'.join(ours['kinds'])}), {ours['candidates'][0]} candidate plans x 8 slots;\n"
+        f"         talks = table.open() + table.week(w) until agreement or week {ROUNDS};\n"
+        f"         end-to-end adds Table() construction (belief draws, scoring every candidate)."
+    )
+    print(
+        f"   NegMAS: SAOMechanism(n_steps={ROUNDS}, time_limit=None, one_offer_per_step=True),\n"
+        f"         Boulware/Conceder/LinearTB negotiators, 5 issues x {NEGMAS_VALUES[0]} values "
+        f"({int(math.prod(NEGMAS_VALUES)):,} outcomes), linear additive ufuns;\n"
+        f"         talks = mechanism.run(); end-to-end adds building the mechanism, ufuns, negotiators."
+    )
     print("   Both exclude BetterCareModel construction. Per round = negotiation time / rounds used.")
     print()
 
@@ -396,23 +467,41 @@ def main(argv: list[str] | None = None) -> int:
     if isinstance(cli, str):
         print(f"   {cli}")
     else:
-        print(table([("bettercare --help", fmt_s(cli[0])), ("python -c pass (baseline)", fmt_s(cli[1])),
-                     ("ratio", f"{cli[0] / cli[1]:.1f}x")], ("", "wall time")))
+        print(
+            table(
+                [
+                    ("bettercare --help", fmt_s(cli[0])),
+                    ("python -c pass (baseline)", fmt_s(cli[1])),
+                    ("ratio", f"{cli[0] / cli[1]:.1f}x"),
+                ],
+                ("", "wall time"),
+            )
+        )
     print()
 
     # targets
     print("Targets")
     t_scale = ratio["total"] <= SCALE_TARGET
     national_s = median(nat["total"]) + median(nat["collect"])
-    rows = [("national run (setup + run + collect) <= 0.5 s on one core", fmt_s(national_s),
-             verdict(national_s <= 0.5)),
-            (f"{area_x:.0f}x areas in <= {SCALE_TARGET:.0f}x the time (total)", f"{ratio['total']:.2f}x",
-             verdict(t_scale))]
+    rows = [
+        ("national run (setup + run + collect) <= 0.5 s on one core", fmt_s(national_s), verdict(national_s <= 0.5)),
+        (f"{area_x:.0f}x areas in <= {SCALE_TARGET:.0f}x the time (total)", f"{ratio['total']:.2f}x", verdict(t_scale)),
+    ]
     if not isinstance(theirs, str):
-        rows.append((f"one negotiation >= {NEGOTIATION_TARGET:.0f}x faster than NegMAS (end-to-end)",
-                     f"{e2e_ratio:.1f}x", verdict(e2e_ratio >= NEGOTIATION_TARGET)))
-        rows.append((f"one negotiation >= {NEGOTIATION_TARGET:.0f}x faster than NegMAS (talks only)",
-                     f"{neg_ratio:.1f}x", verdict(neg_ratio >= NEGOTIATION_TARGET)))
+        rows.append(
+            (
+                f"one negotiation >= {NEGOTIATION_TARGET:.0f}x faster than NegMAS (end-to-end)",
+                f"{e2e_ratio:.1f}x",
+                verdict(e2e_ratio >= NEGOTIATION_TARGET),
+            )
+        )
+        rows.append(
+            (
+                f"one negotiation >= {NEGOTIATION_TARGET:.0f}x faster than NegMAS (talks only)",
+                f"{neg_ratio:.1f}x",
+                verdict(neg_ratio >= NEGOTIATION_TARGET),
+            )
+        )
     else:
         rows.append((f"one negotiation >= {NEGOTIATION_TARGET:.0f}x faster than NegMAS", "n/a", verdict(None)))
     print(table(rows, ("target", "measured", "status")))

@@ -76,8 +76,11 @@ def main() -> None:
                 page.locator(".bc-clock").wait_for(timeout=READY)
                 watchers.append(page)
             pages = [fac, *people, *watchers]
-            print(f"{len(pages)} browsers: facilitator, {len(people)} seats, {len(watchers)} projectors "
-                  f"({args.area}, {n_seats} parties)", flush=True)
+            print(
+                f"{len(pages)} browsers: facilitator, {len(people)} seats, {len(watchers)} projectors "
+                f"({args.area}, {n_seats} parties)",
+                flush=True,
+            )
 
             latencies = []
             for week in range(args.weeks):
@@ -107,8 +110,11 @@ def main() -> None:
                     continue
                 lat = (max(seen) - t0) / 1000
                 latencies.append(lat)
-                print(f"week {week} -> {week + 1}: shown on all {len(pages)} pages {lat:.2f} s after the last "
-                      f"answer (first page {(min(seen) - t0) / 1000:.2f} s)", flush=True)
+                print(
+                    f"week {week} -> {week + 1}: shown on all {len(pages)} pages {lat:.2f} s after the last "
+                    f"answer (first page {(min(seen) - t0) / 1000:.2f} s)",
+                    flush=True,
+                )
             browser.close()
     finally:
         server.stop()
@@ -116,11 +122,23 @@ def main() -> None:
         print("no week was timed")
         return
     med = statistics.median(latencies)
-    print(f"\nmedian {med:.2f} s, max {max(latencies):.2f} s over {len(latencies)} weeks "
-          f"(target: median <= 1.00 s: {'met' if med <= 1.0 else 'missed'})")
+    print(
+        f"\nmedian {med:.2f} s, max {max(latencies):.2f} s over {len(latencies)} weeks "
+        f"(target: median <= 1.00 s: {'met' if med <= 1.0 else 'missed'})"
+    )
     if args.json:
-        args.json.write_text(json.dumps({"browsers": args.browsers, "area": args.area, "latencies_s": latencies,
-                                         "median_s": med, "max_s": max(latencies)}, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "browsers": args.browsers,
+                    "area": args.area,
+                    "latencies_s": latencies,
+                    "median_s": med,
+                    "max_s": max(latencies),
+                },
+                indent=2,
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -13,5 +13,6 @@ __all__ = ["run", "__version__"]
 def __getattr__(name: str):
     if name == "run":
         from bettercare.model.run import run
+
         return run
     raise AttributeError(f"module 'bettercare' has no attribute {name!r}")

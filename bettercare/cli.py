@@ -36,7 +36,7 @@ def _raw_value(args: list[str], opts: list[str]) -> str | None:
             if token == opt and i + 1 < len(args):
                 value = args[i + 1]
             elif opt.startswith("--") and token.startswith(opt + "="):
-                value = token[len(opt) + 1:]
+                value = token[len(opt) + 1 :]
     return value
 
 
@@ -52,8 +52,7 @@ def usage_error_line(exc: ClickException, args: list[str]) -> str:
     if param is not None and opts and opts[0].startswith("-"):
         raw = _raw_value(args, opts)
         shown = "/".join(opts)
-        message = (f"{shown} = {raw!r} is invalid: {exc.message}" if raw is not None
-                   else f"{shown}: {exc.message}")
+        message = f"{shown} = {raw!r} is invalid: {exc.message}" if raw is not None else f"{shown}: {exc.message}"
     else:
         message = exc.format_message()
     ctx = getattr(exc, "ctx", None)
@@ -141,13 +140,15 @@ def _version_callback(value: bool) -> None:
 
 @app.callback()
 def _main(
-    version: Annotated[bool, typer.Option("--version", callback=_version_callback, is_eager=True,
-                                          help="Show the version and exit.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version_callback, is_eager=True, help="Show the version and exit.")
+    ] = False,
 ) -> None:
     """An agent-based model of England's Better Care Fund (2014-2017)."""
 
 
 # --- run ------------------------------------------------------------------------------------
+
 
 def parse_sets(items: list[str] | None) -> dict[str, Any]:
     """`["trust.initial=0.8", ...]` -> `{"trust.initial": 0.8}`; values are parsed as TOML."""
@@ -190,16 +191,23 @@ def _seeds_text(seeds: list[int]) -> str:
     return shown + (f", ... ({len(seeds)} in all)" if len(seeds) > 5 else "")
 
 
-def _print_summary(name: str, description: str, seeds: list[int], nationals: list[dict[str, Any]],
-                   summary: dict[str, dict[str, Any]], out: Path | None) -> None:
+def _print_summary(
+    name: str,
+    description: str,
+    seeds: list[int],
+    nationals: list[dict[str, Any]],
+    summary: dict[str, dict[str, Any]],
+    out: Path | None,
+) -> None:
     from rich.table import Table
 
     from bettercare.model.outputs import Kind, fmt, summary_groups
 
     console = _console()
     r = len(seeds)
-    header = (f"[bold]Scenario[/] {name} | [bold]seed{'s' if r > 1 else ''}[/] {_seeds_text(seeds)} | "
-              f"[bold]replicates[/] {r}")
+    header = (
+        f"[bold]Scenario[/] {name} | [bold]seed{'s' if r > 1 else ''}[/] {_seeds_text(seeds)} | [bold]replicates[/] {r}"
+    )
     console.print(header)
     if description:
         console.print(f"[dim]{description}[/]")
@@ -219,8 +227,7 @@ def _print_summary(name: str, description: str, seeds: list[int], nationals: lis
         items = [(f, k) for f, k in items if f in summary]
         if not items:
             continue
-        table.add_row(f"[bold cyan]{title}[/]", *([""] * (len(table.columns) - 1)),
-                      end_section=False)
+        table.add_row(f"[bold cyan]{title}[/]", *([""] * (len(table.columns) - 1)), end_section=False)
         for i, (f, kind) in enumerate(items):
             s = summary[f]
             last = i == len(items) - 1 and gi < len(groups) - 1
@@ -238,20 +245,55 @@ def _print_summary(name: str, description: str, seeds: list[int], nationals: lis
 
 @app.command()
 def run(
-    scenario: Annotated[str | None, typer.Option("--scenario", "-s", metavar="NAME",
-                                                 help=f"A preset (see `bettercare scenarios`); default {DEFAULT_SCENARIO}.")] = None,
-    config: Annotated[Path | None, typer.Option("--config", "-c", metavar="FILE",
-                                                help="A TOML scenario file (\\[scenario] name/base, then parameter tables; "
-                                                     "docs/experiments.md).")] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", metavar="KEY=VALUE",
-                                                   help="Override a parameter, e.g. --set trust.initial=0.8 (TOML value; repeatable).")] = None,
+    scenario: Annotated[
+        str | None,
+        typer.Option(
+            "--scenario",
+            "-s",
+            metavar="NAME",
+            help=f"A preset (see `bettercare scenarios`); default {DEFAULT_SCENARIO}.",
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            metavar="FILE",
+            help="A TOML scenario file (\\[scenario] name/base, then parameter tables; docs/experiments.md).",
+        ),
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="KEY=VALUE",
+            help="Override a parameter, e.g. --set trust.initial=0.8 (TOML value; repeatable).",
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED, help="Master seed.")] = 1,
-    replicates: Annotated[int, typer.Option("--replicates", "-r", min=1, max=MAX_REPLICATES,
-                                            help="Independent runs (at most 1,000,000); seeds spawned from the master seed.")] = 1,
-    out: Annotated[Path | None, typer.Option("--out", "-o", metavar="DIR",
-                                             help="Write the tables as Parquet and a manifest.json here "
-                                                  "(on Ctrl-C: the replicates that finished).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (runs and summary) to stdout.")] = False,
+    replicates: Annotated[
+        int,
+        typer.Option(
+            "--replicates",
+            "-r",
+            min=1,
+            max=MAX_REPLICATES,
+            help="Independent runs (at most 1,000,000); seeds spawned from the master seed.",
+        ),
+    ] = 1,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            metavar="DIR",
+            help="Write the tables as Parquet and a manifest.json here (on Ctrl-C: the replicates that finished).",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object (runs and summary) to stdout.")
+    ] = False,
 ) -> None:
     """Run a scenario and summarise its national outcomes."""
     with _user_errors():
@@ -270,8 +312,9 @@ def run(
                     check_writable_dir(out, "--out")
                 except ValueError as exc:
                     raise UsageProblem(str(exc)) from None
-            results, interrupted = _run_with_progress(sc, iter_replicates(sc, iter_replicate_seeds(seed, replicates)),
-                                                      replicates)
+            results, interrupted = _run_with_progress(
+                sc, iter_replicates(sc, iter_replicate_seeds(seed, replicates)), replicates
+            )
         except KeyboardInterrupt:  # before the first run started
             results, interrupted = [], True
     seeds = [r.seed for r in results]
@@ -287,9 +330,15 @@ def run(
         from bettercare.experiments.manifest import manifest, os_error_text
         from bettercare.experiments.outputs import tidy_tables, write_outputs
 
-        extra = {"description": sc.description, "master_seed": seed, "run_ids": list(range(len(results))),
-                 "overrides": overrides, "config": str(config) if config is not None else None,
-                 "status": "interrupted" if interrupted else "complete", "replicates_requested": replicates}
+        extra = {
+            "description": sc.description,
+            "master_seed": seed,
+            "run_ids": list(range(len(results))),
+            "overrides": overrides,
+            "config": str(config) if config is not None else None,
+            "status": "interrupted" if interrupted else "complete",
+            "replicates_requested": replicates,
+        }
         record = manifest(sc.name, sc.params.flat(), seeds, extra, started_utc=started)
         try:
             write_outputs(out, tidy_tables(results), record)
@@ -302,11 +351,13 @@ def run(
             _note("nothing written: give --out DIR to keep the replicates that finish before Ctrl-C")
         raise typer.Exit(code=130)
     if as_json:
-        _print_json({
-            "scenario": sc.name,
-            "runs": [{"run_id": i, "seed": r.seed, "national": r.national} for i, r in enumerate(results)],
-            "summary": summary,
-        })
+        _print_json(
+            {
+                "scenario": sc.name,
+                "runs": [{"run_id": i, "seed": r.seed, "national": r.national} for i, r in enumerate(results)],
+                "summary": summary,
+            }
+        )
     else:
         _print_summary(sc.name, sc.description, seeds, nationals, summary, out)
 
@@ -334,8 +385,15 @@ def _run_with_progress(sc, runs, total: int) -> tuple[list, bool]:
                 TimeRemainingColumn,
             )
 
-            with Progress(TextColumn("[bold]{task.description}"), BarColumn(bar_width=None), MofNCompleteColumn(),
-                          TimeElapsedColumn(), TimeRemainingColumn(), console=err_console, transient=True) as bar:
+            with Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(bar_width=None),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=err_console,
+                transient=True,
+            ) as bar:
                 task = bar.add_task(f"{sc.name}: replicates", total=total)
                 for result in runs:
                     results.append(result)
@@ -348,6 +406,7 @@ def _run_with_progress(sc, runs, total: int) -> tuple[list, bool]:
 
 
 # --- listings -------------------------------------------------------------------------------
+
 
 def scenario_parameter_rows(scenario: str = DEFAULT_SCENARIO) -> list[dict[str, Any]]:
     """`parameter_table()` with the value each parameter takes in `scenario` and where it comes from.
@@ -377,9 +436,15 @@ def scenario_parameter_rows(scenario: str = DEFAULT_SCENARIO) -> list[dict[str, 
 
 @app.command()
 def params(
-    scenario: Annotated[str, typer.Option("--scenario", "-s", metavar="NAME|FILE",
-                                          help="Show each parameter's value in this preset or scenario TOML file.")
-                        ] = DEFAULT_SCENARIO,
+    scenario: Annotated[
+        str,
+        typer.Option(
+            "--scenario",
+            "-s",
+            metavar="NAME|FILE",
+            help="Show each parameter's value in this preset or scenario TOML file.",
+        ),
+    ] = DEFAULT_SCENARIO,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON to stdout.")] = False,
 ) -> None:
     """Every parameter: its default, its value in a scenario (calibrated ones marked), range, description."""
@@ -392,9 +457,13 @@ def params(
 
     name = rows[0]["scenario"] if rows else scenario
     fitted = sum(r["source"] == "calibrated" for r in rows)
-    table = Table(show_header=True, header_style="bold", show_lines=False,
-                  caption=f"{name}: * = calibrated ({fitted} parameters, bettercare/data/england-2014.toml; "
-                          "docs/validation.md), + = set by the scenario; default = the value in `Parameters()`")
+    table = Table(
+        show_header=True,
+        header_style="bold",
+        show_lines=False,
+        caption=f"{name}: * = calibrated ({fitted} parameters, bettercare/data/england-2014.toml; "
+        "docs/validation.md), + = set by the scenario; default = the value in `Parameters()`",
+    )
     table.add_column("parameter", no_wrap=True)
     table.add_column("default", justify="right", no_wrap=True)
     table.add_column(name, justify="right", no_wrap=True)
@@ -407,8 +476,13 @@ def params(
         if group is not None and g != group:
             table.add_section()
         group = g
-        table.add_row(row["name"], json.dumps(row["default"]), json.dumps(row["value"]) + mark[row["source"]],
-                      row["range"], row["description"])
+        table.add_row(
+            row["name"],
+            json.dumps(row["default"]),
+            json.dumps(row["value"]) + mark[row["source"]],
+            row["range"],
+            row["description"],
+        )
     _console().print(table)
 
 
@@ -437,10 +511,15 @@ def scenarios(as_json: Annotated[bool, typer.Option("--json", help="Print JSON t
     table.add_column("changes", ratio=2)
     for row in rows:
         if row["name"] == DEFAULT_SCENARIO:
-            changes = (f"the defaults with {len(fitted)} calibrated parameters "
-                       f"(`bettercare params` marks them)" if fitted else "the defaults (no calibration found)")
+            changes = (
+                f"the defaults with {len(fitted)} calibrated parameters (`bettercare params` marks them)"
+                if fitted
+                else "the defaults (no calibration found)"
+            )
         else:
-            changes = f"{DEFAULT_SCENARIO} with " + ", ".join(f"{k}={json.dumps(v)}" for k, v in row["overrides"].items())
+            changes = f"{DEFAULT_SCENARIO} with " + ", ".join(
+                f"{k}={json.dumps(v)}" for k, v in row["overrides"].items()
+            )
         table.add_row(row["name"], row["description"], changes)
     _console().print(table)
 
@@ -452,16 +531,26 @@ def areas(as_json: Annotated[bool, typer.Option("--json", help="Print JSON to st
 
     geo = england()
     ccgs = geo.members[geo.members.kind == "ccg"].groupby("area_code", sort=False)["org_name"].agg(list)
-    rows = [{"area_code": a.area_code, "name": a.area_name, "population": int(a.population),
-             "ccgs": ccgs.get(a.area_code, []), "coterminous": bool(a.coterminous)}
-            for a in geo.areas.itertuples(index=False)]
+    rows = [
+        {
+            "area_code": a.area_code,
+            "name": a.area_name,
+            "population": int(a.population),
+            "ccgs": ccgs.get(a.area_code, []),
+            "coterminous": bool(a.coterminous),
+        }
+        for a in geo.areas.itertuples(index=False)
+    ]
     if as_json:
         _print_json(rows)
         return
     from rich.table import Table
 
-    table = Table(show_header=True, header_style="bold",
-                  caption=f"{len(rows)} areas; {sum(r['coterminous'] for r in rows)} coterminous")
+    table = Table(
+        show_header=True,
+        header_style="bold",
+        caption=f"{len(rows)} areas; {sum(r['coterminous'] for r in rows)} coterminous",
+    )
     table.add_column("code", no_wrap=True)
     table.add_column("area", min_width=12)
     table.add_column("population", justify="right", no_wrap=True)
@@ -469,22 +558,36 @@ def areas(as_json: Annotated[bool, typer.Option("--json", help="Print JSON to st
     table.add_column("cot.", no_wrap=True)
     table.add_column("CCG names", ratio=1, min_width=20)
     for r in rows:
-        table.add_row(r["area_code"], r["name"], f"{r['population']:,}", str(len(r["ccgs"])),
-                      "yes" if r["coterminous"] else "", "; ".join(r["ccgs"]))
+        table.add_row(
+            r["area_code"],
+            r["name"],
+            f"{r['population']:,}",
+            str(len(r["ccgs"])),
+            "yes" if r["coterminous"] else "",
+            "; ".join(r["ccgs"]),
+        )
     _console().print(table)
 
 
 @app.command()
 def validate(
-    replicates: Annotated[int, typer.Option("--replicates", "-r", min=1, max=MAX_REPLICATES,
-                                            help="Runs of england-2014 to average.")] = 20,
-    seed: Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED,
-                                      help="Master seed; replicate seeds are spawned from it.")] = 2014,
-    workers: Annotated[int, typer.Option("--workers", min=1, help="Processes to run on (capped at the runs and "
-                                                                  "at 2 per core).")] = 2,
-    scheduler: Annotated[str | None, typer.Option("--scheduler", metavar="ADDRESS",
-                                                  help="Run on a Dask cluster: tcp://host:8786, a scheduler JSON "
-                                                       "file, or 'local' (the dask extra).")] = None,
+    replicates: Annotated[
+        int, typer.Option("--replicates", "-r", min=1, max=MAX_REPLICATES, help="Runs of england-2014 to average.")
+    ] = 20,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, max=MAX_SEED, help="Master seed; replicate seeds are spawned from it.")
+    ] = 2014,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, help="Processes to run on (capped at the runs and at 2 per core).")
+    ] = 2,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            metavar="ADDRESS",
+            help="Run on a Dask cluster: tcp://host:8786, a scheduler JSON file, or 'local' (the dask extra).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON objects.")] = False,
 ) -> None:
     """Compare england-2014 with the public record: one row per reference fact (a report; exit 0)."""
@@ -501,28 +604,51 @@ def validate(
     table = evaluate(nationals)
     preds = predictions(nationals)
     if as_json:
-        _print_json({"rows": table.drop(columns=["kind"]).to_dict(orient="records"),
-                     "predictions": preds.drop(columns=["kind"]).to_dict(orient="records"),
-                     "seeds": seeds})
+        _print_json(
+            {
+                "rows": table.drop(columns=["kind"]).to_dict(orient="records"),
+                "predictions": preds.drop(columns=["kind"]).to_dict(orient="records"),
+                "seeds": seeds,
+            }
+        )
         return
     from rich.table import Table
 
     met = int(table.met.sum())
-    out = Table(show_header=True, header_style="bold", title=f"england-2014 against the public record "
-                f"({replicates} replicates, seed {seed})", caption=f"{met} of {len(table)} facts met "
-                "(model mean within tolerance); interval = 2.5-97.5% of replicates")
-    for col, kw in [("fact", {"ratio": 3, "min_width": 24}), ("source", {"ratio": 2, "min_width": 16}),
-                    ("reference", {"justify": "right"}), ("model mean", {"justify": "right"}),
-                    ("95% interval", {"justify": "right"}), ("tolerance", {"justify": "right"}), ("met", {})]:
+    out = Table(
+        show_header=True,
+        header_style="bold",
+        title=f"england-2014 against the public record ({replicates} replicates, seed {seed})",
+        caption=f"{met} of {len(table)} facts met (model mean within tolerance); interval = 2.5-97.5% of replicates",
+    )
+    for col, kw in [
+        ("fact", {"ratio": 3, "min_width": 24}),
+        ("source", {"ratio": 2, "min_width": 16}),
+        ("reference", {"justify": "right"}),
+        ("model mean", {"justify": "right"}),
+        ("95% interval", {"justify": "right"}),
+        ("tolerance", {"justify": "right"}),
+        ("met", {}),
+    ]:
         out.add_column(col, **kw)
     for r in table.itertuples(index=False):
-        out.add_row(r.fact, r.source, fmt(r.reference, r.kind), fmt(r.model_mean, r.kind),
-                    f"{fmt(r.model_lo95, r.kind)} to {fmt(r.model_hi95, r.kind)}", "±" + fmt(r.tolerance, r.kind),
-                    "[green]yes[/green]" if r.met else "[red]no[/red]")
+        out.add_row(
+            r.fact,
+            r.source,
+            fmt(r.reference, r.kind),
+            fmt(r.model_mean, r.kind),
+            f"{fmt(r.model_lo95, r.kind)} to {fmt(r.model_hi95, r.kind)}",
+            "±" + fmt(r.tolerance, r.kind),
+            "[green]yes[/green]" if r.met else "[red]no[/red]",
+        )
     console = _console()
     console.print(out)
-    pred = Table(show_header=True, header_style="bold", title="Predictions for delivery year 1 (2015-16), "
-                 "never calibrated on", caption="interval = 2.5-97.5% of replicates")
+    pred = Table(
+        show_header=True,
+        header_style="bold",
+        title="Predictions for delivery year 1 (2015-16), never calibrated on",
+        caption="interval = 2.5-97.5% of replicates",
+    )
     for col in ("outcome", "mean", "95% interval"):
         pred.add_column(col, justify="left" if col == "outcome" else "right")
     for r in preds.itertuples(index=False):
@@ -535,12 +661,21 @@ def calibrate(
     samples: Annotated[int, typer.Option("--samples", min=2, help="Latin hypercube points.")] = 200,
     replicates: Annotated[int, typer.Option("--replicates", min=1, help="Seeds per point.")] = 2,
     refine: Annotated[int, typer.Option("--refine", min=0, help="Rounds of local search from the best point.")] = 20,
-    seed: Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED, help="Seed of the design and of the replicate seeds.")] = 2014,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, max=MAX_SEED, help="Seed of the design and of the replicate seeds.")
+    ] = 2014,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Processes to run on (at most 2 per core).")] = 2,
-    scheduler: Annotated[str | None, typer.Option("--scheduler", metavar="ADDRESS",
-                                                  help="Run on a Dask cluster: tcp://host:8786, a scheduler JSON "
-                                                       "file, or 'local' (the dask extra).")] = None,
-    write: Annotated[bool, typer.Option("--write/--dry-run", help="Write the fit into the england-2014 scenario.")] = True,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            metavar="ADDRESS",
+            help="Run on a Dask cluster: tcp://host:8786, a scheduler JSON file, or 'local' (the dask extra).",
+        ),
+    ] = None,
+    write: Annotated[
+        bool, typer.Option("--write/--dry-run", help="Write the fit into the england-2014 scenario.")
+    ] = True,
 ) -> None:
     """Fit england-2014's free parameters to the planning and assurance facts (docs/validation.md)."""
     from rich.progress import Progress
@@ -554,12 +689,20 @@ def calibrate(
         _note(notice)
     with Progress(transient=True) as bar:
         task = bar.add_task("calibrating", total=None)
-        record = fit(samples=samples, replicates=replicates, refine=refine, seed=seed, workers=workers,
-                     scheduler=scheduler,
-                     progress=lambda done, total: bar.update(task, completed=done, total=total))
+        record = fit(
+            samples=samples,
+            replicates=replicates,
+            refine=refine,
+            seed=seed,
+            workers=workers,
+            scheduler=scheduler,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
     table = record.pop("table")
-    typer.echo(f"distance {record['distance']} (stage 1 best {record['stage1_best_distance']}); "
-               f"{record['rows_met']} of {record['rows']} calibration facts met")
+    typer.echo(
+        f"distance {record['distance']} (stage 1 best {record['stage1_best_distance']}); "
+        f"{record['rows_met']} of {record['rows']} calibration facts met"
+    )
     for k, v in record["parameters"].items():
         typer.echo(f"  {k} = {v}")
     if write:
@@ -570,11 +713,21 @@ def calibrate(
 
 @app.command()
 def report(
-    sweep_dir: Annotated[Path, typer.Argument(metavar="DIR", help="A sweep directory (bettercare sweep ... --out DIR).")],
-    out: Annotated[Path | None, typer.Option("--out", "-o", metavar="FILE", help="HTML file to write; default DIR/report.html.")] = None,
-    area: Annotated[str, typer.Option("--area", help="Area for the trust network and negotiation dance: a name or code, or 'auto'.")] = "auto",
-    run_id: Annotated[int | None, typer.Option("--run", min=0, help="Run to replay for those figures; default the median run.")] = None,
-    figures: Annotated[Path | None, typer.Option("--figures", metavar="DIR", help="Also write every figure here as PNG and SVG.")] = None,
+    sweep_dir: Annotated[
+        Path, typer.Argument(metavar="DIR", help="A sweep directory (bettercare sweep ... --out DIR).")
+    ],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", metavar="FILE", help="HTML file to write; default DIR/report.html.")
+    ] = None,
+    area: Annotated[
+        str, typer.Option("--area", help="Area for the trust network and negotiation dance: a name or code, or 'auto'.")
+    ] = "auto",
+    run_id: Annotated[
+        int | None, typer.Option("--run", min=0, help="Run to replay for those figures; default the median run.")
+    ] = None,
+    figures: Annotated[
+        Path | None, typer.Option("--figures", metavar="DIR", help="Also write every figure here as PNG and SVG.")
+    ] = None,
     interval: Annotated[str, typer.Option("--interval", help="Intervals of effects: t or bootstrap.")] = "t",
 ) -> None:
     """One self-contained HTML report of a sweep: spec, effects, figures, sensitivity, errors."""

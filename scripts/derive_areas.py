@@ -152,10 +152,10 @@ def summarise(df: pd.DataFrame, areas: pd.DataFrame, area_ccgs: pd.DataFrame) ->
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ons", type=Path, default=DEFAULT_ONS,
-                        help=f"directory with the ONS lookups (default {DEFAULT_ONS})")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
-                        help=f"output directory (default {DEFAULT_OUT})")
+    parser.add_argument(
+        "--ons", type=Path, default=DEFAULT_ONS, help=f"directory with the ONS lookups (default {DEFAULT_ONS})"
+    )
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output directory (default {DEFAULT_OUT})")
     args = parser.parse_args(argv)
 
     df = apply_merges(load(args.ons))
@@ -163,8 +163,9 @@ def main(argv: list[str] | None = None) -> None:
 
     args.out.mkdir(parents=True, exist_ok=True)
     areas.to_csv(args.out / "areas.csv", index=False, encoding="utf-8", lineterminator="\n")
-    area_ccgs.to_csv(args.out / "area_ccgs.csv", index=False, encoding="utf-8",
-                     lineterminator="\n", float_format=f"%.{N_DECIMALS}f")
+    area_ccgs.to_csv(
+        args.out / "area_ccgs.csv", index=False, encoding="utf-8", lineterminator="\n", float_format=f"%.{N_DECIMALS}f"
+    )
     print(f"wrote {args.out / 'areas.csv'} ({len(areas)} rows)")
     print(f"wrote {args.out / 'area_ccgs.csv'} ({len(area_ccgs)} rows)\n")
     summarise(df, areas, area_ccgs)

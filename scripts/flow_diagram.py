@@ -36,9 +36,17 @@ def main() -> None:
 
     def arrow(a, b, label="", color="#234", rad=0.0):
         (x0, y0, _), (x1, y1, _) = STOCKS[a], STOCKS[b]
-        ax.add_patch(FancyArrowPatch((x0 + 0.8 * (x1 > x0) - 0.8 * (x1 < x0), y0), (x1 - 0.8 * (x1 > x0) + 0.8 * (x1 < x0), y1),
-                                     arrowstyle="-|>", mutation_scale=12, color=color, lw=1.4,
-                                     connectionstyle=f"arc3,rad={rad}"))
+        ax.add_patch(
+            FancyArrowPatch(
+                (x0 + 0.8 * (x1 > x0) - 0.8 * (x1 < x0), y0),
+                (x1 - 0.8 * (x1 > x0) + 0.8 * (x1 < x0), y1),
+                arrowstyle="-|>",
+                mutation_scale=12,
+                color=color,
+                lw=1.4,
+                connectionstyle=f"arc3,rad={rad}",
+            )
+        )
         if label:
             ax.text((x0 + x1) / 2, (y0 + y1) / 2 + 0.15, label, fontsize=7, ha="center", color=color)
 
@@ -56,9 +64,21 @@ def main() -> None:
         x, y, _ = STOCKS[s]
         ax.annotate("", xy=(9.7, y), xytext=(9.0, y), arrowprops=dict(arrowstyle="-|>", lw=1.2))
     ax.text(9.05, 5.75, "leave\n(length of stay)", fontsize=7)
-    ax.text(6.6, 6.05, "capacity = counterfactual budget path + additional money\n"
-            "(acquisition delay, supply ceiling); placement rate ~ vacancies^elasticity / wait", fontsize=7.5, color="#363")
-    ax.text(5.0, -0.2, "community demand joins the home-care and care-home queues (not delayed days)", fontsize=7, color="#555")
+    ax.text(
+        6.6,
+        6.05,
+        "capacity = counterfactual budget path + additional money\n"
+        "(acquisition delay, supply ceiling); placement rate ~ vacancies^elasticity / wait",
+        fontsize=7.5,
+        color="#363",
+    )
+    ax.text(
+        5.0,
+        -0.2,
+        "community demand joins the home-care and care-home queues (not delayed days)",
+        fontsize=7,
+        color="#555",
+    )
     ax.text(3.2, 2.35, "hook: joint working\nspeeds assessment", fontsize=7, color="#a50", ha="center")
     ax.text(1.0, 3.75, "hook: trust's\npractice", fontsize=7, color="#a50", ha="center")
     ax.set_title("Flow model: stocks (boxes) and flows; [agency] of delayed days in the situation report", fontsize=10)

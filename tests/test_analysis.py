@@ -17,6 +17,7 @@ from bettercare.analysis.indices import NoIndices
 
 # --- effects ----------------------------------------------------------------------------------
 
+
 def _factorial(seed=0, reps=30, sd=1.0, interaction=0.0):
     """y = 2 * [a == 'hi'] + 0.5 * b + interaction * [a == 'hi'] * b + noise; b in {0, 1, 2}."""
     rng = np.random.default_rng(seed)
@@ -25,8 +26,9 @@ def _factorial(seed=0, reps=30, sd=1.0, interaction=0.0):
         for r in range(reps):
             hi = a == "hi"
             y = 2.0 * hi + 0.5 * b + interaction * hi * b + rng.normal(0, sd)
-            rows.append({"run_id": point * reps + r, "point_id": point, "replicate": r, "seed": 0,
-                         "y": y, "f.a": a, "f.b": b})
+            rows.append(
+                {"run_id": point * reps + r, "point_id": point, "replicate": r, "seed": 0, "y": y, "f.a": a, "f.b": b}
+            )
     return pd.DataFrame(rows)
 
 
@@ -88,8 +90,16 @@ def test_rows_within_runs_are_averaged_and_paired():
         shift = rng.normal(0, 5)  # a big run effect shared by both kinds of area: pairing removes it
         for area in range(20):
             cot = area < 5
-            rows.append({"run_id": run, "point_id": 0, "replicate": run, "seed": run,
-                         "coterminous": cot, "y": shift + (-1.0 if cot else 0.0) + rng.normal(0, 0.1)})
+            rows.append(
+                {
+                    "run_id": run,
+                    "point_id": 0,
+                    "replicate": run,
+                    "seed": run,
+                    "coterminous": cot,
+                    "y": shift + (-1.0 if cot else 0.0) + rng.normal(0, 0.1),
+                }
+            )
     df = pd.DataFrame(rows)
     e = analysis.effects(df, "coterminous", "y").query("kind == 'effect'").iloc[0]
     assert e.n == 12
@@ -108,6 +118,7 @@ def test_non_finite_outcomes_left_out():
 
 # --- sensitivity -------------------------------------------------------------------------------
 
+
 def _sweep_dir(tmp_path, kind, problem, x, y, extra=None):
     """A sweep directory in the store's layout (manifest, design.parquet, committed national table)."""
     import pyarrow as pa
@@ -119,9 +130,18 @@ def _sweep_dir(tmp_path, kind, problem, x, y, extra=None):
     design = pd.DataFrame(x, columns=names)
     design.insert(0, "point_id", np.arange(n))
     design.to_parquet(tmp_path / "design.parquet")
-    manifest = {"kind": "sweep", "status": "complete", "experiment": "synthetic", "runs": n, "points": n,
-                "replicates": 1, "tables": ["national"], "outcomes": ["y"], "param_columns": names,
-                "design": {"kind": kind, "parameters": names, "points": n, "problem": problem, **(extra or {})}}
+    manifest = {
+        "kind": "sweep",
+        "status": "complete",
+        "experiment": "synthetic",
+        "runs": n,
+        "points": n,
+        "replicates": 1,
+        "tables": ["national"],
+        "outcomes": ["y"],
+        "param_columns": names,
+        "design": {"kind": kind, "parameters": names, "points": n, "problem": problem, **(extra or {})},
+    }
     national = design.copy()
     national.insert(0, "run_id", np.arange(n))
     national.insert(2, "replicate", 0)
@@ -144,8 +164,14 @@ def test_sobol_indices_of_ishigami(tmp_path):
     assert s.attrs["method"] == "sobol" and not s.attrs["skipped"]
     v = s.set_index(["parameter", "index"])["value"]
     # Analytic values for a = 7, b = 0.1 (Ishigami & Homma 1990; Saltelli et al. 2010).
-    expected = {("x.1", "S1"): 0.3139, ("x.2", "S1"): 0.4424, ("x.3", "S1"): 0.0,
-                ("x.1", "ST"): 0.5576, ("x.2", "ST"): 0.4424, ("x.3", "ST"): 0.2437}
+    expected = {
+        ("x.1", "S1"): 0.3139,
+        ("x.2", "S1"): 0.4424,
+        ("x.3", "S1"): 0.0,
+        ("x.1", "ST"): 0.5576,
+        ("x.2", "ST"): 0.4424,
+        ("x.3", "ST"): 0.2437,
+    }
     for key, want in expected.items():
         assert v[key] == pytest.approx(want, abs=0.06), key
     assert (s.conf > 0).all() and (s.lo < s.value).all() and (s.hi > s.value).all()

@@ -24,8 +24,12 @@ def _space(seed: int, n_parties: int, sizes: tuple[int, ...]):
 
 
 def _ufuns(issues, outcomes, utils, reserved):
-    return [MappingUtilityFunction(dict(zip(outcomes, utils[:, i].tolist())), issues=issues,
-                                   reserved_value=float(reserved[i])) for i in range(utils.shape[1])]
+    return [
+        MappingUtilityFunction(
+            dict(zip(outcomes, utils[:, i].tolist())), issues=issues, reserved_value=float(reserved[i])
+        )
+        for i in range(utils.shape[1])
+    ]
 
 
 CASES = [(seed, n, sizes) for seed in range(6) for n, sizes in [(2, (5, 4)), (3, (4, 3, 2)), (4, (3, 3, 3))]]

@@ -29,9 +29,17 @@ def test_boulware_concedes_later_than_conceder():
 
 def test_boulware_tables_agree_later_than_conceder_tables():
     def weeks(beta):
-        r = run("england-2014", seed=4, overrides={"negotiation.compromise": beta, "pause.enabled": False,
-                                                   "areas.names": ["Wigan", "Kent", "Leeds", "Devon", "Sunderland"]})
+        r = run(
+            "england-2014",
+            seed=4,
+            overrides={
+                "negotiation.compromise": beta,
+                "pause.enabled": False,
+                "areas.names": ["Wigan", "Kent", "Leeds", "Devon", "Sunderland"],
+            },
+        )
         return r.areas.first_agreed_week.mean()
+
     assert weeks(0.2) > weeks(4.0)
 
 
@@ -45,8 +53,11 @@ def test_missed_deadline_leads_to_imposed_plan():
 
 def test_partner_who_never_concedes_holds_its_ground():
     for kind in ("council", "ccg", "acute"):
-        r = run("england-2014", seed=2, overrides={**WIGAN, "negotiation.holdout": kind,
-                                                    "negotiation.holdout_compromise": 0.0})
+        r = run(
+            "england-2014",
+            seed=2,
+            overrides={**WIGAN, "negotiation.holdout": kind, "negotiation.holdout_compromise": 0.0},
+        )
         mine = r.offers[r.offers.kind == kind]
         proposed = mine[mine.response == "proposed"]
         # Its target never moves from its best, and it accepts nothing less.
@@ -61,8 +72,11 @@ def test_partner_who_never_concedes_blocks_agreement():
     base = held = 0
     for seed in (3, 4, 5):
         base += run("england-2014", seed=seed, overrides=names).national["plans_agreed"]
-        held += run("england-2014", seed=seed, overrides={**names, "negotiation.holdout": "council",
-                                                           "negotiation.holdout_compromise": 0.0}).national["plans_agreed"]
+        held += run(
+            "england-2014",
+            seed=seed,
+            overrides={**names, "negotiation.holdout": "council", "negotiation.holdout_compromise": 0.0},
+        ).national["plans_agreed"]
     assert base >= 20  # of 24 tables
     assert held <= 6
     assert base - held >= 15
@@ -70,9 +84,16 @@ def test_partner_who_never_concedes_blocks_agreement():
 
 def test_trust_reduces_perspective_error_and_speeds_agreement():
     def outcome(trust):
-        r = run("england-2014", seed=7, overrides={"trust.initial": trust,
-                                                   "areas.names": ["Kent", "Surrey", "Essex", "Lancashire", "Devon", "Leeds"]})
+        r = run(
+            "england-2014",
+            seed=7,
+            overrides={
+                "trust.initial": trust,
+                "areas.names": ["Kent", "Surrey", "Essex", "Lancashire", "Devon", "Leeds"],
+            },
+        )
         return r.national
+
     low, high = outcome(0.1), outcome(0.9)
     assert high["weeks_to_agreement_mean"] <= low["weeks_to_agreement_mean"]
     assert high["trust_mean_end"] > low["trust_mean_end"]

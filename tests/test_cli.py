@@ -26,14 +26,19 @@ VERSIONS = ["bettercare", "mesa", "numpy", "pandas", "pyarrow", "pydantic", "net
 
 
 def cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bettercare.cli", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "bettercare.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=timeout
+    )
 
 
 def cli_parallel(*arglists: list[str]) -> list[subprocess.CompletedProcess]:
     """Several CLI runs at once (each is mostly import time)."""
-    procs = [subprocess.Popen([sys.executable, "-m", "bettercare.cli", *a], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for a in arglists]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bettercare.cli", *a], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for a in arglists
+    ]
     done = []
     for a, p in zip(arglists, procs):
         out, err = p.communicate(timeout=120)
@@ -53,6 +58,7 @@ def all_area_names() -> set[str]:
 
 
 # --- one full national run, shared --------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def national(tmp_path_factory):
@@ -127,10 +133,13 @@ def test_json_shape(national):
 
 # --- small runs -----------------------------------------------------------------------------
 
+
 def test_same_seed_same_output_other_seed_differs():
-    a, b, c = cli_parallel(["run", "--set", SMALL, "--seed", "3", "--json"],
-                           ["run", "--set", SMALL, "--seed", "3", "--json"],
-                           ["run", "--set", SMALL, "--seed", "4", "--json"])
+    a, b, c = cli_parallel(
+        ["run", "--set", SMALL, "--seed", "3", "--json"],
+        ["run", "--set", SMALL, "--seed", "3", "--json"],
+        ["run", "--set", SMALL, "--seed", "4", "--json"],
+    )
     assert a.returncode == b.returncode == c.returncode == 0, a.stderr + c.stderr
     assert a.stdout == b.stdout
     ja, jc = json.loads(a.stdout), json.loads(c.stdout)
@@ -185,6 +194,7 @@ def test_readable_summary():
 
 # --- bad input -------------------------------------------------------------------------------
 
+
 def assert_usage_error(proc: subprocess.CompletedProcess, *must: str) -> str:
     assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr
@@ -198,18 +208,21 @@ def assert_usage_error(proc: subprocess.CompletedProcess, *must: str) -> str:
     return line
 
 
-@pytest.mark.parametrize("args, must", [
-    (["--set", "trust.initial=1.7"], ["trust.initial", "1.7", "[0, 1]"]),
-    (["--set", "nosuch.param=1"], ["nosuch.param"]),
-    (["--set", "trust.initial"], ["trust.initial", "KEY=VALUE"]),
-    (["--set", "negotiation.holdout=nobody"], ["negotiation.holdout", "nobody", "council"]),
-    (["--set", 'areas.names=["Atlantis"]'], ["areas.names", "Atlantis"]),
-    (["--set", "flow.occupancy=2"], ["flow.occupancy", "2", "[0.5, 0.99]"]),
-    (["--set", "flow.share_home_care=0.9"], ["flow:", "share_home_care", "at most 1"]),
-    (["--scenario", "nosuch"], ["nosuch", "england-2014"]),
-    (["--config", "missing.toml"], ["missing.toml"]),
-    (["--scenario", "high-trust", "--config", "missing.toml"], ["--scenario", "--config"]),
-])
+@pytest.mark.parametrize(
+    "args, must",
+    [
+        (["--set", "trust.initial=1.7"], ["trust.initial", "1.7", "[0, 1]"]),
+        (["--set", "nosuch.param=1"], ["nosuch.param"]),
+        (["--set", "trust.initial"], ["trust.initial", "KEY=VALUE"]),
+        (["--set", "negotiation.holdout=nobody"], ["negotiation.holdout", "nobody", "council"]),
+        (["--set", 'areas.names=["Atlantis"]'], ["areas.names", "Atlantis"]),
+        (["--set", "flow.occupancy=2"], ["flow.occupancy", "2", "[0.5, 0.99]"]),
+        (["--set", "flow.share_home_care=0.9"], ["flow:", "share_home_care", "at most 1"]),
+        (["--scenario", "nosuch"], ["nosuch", "england-2014"]),
+        (["--config", "missing.toml"], ["missing.toml"]),
+        (["--scenario", "high-trust", "--config", "missing.toml"], ["--scenario", "--config"]),
+    ],
+)
 def test_bad_input_exits_2_with_one_line(tmp_path, args, must):
     assert_usage_error(cli("run", *args, "--json", cwd=tmp_path), *must)
 
@@ -222,7 +235,7 @@ def test_config_with_bad_value(tmp_path):
 
 def test_config_not_toml(tmp_path):
     cfg = tmp_path / "broken.toml"
-    cfg.write_text('[scenario\nname = \n')
+    cfg.write_text("[scenario\nname = \n")
     assert_usage_error(cli("run", "--config", str(cfg)), "broken.toml", "TOML")
 
 
@@ -233,6 +246,7 @@ def test_typer_usage_errors_still_exit_2():
 
 
 # --- listings and start-up ----------------------------------------------------------------------
+
 
 def test_params_json_lists_bounds():
     rows = {r["name"]: r for r in ok_json("params", "--json")}
@@ -257,8 +271,10 @@ def test_areas_json():
 
 
 def test_help_does_not_import_the_model():
-    code = ("import sys, bettercare.cli; "
-            "print([m for m in ('numpy', 'pandas', 'mesa', 'pydantic', 'bettercare.model') if m in sys.modules])")
+    code = (
+        "import sys, bettercare.cli; "
+        "print([m for m in ('numpy', 'pandas', 'mesa', 'pydantic', 'bettercare.model') if m in sys.modules])"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"

@@ -51,11 +51,18 @@ def one_error_line(proc: subprocess.CompletedProcess, *must: str) -> str:
     return lines[0]
 
 
-def tiny_spec(dir_: Path, name: str = "tiny", replicates: int = 1, quick_replicates: int | None = None,
-              levels: str = "[0.2, 0.8]", chunk_runs: int = 1) -> Path:
+def tiny_spec(
+    dir_: Path,
+    name: str = "tiny",
+    replicates: int = 1,
+    quick_replicates: int | None = None,
+    levels: str = "[0.2, 0.8]",
+    chunk_runs: int = 1,
+) -> Path:
     quick = f"[quick]\nreplicates = {quick_replicates}\n" if quick_replicates else ""
     path = dir_ / f"{name}.toml"
-    path.write_text(textwrap.dedent(f"""\
+    path.write_text(
+        textwrap.dedent(f"""\
         [experiment]
         name = "{name}"
         replicates = {replicates}
@@ -67,7 +74,9 @@ def tiny_spec(dir_: Path, name: str = "tiny", replicates: int = 1, quick_replica
         [outputs]
         tables = ["national"]
         chunk_runs = {chunk_runs}
-        """) + quick)
+        """)
+        + quick
+    )
     return path
 
 
@@ -102,14 +111,21 @@ def running(pids: list[int]) -> list[int]:
 
 # --- 1. the resume hint, 4. SIGINT ------------------------------------------------------------
 
+
 def test_sigint_stops_a_quick_sweep_within_seconds_and_its_resume_hint_works(tmp_path):
     """Issue 16.1 and 16.4: after Ctrl-C the printed command resumes the --quick sweep (the old hint
     dropped --quick and was refused), committed runs are kept, and the result equals an
     uninterrupted sweep row for row."""
     spec = tiny_spec(tmp_path, "quicky", replicates=3, quick_replicates=60)
     out = tmp_path / "r2"
-    proc = subprocess.Popen([*CLI, "sweep", str(spec), "--quick", "--out", str(out), "--workers", "2"], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [*CLI, "sweep", str(spec), "--quick", "--out", str(out), "--workers", "2"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         wait_for(lambda: len(read_commits(out)) >= 2, proc, 90, "commits")
         committed = {i for rec in read_commits(out) for i in rec["run_ids"]}
@@ -156,8 +172,14 @@ def test_sigint_while_the_workers_start_stops_at_once_and_leaves_no_process(tmp_
         from bettercare.cli import app
         app(args=["sweep", {str(spec)!r}, "--out", {str(tmp_path / "o")!r}, "--workers", "2"], prog_name="bettercare")
         """)
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         wait_for(lambda: len(descendants(proc.pid)) >= 2, proc, 60, "worker processes")
         workers = descendants(proc.pid)
@@ -181,8 +203,13 @@ def test_sigint_while_the_workers_start_stops_at_once_and_leaves_no_process(tmp_
 def test_workers_die_at_once_with_a_killed_sweep(tmp_path):
     """Issue 16.9: workers outlived a SIGKILLed sweep by 2 s; now the kernel ends them with it."""
     spec = tiny_spec(tmp_path, "killed", replicates=100)
-    proc = subprocess.Popen([*CLI, "sweep", str(spec), "--out", str(tmp_path / "o"), "--workers", "2"], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    proc = subprocess.Popen(
+        [*CLI, "sweep", str(spec), "--out", str(tmp_path / "o"), "--workers", "2"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     try:
         wait_for(lambda: len(read_commits(tmp_path / "o")) >= 1, proc, 90, "commits")
         workers = descendants(proc.pid)
@@ -202,6 +229,7 @@ def test_workers_die_at_once_with_a_killed_sweep(tmp_path):
 
 # --- 4. --workers is capped ---------------------------------------------------------------------
 
+
 def test_workers_are_capped_at_the_runs_to_do_with_a_notice(tmp_path):
     spec = tiny_spec(tmp_path, "four", replicates=2)  # 4 runs
     out = tmp_path / "o"
@@ -214,8 +242,10 @@ def test_workers_are_capped_at_the_runs_to_do_with_a_notice(tmp_path):
 
 def test_cap_workers_at_a_multiple_of_the_cores():
     assert cap_workers(100_000, 1_000, cores=2) == (
-        2 * MAX_WORKERS_PER_CORE, f"note: --workers 100,000 capped at {2 * MAX_WORKERS_PER_CORE} "
-                                  f"(at most {MAX_WORKERS_PER_CORE} per core on 2 cores)")
+        2 * MAX_WORKERS_PER_CORE,
+        f"note: --workers 100,000 capped at {2 * MAX_WORKERS_PER_CORE} "
+        f"(at most {MAX_WORKERS_PER_CORE} per core on 2 cores)",
+    )
     assert cap_workers(3, 1_000, cores=2) == (3, None)
     assert cap_workers(None, 1, cores=8) == (1, None)  # the default is one per core, no notice
     assert cap_workers(None, 100, cores=8) == (8, None)
@@ -228,6 +258,7 @@ def test_validate_caps_its_workers_with_a_notice():
 
 
 # --- 2. output paths that cannot be created or written ----------------------------------------
+
 
 @pytest.fixture(scope="module")
 def small_sweep(tmp_path_factory):
@@ -250,7 +281,10 @@ def unwritable_cases(tmp: Path, sweep_dir: Path, spec: Path) -> list[tuple[list[
             (["sweep", str(spec), "--out", "/proc/x/out"], ["--out '/proc/x/out' cannot be created or written"]),
             (["sweep", str(spec), "--out", "/sys/kernel/bc-out"], ["--out '/sys/kernel/bc-out'"]),
             (["run", "--out", "/sys/kernel/run-out"], ["--out '/sys/kernel/run-out' cannot be created or written"]),
-            (["report", str(sweep_dir), "--out", "/sys/kernel/rep.html"], ["--out '/sys/kernel/rep.html' cannot be written"]),
+            (
+                ["report", str(sweep_dir), "--out", "/sys/kernel/rep.html"],
+                ["--out '/sys/kernel/rep.html' cannot be written"],
+            ),
             (["report", str(sweep_dir), "--figures", "/proc/x/figs"], ["--figures '/proc/x/figs'"]),
         ]
     return cases
@@ -260,8 +294,10 @@ def test_unwritable_output_paths_give_one_error_line(tmp_path, small_sweep):
     """Issue 16.2: each of these printed a traceback and exited 1."""
     spec = tiny_spec(tmp_path, "w")
     cases = unwritable_cases(tmp_path, small_sweep, spec)
-    procs = [subprocess.Popen([*CLI, *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for args, _ in cases]
+    procs = [
+        subprocess.Popen([*CLI, *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for args, _ in cases
+    ]
     for (args, must), p in zip(cases, procs):
         out, err = p.communicate(timeout=120)
         one_error_line(subprocess.CompletedProcess(args, p.returncode, out, err), *must)
@@ -269,6 +305,7 @@ def test_unwritable_output_paths_give_one_error_line(tmp_path, small_sweep):
 
 
 # --- 3. params and scenarios tell the truth about england-2014 --------------------------------------
+
 
 def test_params_shows_the_calibrated_values_england_2014_runs_with():
     fitted = calibrated()
@@ -281,7 +318,7 @@ def test_params_shows_the_calibrated_values_england_2014_runs_with():
     assert rows["trust.initial"]["value"] == 0.5 and rows["trust.initial"]["source"] == "default"
     text = cli("params").stdout
     line = next(x for x in text.splitlines() if "incentives.council.social_care" in x)
-    assert f"{fitted["incentives.council.social_care"]} *" in line and "1.0" in line
+    assert f"{fitted['incentives.council.social_care']} *" in line and "1.0" in line
     assert "calibrated" in text
 
 
@@ -307,20 +344,24 @@ def test_scenarios_describe_england_2014_truthfully():
 
 # --- 6, 7. huge or odd counts, one error style ---------------------------------------------------
 
-@pytest.mark.parametrize("args, must", [
-    (["run", "--replicates", "100000000000000000000"], ["--replicates", "100000000000000000000", "1000000"]),
-    (["run", "--replicates", "1000001"], ["--replicates", "1000001", "1000000"]),
-    (["run", "--replicates", "0"], ["--replicates", "'0'", "greater than or equal to 1"]),
-    (["run", "--replicates", "-1"], ["--replicates", "'-1'", "greater than or equal to 1"]),
-    (["run", "--seed", "-5"], ["--seed", "'-5'", "greater than or equal to 0"]),
-    (["run", "--seed", str(2**63)], ["--seed", str(2**63)]),
-    (["run", "--replicates", "two"], ["--replicates", "'two'", "integer"]),
-    (["run", "--nosuch"], ["--nosuch"]),
-    (["validate", "--replicates", "0"], ["--replicates", "'0'"]),
-    (["sweep", "--workers", "-3", "h1-trust"], ["--workers", "-3"]),
-    (["report"], ["DIR"]),
-    (["frobnicate"], ["frobnicate"]),
-])
+
+@pytest.mark.parametrize(
+    "args, must",
+    [
+        (["run", "--replicates", "100000000000000000000"], ["--replicates", "100000000000000000000", "1000000"]),
+        (["run", "--replicates", "1000001"], ["--replicates", "1000001", "1000000"]),
+        (["run", "--replicates", "0"], ["--replicates", "'0'", "greater than or equal to 1"]),
+        (["run", "--replicates", "-1"], ["--replicates", "'-1'", "greater than or equal to 1"]),
+        (["run", "--seed", "-5"], ["--seed", "'-5'", "greater than or equal to 0"]),
+        (["run", "--seed", str(2**63)], ["--seed", str(2**63)]),
+        (["run", "--replicates", "two"], ["--replicates", "'two'", "integer"]),
+        (["run", "--nosuch"], ["--nosuch"]),
+        (["validate", "--replicates", "0"], ["--replicates", "'0'"]),
+        (["sweep", "--workers", "-3", "h1-trust"], ["--workers", "-3"]),
+        (["report"], ["DIR"]),
+        (["frobnicate"], ["frobnicate"]),
+    ],
+)
 def test_option_errors_are_one_error_line_like_every_other(args, must):
     """Issue 16.6 and 16.7: these printed an OverflowError traceback or a 5-6 line Typer box."""
     one_error_line(cli(*args), *must)
@@ -335,9 +376,15 @@ def test_run_replicates_shows_progress_and_keeps_finished_runs_on_ctrl_c(tmp_pat
 
     out = tmp_path / "many"
     master, slave = pty.openpty()
-    proc = subprocess.Popen([*CLI, "run", "--set", WIGAN, "--replicates", "1000000", "--seed", "5", "--out", str(out)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=slave, text=True, start_new_session=True,
-                            env={**os.environ, "COLUMNS": "100"})
+    proc = subprocess.Popen(
+        [*CLI, "run", "--set", WIGAN, "--replicates", "1000000", "--seed", "5", "--out", str(out)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "COLUMNS": "100"},
+    )
     os.close(slave)
     screen: list[str] = []
 
@@ -354,7 +401,9 @@ def test_run_replicates_shows_progress_and_keeps_finished_runs_on_ctrl_c(tmp_pat
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
     try:
-        wait_for(lambda: re.search(r"\b([3-9]|\d\d+)/1000000\b", "".join(screen)), proc, 120, "a progress bar at 3 runs")
+        wait_for(
+            lambda: re.search(r"\b([3-9]|\d\d+)/1000000\b", "".join(screen)), proc, 120, "a progress bar at 3 runs"
+        )
         os.killpg(proc.pid, signal.SIGINT)
         stdout, _ = proc.communicate(timeout=30)
     finally:
@@ -377,8 +426,14 @@ def test_run_replicates_shows_progress_and_keeps_finished_runs_on_ctrl_c(tmp_pat
 
 def test_run_interrupted_before_any_replicate_finishes_leaves_no_empty_directory(tmp_path):
     out = tmp_path / "none"
-    proc = subprocess.Popen([*CLI, "run", "--replicates", "3", "--out", str(out)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [*CLI, "run", "--replicates", "3", "--out", str(out)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         wait_for(out.exists, proc, 60, "the output directory")  # checked writable before the first run
         os.killpg(proc.pid, signal.SIGINT)  # a national run takes seconds: none has finished
@@ -394,9 +449,11 @@ def test_run_interrupted_before_any_replicate_finishes_leaves_no_empty_directory
 
 # --- 5. the test script and npm ------------------------------------------------------------------
 
+
 def test_fetch_assets_needs_npm_only_for_what_is_missing(tmp_path):
-    listed = subprocess.run([sys.executable, "-m", "bettercare.workshop.assets"], capture_output=True, text=True,
-                            check=True).stdout.split()
+    listed = subprocess.run(
+        [sys.executable, "-m", "bettercare.workshop.assets"], capture_output=True, text=True, check=True
+    ).stdout.split()
     assert listed
     bin_ = tmp_path / "bin"  # a PATH with the few tools the script uses, and no npm
     bin_.mkdir()
@@ -410,14 +467,26 @@ def test_fetch_assets_needs_npm_only_for_what_is_missing(tmp_path):
     for spec in listed:
         (have / spec).mkdir(parents=True)
         (have / spec / "package.json").write_text("{}")
-    ok = subprocess.run([bash, "scripts/fetch_workshop_assets.sh", str(have)], cwd=ROOT, env=env,
-                        capture_output=True, text=True, timeout=60)
+    ok = subprocess.run(
+        [bash, "scripts/fetch_workshop_assets.sh", str(have)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert ok.returncode == 0, ok.stderr
     assert f"all {len(listed)} already there" in ok.stdout
 
     shutil.rmtree(have / listed[0])
-    missing = subprocess.run([bash, "scripts/fetch_workshop_assets.sh", str(have)], cwd=ROOT, env=env,
-                             capture_output=True, text=True, timeout=60)
+    missing = subprocess.run(
+        [bash, "scripts/fetch_workshop_assets.sh", str(have)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert missing.returncode == 2
     assert missing.stderr.strip().splitlines() == [missing.stderr.strip()]
     assert missing.stderr.startswith("error: npm is needed to fetch 1 missing workshop asset(s)")
@@ -426,11 +495,12 @@ def test_fetch_assets_needs_npm_only_for_what_is_missing(tmp_path):
 
 def test_readme_says_what_the_test_command_needs():
     readme = (ROOT / "README.md").read_text()
-    section = readme[readme.index("bash scripts/test.sh"):readme.index("## Using it")]
+    section = readme[readme.index("bash scripts/test.sh") : readme.index("## Using it")]
     assert "Python 3.12" in section and "npm" in section and "assets" in section
 
 
 # --- 8. documents ------------------------------------------------------------------------------
+
 
 def test_experiments_doc_has_no_stale_module_instruction_and_true_catalog_sizes():
     from bettercare.experiments import catalog
@@ -438,8 +508,9 @@ def test_experiments_doc_has_no_stale_module_instruction_and_true_catalog_sizes(
     doc = (ROOT / "docs" / "experiments.md").read_text()
     assert "python -m bettercare.experiments.cli" not in doc
     assert "one to three minutes" not in doc
-    rows = {m.group(1): m for m in re.finditer(r"^\| `([\w-]+)` \|[^\n]*\| ([\d,]+) / ([\d,]+) \| ([^|\n]+) \|$",
-                                               doc, re.M)}
+    rows = {
+        m.group(1): m for m in re.finditer(r"^\| `([\w-]+)` \|[^\n]*\| ([\d,]+) / ([\d,]+) \| ([^|\n]+) \|$", doc, re.M)
+    }
     for entry in catalog.entries():
         m = rows.get(entry["name"])
         assert m is not None, f"docs/experiments.md has no catalog row (with a measured time) for {entry['name']}"
@@ -450,7 +521,7 @@ def test_experiments_doc_has_no_stale_module_instruction_and_true_catalog_sizes(
 
 def documented_scenario_example() -> str:
     doc = (ROOT / "docs" / "experiments.md").read_text()
-    after = doc[doc.index("<!-- scenario-example"):]
+    after = doc[doc.index("<!-- scenario-example") :]
     return re.search(r"```toml\n(.*?)```", after, re.S).group(1)
 
 
@@ -474,6 +545,7 @@ def test_the_documented_config_example_loads_and_runs(tmp_path):
 
 
 # --- 9. small things -----------------------------------------------------------------------------
+
 
 def test_report_shows_the_master_seed_as_written(small_sweep, tmp_path):
     proc = cli("report", str(small_sweep), "--out", str(tmp_path / "r.html"), timeout=300)

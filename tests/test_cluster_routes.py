@@ -94,8 +94,14 @@ def test_docs_slurm_route_runs_a_sweep_through_dask_jobqueue(tmp_path, monkeypat
     monkeypatch.setenv("PATH", f"{fake_bin}{os.pathsep}{os.environ['PATH']}")
 
     # As in docs/experiments.md, with a short wall time and this machine's interpreter.
-    cluster = jobqueue.SLURMCluster(cores=1, processes=1, memory="2GB", walltime="00:10:00",
-                                    job_extra_directives=["--account=my-project"], python=sys.executable)
+    cluster = jobqueue.SLURMCluster(
+        cores=1,
+        processes=1,
+        memory="2GB",
+        walltime="00:10:00",
+        job_extra_directives=["--account=my-project"],
+        python=sys.executable,
+    )
     try:
         cluster.scale(jobs=2)
         with Client(cluster) as client:
@@ -117,23 +123,67 @@ def test_docs_slurm_route_runs_a_sweep_through_dask_jobqueue(tmp_path, monkeypat
 def test_docs_batch_script_route_scheduler_file_and_cli(tmp_path):
     sched_file = tmp_path / "scheduler.json"
     env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
-    procs = [subprocess.Popen([str(BIN / "dask"), "scheduler", "--scheduler-file", str(sched_file),
-                               "--port", "0", "--dashboard-address", ":0"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True)]
+    procs = [
+        subprocess.Popen(
+            [
+                str(BIN / "dask"),
+                "scheduler",
+                "--scheduler-file",
+                str(sched_file),
+                "--port",
+                "0",
+                "--dashboard-address",
+                ":0",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+        )
+    ]
     try:
         deadline = time.monotonic() + 60
         while not sched_file.exists() and time.monotonic() < deadline:
             time.sleep(0.2)
         assert sched_file.exists(), "the dask scheduler did not write its scheduler file"
-        procs.append(subprocess.Popen([str(BIN / "dask"), "worker", "--scheduler-file", str(sched_file),
-                                       "--nthreads", "1", "--nworkers", "2", "--no-dashboard"],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-                                      start_new_session=True))
+        procs.append(
+            subprocess.Popen(
+                [
+                    str(BIN / "dask"),
+                    "worker",
+                    "--scheduler-file",
+                    str(sched_file),
+                    "--nthreads",
+                    "1",
+                    "--nworkers",
+                    "2",
+                    "--no-dashboard",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=env,
+                start_new_session=True,
+            )
+        )
         from distributed import Client
+
         with Client(scheduler_file=str(sched_file), timeout="30s") as client:
             client.wait_for_workers(2, timeout=120)
-        done = subprocess.run([str(BIN / "bettercare"), "sweep", str(_spec(tmp_path)), "--out", str(tmp_path / "out"),
-                               "--scheduler", str(sched_file)], check=False, capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [
+                str(BIN / "bettercare"),
+                "sweep",
+                str(_spec(tmp_path)),
+                "--out",
+                str(tmp_path / "out"),
+                "--scheduler",
+                str(sched_file),
+            ],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert done.returncode == 0, done.stderr
         assert "4 of 4 runs committed, 0 failed" in done.stderr
         manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())

@@ -29,9 +29,18 @@ def table(utility, targets, trust=0.5, noise=0.0, credible=None, belief=None):
     n, k = np.shape(utility)
     belief = np.zeros((n, n, k)) if belief is None else belief
     t = SimpleNamespace(
-        area=0, n=n, utility=np.array(utility, float), targets=np.array(targets, float),
-        reservation=np.zeros(n), trust=np.full((n, n), trust), bonus=0.1, noise_sd=noise, proposer=0,
-        credible=np.ones(k, bool) if credible is None else np.array(credible), start_week=0, window=10,
+        area=0,
+        n=n,
+        utility=np.array(utility, float),
+        targets=np.array(targets, float),
+        reservation=np.zeros(n),
+        trust=np.full((n, n), trust),
+        bonus=0.1,
+        noise_sd=noise,
+        proposer=0,
+        credible=np.ones(k, bool) if credible is None else np.array(credible),
+        start_week=0,
+        window=10,
         stances=[Stance(party=j, belief_error=belief[j]) for j in range(n)],
     )
     np.fill_diagonal(t.trust, 1.0)
@@ -42,9 +51,11 @@ def table(utility, targets, trust=0.5, noise=0.0, credible=None, belief=None):
 
 
 #            plan:   0     1     2     3
-UTILITY = [[0.9, 0.7, 0.6, 0.2],   # council (proposer)
-           [0.1, 0.5, 0.8, 0.9],   # CCG
-           [0.2, 0.6, 0.4, 0.9]]   # acute trust
+UTILITY = [
+    [0.9, 0.7, 0.6, 0.2],  # council (proposer)
+    [0.1, 0.5, 0.8, 0.9],  # CCG
+    [0.2, 0.6, 0.4, 0.9],
+]  # acute trust
 
 
 def test_propose_picks_the_plan_best_for_the_worst_off_other_among_those_meeting_its_target(orgs):

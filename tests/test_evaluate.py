@@ -69,7 +69,9 @@ def test_the_store_commits_through_the_one_atomic_json_writer(tmp_path, monkeypa
 
     written = []
     real = manifest.write_json_atomic
-    monkeypatch.setattr(store, "write_json_atomic", lambda path, obj, **kw: written.append(path) or real(path, obj, **kw))
+    monkeypatch.setattr(
+        store, "write_json_atomic", lambda path, obj, **kw: written.append(path) or real(path, obj, **kw)
+    )
     with store.Store(tmp_path / "s") as st:
         st.commit([0], [], {"national": [_one_row()]})
     assert [p.parent.name for p in written] == [store.COMMITS]

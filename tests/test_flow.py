@@ -28,7 +28,9 @@ PARAMS = FlowParams()
 POP = np.array([250_000.0, 1_000_000.0, 60_000.0])
 
 
-def model(params: FlowParams = PARAMS, dt: float = 1.0, pop: np.ndarray = POP, start: date = PRE_PERIOD_START) -> FlowModel:
+def model(
+    params: FlowParams = PARAMS, dt: float = 1.0, pop: np.ndarray = POP, start: date = PRE_PERIOD_START
+) -> FlowModel:
     return FlowModel(params, FlowInputs.from_population(params, pop), start=start, dt_weeks=dt)
 
 
@@ -101,8 +103,9 @@ def test_units_are_consistent():
     np.testing.assert_allclose(per_head, per_head[0], rtol=1e-9)
     d0, d1 = (date(2013, 4, 1) - m.start).days, (date(2014, 4, 1) - m.start).days
     days_in = [max(0.0, min(f.start_day + f.days, d1) - max(f.start_day, d0)) for f in m.history]
-    np.testing.assert_allclose(o.delayed_days.sum(axis=1),
-                               sum(f.delayed.sum(axis=1) * d for f, d in zip(m.history, days_in)), rtol=1e-9)
+    np.testing.assert_allclose(
+        o.delayed_days.sum(axis=1), sum(f.delayed.sum(axis=1) * d for f, d in zip(m.history, days_in)), rtol=1e-9
+    )
     assert sum(days_in) == d1 - d0  # every day of the window counted once
     half = m.outcomes(date(2013, 4, 1), date(2013, 10, 1))
     assert half.ascof_2a2 == pytest.approx(o.ascof_2a2, rel=0.1)
@@ -186,6 +189,7 @@ def test_the_hooks_move_outcomes_the_right_way():
         m = model(start=DELIVERY_START)
         m.run_until(date(2016, 4, 1), drive)
         return m.outcomes(DELIVERY_START, date(2016, 4, 1))
+
     n = len(POP)
     base = year(None)
     money = FlowDrive.none(n)

@@ -13,8 +13,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DECLARATIONS = {"scenario.py", "flow_params.py", "outputs.py"}
-PATHS = sorted(p for d in ("model", "agents") for p in (ROOT / "bettercare" / d).glob("*.py")
-               if p.name not in DECLARATIONS)
+PATHS = sorted(
+    p for d in ("model", "agents") for p in (ROOT / "bettercare" / d).glob("*.py") if p.name not in DECLARATIONS
+)
 
 # Allowed in any file: identities, unit conversions and float tolerances.
 ANYWHERE = {
@@ -43,17 +44,32 @@ ALLOWED = {
     ("flow_fit.py", 1e4): "formatting threshold of the fit table",
     ("negotiation.py", 1e6): "rounds plan shares to integers to seed a table's own generator (a hash, not a number)",
     ("negotiation.py", 0.5): "issue 13: weight of an agreement's trust experience",
-    ("model.py", 0.1): "issue 13: initial maturity U(0.1, 0.3) (kept: the random stream, so planning, is unchanged); weekly contact per unit of co-location",
+    (
+        "model.py",
+        0.1,
+    ): "issue 13: initial maturity U(0.1, 0.3) (kept: the random stream, so planning, is unchanged); weekly contact per unit of co-location",
     ("model.py", 0.3): "issue 13: initial maturity U(0.1, 0.3); the trust experience of money withheld to the centre",
     ("model.py", 0.25): "issue 13: the outsider term of acute defensiveness",
-    ("model.py", 0.5): "issue 13: weights of the quarterly review's trust experience; the NHS half of the minimum in acute books",
-    ("delivery.py", 0.5): "H8: councils may divert the unringfenced half of social-care money above the floor (issue 13)",
+    (
+        "model.py",
+        0.5,
+    ): "issue 13: weights of the quarterly review's trust experience; the NHS half of the minimum in acute books",
+    (
+        "delivery.py",
+        0.5,
+    ): "H8: councils may divert the unringfenced half of social-care money above the floor (issue 13)",
     ("acute_trust.py", 0.4): "emergency activity is about 40% of an acute trust's income (issue 13)",
-    ("acute_trust.py", 0.3): "marginal rate emergency tariff: 30% of tariff above the 2008-09 baseline (docs/ODD.md §6)",
+    (
+        "acute_trust.py",
+        0.3,
+    ): "marginal rate emergency tariff: 30% of tariff above the 2008-09 baseline (docs/ODD.md §6)",
     ("acute_trust.py", 0.02): "deficit sensitivity is per 2% of income (the unit of acute.deficit_sensitivity)",
     ("centre.py", 0.2): "issue 13: the verdict experiences of command-style assurance",
     ("centre.py", 0.3): "issue 13: the verdict experiences of enabling assurance",
-    ("centre.py", 0.5): "issue 13: verdict experiences; the optimism halving after a return; neutral trust of the send-back rule",
+    (
+        "centre.py",
+        0.5,
+    ): "issue 13: verdict experiences; the optimism halving after a return; neutral trust of the send-back rule",
     ("centre.py", 0.7): "issue 13: verdict experiences",
     ("centre.py", 0.9): "issue 13: verdict experiences; the claim ceiling after a return",
     ("organisation.py", 0.05): "issue 13: SIGNAL, the change in normalised utility partners notice",

@@ -12,21 +12,23 @@ SMALL = {"areas.names": ["Wigan", "Kent", "Sunderland", "Cumbria", "Rutland"]}
 
 FEW = {"areas.names": ["Wigan", "Kent", "Rutland"]}
 
-params = st.fixed_dictionaries({
-    "trust.initial": st.floats(0, 1),
-    "trust.colocation": st.floats(0, 1),
-    "trust.turnover": st.floats(0, 1),
-    "negotiation.compromise": st.floats(0.05, 5),
-    "negotiation.holdout": st.sampled_from(["none", "council", "ccg", "acute"]),
-    "deadline.weeks": st.integers(1, 30),
-    "deadline.penalty": st.floats(0, 0.5),
-    "acute.at_table": st.floats(0, 1),
-    "centre.style": st.sampled_from(["command", "enabling"]),
-    "centre.withheld_to": st.sampled_from(["nhs", "centre"]),
-    "money.divert_room": st.floats(0, 1),
-    "money.max_topup": st.floats(0, 1),
-    "pause.enabled": st.booleans(),
-})
+params = st.fixed_dictionaries(
+    {
+        "trust.initial": st.floats(0, 1),
+        "trust.colocation": st.floats(0, 1),
+        "trust.turnover": st.floats(0, 1),
+        "negotiation.compromise": st.floats(0.05, 5),
+        "negotiation.holdout": st.sampled_from(["none", "council", "ccg", "acute"]),
+        "deadline.weeks": st.integers(1, 30),
+        "deadline.penalty": st.floats(0, 0.5),
+        "acute.at_table": st.floats(0, 1),
+        "centre.style": st.sampled_from(["command", "enabling"]),
+        "centre.withheld_to": st.sampled_from(["nhs", "centre"]),
+        "money.divert_room": st.floats(0, 1),
+        "money.max_topup": st.floats(0, 1),
+        "pause.enabled": st.booleans(),
+    }
+)
 
 SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -27,8 +27,12 @@ def test_batch_run_with_dotted_parameter_names():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         warnings.simplefilter("ignore", DeprecationWarning)
-        rows = mesa.batch_run(BetterCareModel, parameters={"trust.initial": [0.2, 0.8], **{k: [v] for k, v in SMALL.items()}},
-                              iterations=2, display_progress=False)
+        rows = mesa.batch_run(
+            BetterCareModel,
+            parameters={"trust.initial": [0.2, 0.8], **{k: [v] for k, v in SMALL.items()}},
+            iterations=2,
+            display_progress=False,
+        )
     assert len(rows) == 4
     assert sorted({r["trust.initial"] for r in rows}) == [0.2, 0.8]
     assert all(r["phase"] == "done" for r in rows)

@@ -88,18 +88,42 @@ def test_a_bad_declaration_is_refused():
         output("areas", "nope")
 
 
-@pytest.mark.parametrize("value,kind,shown", [
-    (148.0, "count", "148"), (148.5, "count", "148.5"), (12345, Kind.COUNT, "12,345"),
-    (-1234.4, "change", "-1,234"), (250.0, "change", "+250"),
-    (3_845_600_000.0, "gbp", "£3,845.6m"), (-2_500_000.0, "gbp", "-£2.5m"),
-    (0.0307, "fraction", "3.1%"), (-1.234, "percent", "-1.23%"), (0.5, "points", "+0.50 pp"),
-    (1.2345, "ratio", "1.23"), (0.51234, "index", "0.512"), (12.25, "weeks", "12.2"),
-    (2_345_678_901.0, "number", "2.35bn"), (12_345_678.0, "number", "12.3m"), (1234.5, "number", "1,234"),
-    (12.345, "number", "12.35"), (20.0, "number", "20"), (0.012345, "number", "0.0123"), (0.00012, "number", "1.20e-04"),
-    (0.0, "number", "0"), (12_345_678, "number", "12,345,678"), (np.int64(7), "number", "7"),
-    (7, "id", "7"), (True, "flag", "yes"), (np.bool_(False), "number", "no"), ("imposed", "text", "imposed"),
-    (None, "gbp", "-"), (math.nan, "count", "-"), (math.inf, "ratio", "inf"), (-math.inf, "gbp", "-inf"),
-])
+@pytest.mark.parametrize(
+    "value,kind,shown",
+    [
+        (148.0, "count", "148"),
+        (148.5, "count", "148.5"),
+        (12345, Kind.COUNT, "12,345"),
+        (-1234.4, "change", "-1,234"),
+        (250.0, "change", "+250"),
+        (3_845_600_000.0, "gbp", "£3,845.6m"),
+        (-2_500_000.0, "gbp", "-£2.5m"),
+        (0.0307, "fraction", "3.1%"),
+        (-1.234, "percent", "-1.23%"),
+        (0.5, "points", "+0.50 pp"),
+        (1.2345, "ratio", "1.23"),
+        (0.51234, "index", "0.512"),
+        (12.25, "weeks", "12.2"),
+        (2_345_678_901.0, "number", "2.35bn"),
+        (12_345_678.0, "number", "12.3m"),
+        (1234.5, "number", "1,234"),
+        (12.345, "number", "12.35"),
+        (20.0, "number", "20"),
+        (0.012345, "number", "0.0123"),
+        (0.00012, "number", "1.20e-04"),
+        (0.0, "number", "0"),
+        (12_345_678, "number", "12,345,678"),
+        (np.int64(7), "number", "7"),
+        (7, "id", "7"),
+        (True, "flag", "yes"),
+        (np.bool_(False), "number", "no"),
+        ("imposed", "text", "imposed"),
+        (None, "gbp", "-"),
+        (math.nan, "count", "-"),
+        (math.inf, "ratio", "inf"),
+        (-math.inf, "gbp", "-inf"),
+    ],
+)
 def test_fmt_shows_each_kind_by_its_convention(value, kind, shown):
     assert fmt(value, kind) == shown
 
@@ -120,8 +144,10 @@ def test_the_docs_page_goes_stale_when_the_registry_changes(monkeypatch):
     import bettercare.model.outputs as registry
 
     before = render_docs()
-    changed = tuple(o if o.name != "plans_imposed" else type(o)(o.name, o.table, o.unit, o.kind, "Changed.", o.group)
-                    for o in registry.OUTPUTS)
+    changed = tuple(
+        o if o.name != "plans_imposed" else type(o)(o.name, o.table, o.unit, o.kind, "Changed.", o.group)
+        for o in registry.OUTPUTS
+    )
     monkeypatch.setattr(registry, "OUTPUTS", changed)
     after = render_docs()
     assert after != before and "| Changed. |" in after

@@ -13,8 +13,15 @@ import pandas as pd
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--disable-sync", "--disable-quic"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
 AREAS = '["Wigan", "Rutland", "North Somerset", "Kent"]'
 
 FACTORIAL = f"""
@@ -89,8 +96,16 @@ def reports(sweeps):
     tmp = sweeps["tmp"]
     made = {"factorial": tmp / "factorial.html", "figures": tmp / "figs", "sobol": sweeps["sobol"] / "report.html"}
     made["runs"] = [
-        _bettercare("report", str(sweeps["factorial"]), "--out", str(made["factorial"]), "--figures",
-                    str(made["figures"]), "--area", "Wigan"),
+        _bettercare(
+            "report",
+            str(sweeps["factorial"]),
+            "--out",
+            str(made["factorial"]),
+            "--figures",
+            str(made["figures"]),
+            "--area",
+            "Wigan",
+        ),
         _bettercare("report", str(sweeps["sobol"]), "--interval", "bootstrap"),  # default --out DIR/report.html
     ]
     return made
@@ -107,8 +122,15 @@ def test_report_command_writes_html_and_figures(reports):
     assert "Trust network of Wigan" in text
     assert "http://" not in text and "https://" not in text  # nothing to fetch
     names = {p.name for p in reports["figures"].iterdir()}
-    for stem in ("trust-network", "negotiation-dance", "heatmap-agreement_rate", "heatmap-plan_realism_mean",
-                 "heatmap-realised_emergency_admissions_change", "areas-overview", "response-plans_agreed"):
+    for stem in (
+        "trust-network",
+        "negotiation-dance",
+        "heatmap-agreement_rate",
+        "heatmap-plan_realism_mean",
+        "heatmap-realised_emergency_admissions_change",
+        "areas-overview",
+        "response-plans_agreed",
+    ):
         assert f"{stem}.png" in names and f"{stem}.svg" in names, stem
     sobol = reports["sobol"].read_text()
     assert "sensitivity-trust_mean_end" in sobol
@@ -164,7 +186,9 @@ def test_report_renders_in_headless_chromium_offline(reports):
                 assert len(images) >= 3, images
                 for alt, w, h in images:
                     assert w > 0 and h > 0, f"figure {alt!r} did not load"
-                svgs = page.evaluate("Array.from(document.querySelectorAll('svg')).map(s => s.getBoundingClientRect().width)")
+                svgs = page.evaluate(
+                    "Array.from(document.querySelectorAll('svg')).map(s => s.getBoundingClientRect().width)"
+                )
                 assert all(w > 0 for w in svgs)
                 assert page.locator("h2#effects").count() == 1
                 page.close()
@@ -207,6 +231,7 @@ def test_replay_reproduces_a_run_and_traces_its_area(sweeps):
 def test_single_run_trust_picks_a_readable_area():
     from bettercare import analysis
 
-    tr = analysis.single_run_trust("england-2014", seed=2, area="auto",
-                                   overrides={"areas.names": ["Wigan", "Rutland", "Kent"]})
+    tr = analysis.single_run_trust(
+        "england-2014", seed=2, area="auto", overrides={"areas.names": ["Wigan", "Rutland", "Kent"]}
+    )
     assert len(tr.members) <= 6 and not tr.offers.empty

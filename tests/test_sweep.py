@@ -37,7 +37,9 @@ def write_spec(dir_: Path, body: str, name: str = "spec.toml") -> Path:
 
 
 def tiny_factorial(dir_: Path, chunk_runs: int = 2, replicates: int = 2, tables=("national", "areas")) -> Path:
-    return write_spec(dir_, f"""
+    return write_spec(
+        dir_,
+        f"""
         [experiment]
         name = "tiny"
         replicates = {replicates}
@@ -51,7 +53,8 @@ def tiny_factorial(dir_: Path, chunk_runs: int = 2, replicates: int = 2, tables=
         [outputs]
         tables = {json.dumps(list(tables))}
         chunk_runs = {chunk_runs}
-        """)
+        """,
+    )
 
 
 def all_tables(out: Path, names=ALL_TABLES) -> dict[str, pd.DataFrame]:
@@ -66,27 +69,33 @@ def assert_same(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame]) -> None:
 
 # --- seeds and designs -------------------------------------------------------------------------
 
+
 def test_run_seeds_are_spawned_from_the_master_seed_by_run_index():
     spawned = [int(c.generate_state(1)[0]) for c in np.random.SeedSequence(2026).spawn(50)]
     assert [designs.run_seed(2026, i) for i in range(50)] == spawned
     # ...which is also what `bettercare run --replicates` uses for one design point
     from bettercare.experiments.replicates import replicate_seeds
+
     assert replicate_seeds(2026, 5) == spawned[:5]
 
 
 def test_factorial_design_is_the_full_product_last_parameter_fastest(tmp_path):
     exp = load_spec(tiny_factorial(tmp_path))
     d = designs.build(exp)
-    assert d.points == [{"trust.initial": 0.2, "negotiation.compromise": 0.5},
-                        {"trust.initial": 0.2, "negotiation.compromise": 2.0},
-                        {"trust.initial": 0.8, "negotiation.compromise": 0.5},
-                        {"trust.initial": 0.8, "negotiation.compromise": 2.0}]
+    assert d.points == [
+        {"trust.initial": 0.2, "negotiation.compromise": 0.5},
+        {"trust.initial": 0.2, "negotiation.compromise": 2.0},
+        {"trust.initial": 0.8, "negotiation.compromise": 0.5},
+        {"trust.initial": 0.8, "negotiation.compromise": 2.0},
+    ]
     assert list(d.matrix.columns) == ["point_id", "trust.initial", "negotiation.compromise"]
 
 
 @pytest.mark.parametrize("design,n,expected", [("lhs", 10, 10), ("sobol", 8, 8 * (3 + 2)), ("morris", 4, 4 * (3 + 1))])
 def test_sampled_designs_come_from_salib_and_round_integers(tmp_path, design, n, expected):
-    spec = write_spec(tmp_path, f"""
+    spec = write_spec(
+        tmp_path,
+        f"""
         [experiment]
         name = "s"
         design = "{design}"
@@ -96,11 +105,15 @@ def test_sampled_designs_come_from_salib_and_round_integers(tmp_path, design, n,
         "trust.initial" = {{ min = 0.1, max = 0.9 }}
         "deadline.weeks" = {{ min = 4, max = 30 }}
         "negotiation.compromise" = {{ min = 0.2, max = 2.0 }}
-        """)
+        """,
+    )
     d = designs.build(load_spec(spec))
     assert d.n_points == expected == designs.count_points(load_spec(spec))
-    assert d.problem == {"num_vars": 3, "names": ["trust.initial", "deadline.weeks", "negotiation.compromise"],
-                         "bounds": [[0.1, 0.9], [3.5, 30.5], [0.2, 2.0]]}
+    assert d.problem == {
+        "num_vars": 3,
+        "names": ["trust.initial", "deadline.weeks", "negotiation.compromise"],
+        "bounds": [[0.1, 0.9], [3.5, 30.5], [0.2, 2.0]],
+    }
     weeks = [p["deadline.weeks"] for p in d.points]
     assert all(isinstance(w, int) and 4 <= w <= 30 for w in weeks)
     raw = d.matrix["deadline.weeks"].to_numpy()
@@ -108,46 +121,75 @@ def test_sampled_designs_come_from_salib_and_round_integers(tmp_path, design, n,
     assert all(0.1 <= p["trust.initial"] <= 0.9 for p in d.points)
     if design == "sobol":  # exactly SALib's sample, so SALib.analyze.sobol can use the outputs
         from SALib.sample import sobol
+
         x = sobol.sample(d.problem, n, calc_second_order=False, seed=3)
         assert np.array_equal(d.matrix.drop(columns="point_id").to_numpy(), x)
 
 
 def test_file_design_reads_any_sampler_output(tmp_path):
-    (tmp_path / "points.csv").write_text('trust.initial,centre.style,areas.names\n0.3,command,"[""Wigan""]"\n'
-                                         '0.7,enabling,"[""Rutland""]"\n')
-    spec = write_spec(tmp_path, """
+    (tmp_path / "points.csv").write_text(
+        'trust.initial,centre.style,areas.names\n0.3,command,"[""Wigan""]"\n0.7,enabling,"[""Rutland""]"\n'
+    )
+    spec = write_spec(
+        tmp_path,
+        """
         [experiment]
         name = "f"
         design = "file"
         design_file = "points.csv"
-        """)
+        """,
+    )
     d = designs.build(load_spec(spec))
-    assert d.points == [{"trust.initial": 0.3, "centre.style": "command", "areas.names": ["Wigan"]},
-                        {"trust.initial": 0.7, "centre.style": "enabling", "areas.names": ["Rutland"]}]
+    assert d.points == [
+        {"trust.initial": 0.3, "centre.style": "command", "areas.names": ["Wigan"]},
+        {"trust.initial": 0.7, "centre.style": "enabling", "areas.names": ["Rutland"]},
+    ]
 
 
 # --- bad input: exit code 2 and one line, before any run ---------------------------------------
 
 BAD_SPECS = {
-    "unknown parameter": ('[experiment]\nname="x"\n[parameters]\n"trust.nope" = [1, 2]\n', "unknown parameter 'trust.nope'"),
-    "min above max": (('[experiment]\nname="x"\ndesign="lhs"\nsamples=4\n[parameters]\n'
-                      '"trust.initial" = { min = 0.8, max = 0.2 }\n'), "bounds are empty"),
-    "bounds out of range": (('[experiment]\nname="x"\ndesign="lhs"\nsamples=4\n[parameters]\n'
-                            '"trust.initial" = { min = 0.1, max = 1.5 }\n'), "leave the allowed range"),
+    "unknown parameter": (
+        '[experiment]\nname="x"\n[parameters]\n"trust.nope" = [1, 2]\n',
+        "unknown parameter 'trust.nope'",
+    ),
+    "min above max": (
+        ('[experiment]\nname="x"\ndesign="lhs"\nsamples=4\n[parameters]\n"trust.initial" = { min = 0.8, max = 0.2 }\n'),
+        "bounds are empty",
+    ),
+    "bounds out of range": (
+        ('[experiment]\nname="x"\ndesign="lhs"\nsamples=4\n[parameters]\n"trust.initial" = { min = 0.1, max = 1.5 }\n'),
+        "leave the allowed range",
+    ),
     "bad level": ('[experiment]\nname="x"\n[parameters]\n"trust.initial" = [0.5, 7]\n', "trust.initial = 7"),
     "bad design": ('[experiment]\nname="x"\ndesign="grid"\n', "design = 'grid' is invalid"),
-    "sampled boolean": (('[experiment]\nname="x"\ndesign="sobol"\nsamples=8\n[parameters]\n'
-                        '"pause.enabled" = { min = 0, max = 1 }\n'), "bool parameter"),
-    "levels in a sampled design": (('[experiment]\nname="x"\ndesign="morris"\nsamples=4\n[parameters]\n'
-                                   '"trust.initial" = [0.2, 0.4]\n'), "give bounds"),
-    "bounds in a factorial": ('[experiment]\nname="x"\n[parameters]\n"trust.initial" = { min = 0.2, max = 0.4 }\n',
-                              "needs levels"),
-    "no samples": ('[experiment]\nname="x"\ndesign="lhs"\n[parameters]\n"trust.initial" = { min = 0.2, max = 0.4 }\n',
-                   "needs samples"),
-    "sobol not a power of 2": (('[experiment]\nname="x"\ndesign="sobol"\nsamples=100\n[parameters]\n'
-                               '"trust.initial" = { min = 0.2, max = 0.4 }\n'), "power of 2"),
-    "integer bounds": (('[experiment]\nname="x"\ndesign="lhs"\nsamples=4\n[parameters]\n'
-                       '"deadline.weeks" = { min = 4.5, max = 10 }\n'), "whole numbers"),
+    "sampled boolean": (
+        ('[experiment]\nname="x"\ndesign="sobol"\nsamples=8\n[parameters]\n"pause.enabled" = { min = 0, max = 1 }\n'),
+        "bool parameter",
+    ),
+    "levels in a sampled design": (
+        ('[experiment]\nname="x"\ndesign="morris"\nsamples=4\n[parameters]\n"trust.initial" = [0.2, 0.4]\n'),
+        "give bounds",
+    ),
+    "bounds in a factorial": (
+        '[experiment]\nname="x"\n[parameters]\n"trust.initial" = { min = 0.2, max = 0.4 }\n',
+        "needs levels",
+    ),
+    "no samples": (
+        '[experiment]\nname="x"\ndesign="lhs"\n[parameters]\n"trust.initial" = { min = 0.2, max = 0.4 }\n',
+        "needs samples",
+    ),
+    "sobol not a power of 2": (
+        (
+            '[experiment]\nname="x"\ndesign="sobol"\nsamples=100\n[parameters]\n'
+            '"trust.initial" = { min = 0.2, max = 0.4 }\n'
+        ),
+        "power of 2",
+    ),
+    "integer bounds": (
+        ('[experiment]\nname="x"\ndesign="lhs"\nsamples=4\n[parameters]\n"deadline.weeks" = { min = 4.5, max = 10 }\n'),
+        "whole numbers",
+    ),
     "unknown table": ('[experiment]\nname="x"\n[outputs]\ntables=["nationwide"]\n', "outputs.tables.0"),
     "unknown outcome": ('[experiment]\nname="x"\n[outputs]\noutcomes=["happiness"]\n', "not national fields"),
     "not TOML": ('[experiment\nname="x"\n', "not valid TOML"),
@@ -172,18 +214,30 @@ def test_bad_specs_exit_2_with_one_line_before_any_run(tmp_path, capsys, case):
 
 def test_bad_spec_on_the_command_line_has_no_traceback(tmp_path):
     spec = write_spec(tmp_path, BAD_SPECS["unknown parameter"][0])
-    done = subprocess.run([sys.executable, "-m", "bettercare", "sweep", str(spec), "--out", str(tmp_path / "o")],
-                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "bettercare", "sweep", str(spec), "--out", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
     assert done.returncode == 2
-    assert done.stderr.strip().splitlines() == [(f"error: {spec} [parameters]: unknown parameter 'trust.nope' "
-                                                f"(see `bettercare params`)")]
-    missing = subprocess.run([sys.executable, "-m", "bettercare", "sweep", "no-such-experiment"],
-                             capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert done.stderr.strip().splitlines() == [
+        (f"error: {spec} [parameters]: unknown parameter 'trust.nope' (see `bettercare params`)")
+    ]
+    missing = subprocess.run(
+        [sys.executable, "-m", "bettercare", "sweep", "no-such-experiment"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
     assert missing.stderr.startswith("error: no spec file or catalog experiment named 'no-such-experiment'")
 
 
 # --- runs, failures, resume --------------------------------------------------------------------
+
 
 def test_rows_carry_parameters_replicate_seed_and_run_id(tmp_path):
     out = tmp_path / "out"
@@ -198,8 +252,12 @@ def test_rows_carry_parameters_replicate_seed_and_run_id(tmp_path):
     assert nat["trust.initial"].tolist() == [0.2] * 4 + [0.8] * 4
     # a row equals a plain run of the same point and seed
     from bettercare import run
-    r = run("england-2014", seed=int(nat.seed[5]), overrides={"areas.names": ["Wigan", "Rutland"],
-                                                             "trust.initial": 0.8, "negotiation.compromise": 0.5})
+
+    r = run(
+        "england-2014",
+        seed=int(nat.seed[5]),
+        overrides={"areas.names": ["Wigan", "Rutland"], "trust.initial": 0.8, "negotiation.compromise": 0.5},
+    )
     assert nat.loc[5, "plans_agreed"] == r.national["plans_agreed"]
     assert nat.loc[5, "trust_mean_end"] == pytest.approx(r.national["trust_mean_end"], rel=0, abs=0)
     areas = read_table(out, "areas")
@@ -212,6 +270,7 @@ def test_rows_carry_parameters_replicate_seed_and_run_id(tmp_path):
     # every chunk file names its runs, and nothing is left in staging
     for rec in read_commits(out):
         import pyarrow.parquet as pq
+
         meta = pq.read_schema(out / rec["files"]["national"]["path"]).metadata
         assert json.loads(meta[b"bettercare.run_ids"]) == rec["run_ids"]
     assert not list((out / "_staging").iterdir())
@@ -235,6 +294,7 @@ def test_a_national_only_run_builds_no_other_table_and_matches_run_field_for_fie
         assert row[name] == value or (math.isnan(value) and row[name] is None), name  # NaN is stored as null
     # the dict fast path writes exactly what the DataFrame path writes, NaN as null included
     from bettercare.experiments.worker import tag_table
+
     task = RunTask(0, 0, 0, 17, {}, {}, sc, ("national",))
     with_nan = {**ref, "plan_realism_mean": float("nan")}
     assert tag_table(with_nan, task).equals(tag_table(pd.DataFrame([with_nan]), task))
@@ -249,14 +309,17 @@ def test_a_national_only_run_builds_no_other_table_and_matches_run_field_for_fie
 def test_a_failing_run_lands_in_errors_and_the_sweep_goes_on(tmp_path, capsys):
     # Rutland is not coterminous, so coterminous_only = true leaves no area: the model raises at run time.
     (tmp_path / "rutland.toml").write_text('[scenario]\nname = "rutland"\n[areas]\nnames = ["Rutland"]\n')
-    spec = write_spec(tmp_path, """
+    spec = write_spec(
+        tmp_path,
+        """
         [experiment]
         name = "failing"
         scenario = "rutland.toml"
         replicates = 2
         [parameters]
         "areas.coterminous_only" = [false, true]
-        """)
+        """,
+    )
     out = tmp_path / "out"
     code = sweep(str(spec), out, 2, None, False, False, False)
     assert code == 1
@@ -347,8 +410,9 @@ def test_a_run_that_kills_its_worker_is_recorded_and_the_others_survive(tmp_path
     # A fresh interpreter, so that the pool can fork (no threads) and inherit the patched model.
     spec = tiny_factorial(tmp_path, chunk_runs=3, replicates=2, tables=("national",))
     out = tmp_path / "out"
-    done = subprocess.run([sys.executable, "-c", KILLER, str(spec), str(out)], capture_output=True, text=True,
-                          timeout=300, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", KILLER, str(spec), str(out)], capture_output=True, text=True, timeout=300, check=False
+    )
     assert done.returncode == 0, done.stderr
     # ... and the sweep's process gets its garbage collector back (gc.freeze is undone at the end)
     assert json.loads(done.stdout.strip().splitlines()[-1]) == {"done": 8, "failed": 1, "exit": 1, "frozen": 0}
@@ -358,8 +422,9 @@ def test_a_run_that_kills_its_worker_is_recorded_and_the_others_survive(tmp_path
     assert read_table(out, "national").run_id.tolist() == [0, 1, 2, 3, 4, 6, 7]
     clean = tmp_path / "clean"
     assert run_sweep(load_spec(spec), clean, workers=0).exit_code == 0
-    pd.testing.assert_frame_equal(read_table(out, "national"),
-                                  read_table(clean, "national").query("run_id != 5").reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        read_table(out, "national"), read_table(clean, "national").query("run_id != 5").reset_index(drop=True)
+    )
 
 
 def test_store_refuses_a_retry_of_a_run_that_did_not_fail(tmp_path):
@@ -371,8 +436,10 @@ def test_store_refuses_a_retry_of_a_run_that_did_not_fail(tmp_path):
         assert st.failed_run_ids() == set()
     # a commit record that repeats a run without a retry is damage, found when the store opens
     from bettercare.experiments.store import COMMITS, StoreError
-    (tmp_path / "s" / COMMITS / "part-00002.json").write_text(json.dumps(
-        {"chunk": 2, "run_ids": [0], "failed": [], "files": {}}))
+
+    (tmp_path / "s" / COMMITS / "part-00002.json").write_text(
+        json.dumps({"chunk": 2, "run_ids": [0], "failed": [], "files": {}})
+    )
     with pytest.raises(StoreError, match="repeats runs"):
         Store(tmp_path / "s").open()
 
@@ -421,7 +488,9 @@ def _cli(spec: Path, out: Path, *extra: str) -> list[str]:
 
 
 def test_sigkill_mid_sweep_then_resume_equals_an_uninterrupted_sweep(tmp_path):
-    spec = write_spec(tmp_path, f"""
+    spec = write_spec(
+        tmp_path,
+        f"""
         [experiment]
         name = "killed"
         replicates = 6
@@ -434,10 +503,16 @@ def test_sigkill_mid_sweep_then_resume_equals_an_uninterrupted_sweep(tmp_path):
         [outputs]
         tables = ["national", "areas", "timeseries"]
         chunk_runs = 2
-        """)
+        """,
+    )
     out = tmp_path / "killed"
-    proc = subprocess.Popen(_cli(spec, out, "--workers", "2"), cwd=ROOT, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        _cli(spec, out, "--workers", "2"),
+        cwd=ROOT,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 60
         while len(read_commits(out)) < 3:
@@ -453,8 +528,9 @@ def test_sigkill_mid_sweep_then_resume_equals_an_uninterrupted_sweep(tmp_path):
     assert 6 <= len(done_at_kill) < 36, "the kill landed after the end: nothing left to resume"
     assert load(out).manifest["status"] == "running"
 
-    resumed = subprocess.run(_cli(spec, out, "--workers", "2", "--resume"), cwd=ROOT, capture_output=True,
-                             text=True, timeout=120)
+    resumed = subprocess.run(
+        _cli(spec, out, "--workers", "2", "--resume"), cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert f"{len(done_at_kill)} of 36 runs already done" in resumed.stderr
 
@@ -480,9 +556,13 @@ def dask_client():
 
 def test_local_processes_and_dask_give_identical_rows_whatever_the_chunking(tmp_path, dask_client):
     runs = {}
-    for label, chunk, kwargs in [("local2", 1, {"workers": 2}), ("local1", 5, {"workers": 1}),
-                                 ("dask", 3, {"client": dask_client}), ("inline", 100, {"workers": 0}),
-                                 ("address", 2, {"scheduler": dask_client.scheduler.address})]:
+    for label, chunk, kwargs in [
+        ("local2", 1, {"workers": 2}),
+        ("local1", 5, {"workers": 1}),
+        ("dask", 3, {"client": dask_client}),
+        ("inline", 100, {"workers": 0}),
+        ("address", 2, {"scheduler": dask_client.scheduler.address}),
+    ]:
         d = tmp_path / label
         d.mkdir()
         out = d / "out"
@@ -497,7 +577,9 @@ def test_local_processes_and_dask_give_identical_rows_whatever_the_chunking(tmp_
 
 
 def test_short_runs_travel_in_batches_with_identical_rows_on_every_backend(tmp_path, dask_client):
-    spec = write_spec(tmp_path, """
+    spec = write_spec(
+        tmp_path,
+        """
         [experiment]
         name = "short-runs"
         replicates = 16
@@ -509,7 +591,8 @@ def test_short_runs_travel_in_batches_with_identical_rows_on_every_backend(tmp_p
         "delivery.months" = 2
         [outputs]
         tables = ["national", "areas"]
-        """)
+        """,
+    )
     runs = {}
     for label, kwargs in [("inline", {"workers": 0}), ("local", {"workers": 2}), ("dask", {"client": dask_client})]:
         out = tmp_path / label
@@ -530,8 +613,11 @@ def test_local_workers_are_reused_across_runs(tmp_path):
     exp = load_spec(tiny_factorial(tmp_path, replicates=3))
     d, _, _ = prepare(exp, tmp_path / "o")
     from bettercare.experiments.worker import RunTask
-    tasks = [RunTask(i, i // 3, i % 3, designs.run_seed(1, i), d.points[i // 3], {}, exp.base, ("national",))
-             for i in range(12)]
+
+    tasks = [
+        RunTask(i, i // 3, i % 3, designs.run_seed(1, i), d.points[i // 3], {}, exp.base, ("national",))
+        for i in range(12)
+    ]
     with LocalBackend(2) as backend:
         results = list(backend.imap_unordered(iter([tasks[:1], tasks[1:5], *[[t] for t in tasks[5:]]])))
     outcomes = [o for r in results for o in r.outcomes]
@@ -542,7 +628,9 @@ def test_local_workers_are_reused_across_runs(tmp_path):
 
 
 def test_sampled_sweep_stores_what_salib_needs(tmp_path):
-    spec = write_spec(tmp_path, """
+    spec = write_spec(
+        tmp_path,
+        """
         [experiment]
         name = "tiny-sobol"
         design = "sobol"
@@ -556,7 +644,8 @@ def test_sampled_sweep_stores_what_salib_needs(tmp_path):
         "delivery.months" = 3
         [outputs]
         outcomes = ["plans_agreed"]
-        """)
+        """,
+    )
     out = tmp_path / "out"
     assert run_sweep(load_spec(spec), out, workers=0).exit_code == 0
     sw = load(out)
@@ -568,6 +657,7 @@ def test_sampled_sweep_stores_what_salib_needs(tmp_path):
 
 
 # --- catalog -----------------------------------------------------------------------------------
+
 
 def test_catalog_lists_the_headline_h1_to_h8_and_sensitivity(capsys):
     from bettercare.experiments import catalog
@@ -665,10 +755,10 @@ def test_store_survives_a_crash_at_any_step_of_any_commit():
                 with mock.patch.object(os, "replace", replace):
                     for ids in chunks:
                         in_progress = set(ids)
-                        tables = {"national": [pa.table({"run_id": pa.array([i], pa.int64()), "x": [i * 1.5]})
-                                               for i in ids],
-                                  "areas": [pa.table({"run_id": pa.array([i, i], pa.int64()), "y": [1, 2]})
-                                            for i in ids]}
+                        tables = {
+                            "national": [pa.table({"run_id": pa.array([i], pa.int64()), "x": [i * 1.5]}) for i in ids],
+                            "areas": [pa.table({"run_id": pa.array([i, i], pa.int64()), "y": [1, 2]}) for i in ids],
+                        }
                         st_.commit(ids, [], tables)
                         committed |= in_progress
                         in_progress = set()

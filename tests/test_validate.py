@@ -12,8 +12,12 @@ from bettercare.model.run import run
 
 
 def test_validate_runs_and_every_row_has_source_and_tolerance():
-    out = subprocess.run([sys.executable, "-m", "bettercare.cli", "validate", "--replicates", "2", "--json"],
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-m", "bettercare.cli", "validate", "--replicates", "2", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
     rows = report["rows"]
@@ -25,17 +29,31 @@ def test_validate_runs_and_every_row_has_source_and_tolerance():
         assert isinstance(row["met"], bool)
         assert row["model_mean"] is None or row["model_lo95"] <= row["model_mean"] <= row["model_hi95"]
     ids = {r["id"] for r in rows}
-    assert {"signed_off_october", "signed_off_march", "approved_with_conditions", "pool_total",
-            "areas_topping_up", "topup_council", "topup_ccg", "first_round_claimed", "first_round_assured",
-            "ambition_mean", "acute_deficit_share"} <= ids
+    assert {
+        "signed_off_october",
+        "signed_off_march",
+        "approved_with_conditions",
+        "pool_total",
+        "areas_topping_up",
+        "topup_council",
+        "topup_ccg",
+        "first_round_claimed",
+        "first_round_assured",
+        "ambition_mean",
+        "acute_deficit_share",
+    } <= ids
     preds = {p["field"] for p in report["predictions"]}
     assert "realised_emergency_admissions_change" in preds and "partners_joint_working_improved_share" in preds
     assert len(report["seeds"]) == 2
 
 
 def test_validate_prints_a_table():
-    out = subprocess.run([sys.executable, "-m", "bettercare.cli", "validate", "--replicates", "2"],
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-m", "bettercare.cli", "validate", "--replicates", "2"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     assert "facts met" in out.stdout and "Predictions for delivery year 1" in out.stdout
 
@@ -52,8 +70,9 @@ def test_validate_on_a_dask_local_cluster_gives_the_rows_of_the_local_run():
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
     try:
         args = [sys.executable, "-m", "bettercare.cli", "validate", "--replicates", "3", "--seed", "7", "--json"]
-        on_dask = subprocess.run(args + ["--scheduler", cluster.scheduler_address],
-                                 capture_output=True, text=True, timeout=600)
+        on_dask = subprocess.run(
+            args + ["--scheduler", cluster.scheduler_address], capture_output=True, text=True, timeout=600
+        )
         with distributed.Client(cluster) as client:  # the scheduler saw the runs' tasks
             prefixes = client.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.task_prefixes))
     finally:

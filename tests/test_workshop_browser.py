@@ -41,8 +41,9 @@ if _reason and os.environ.get("CI"):
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(_reason is not None, reason=_reason or "")]
 
 READY = 45_000  # ms: the first render of a fresh server takes several seconds
-TIMINGS = Path(os.environ.get("BETTERCARE_WORKSHOP_TIMINGS",
-                              Path(tempfile.gettempdir()) / "bettercare-workshop-timings.json"))
+TIMINGS = Path(
+    os.environ.get("BETTERCARE_WORKSHOP_TIMINGS", Path(tempfile.gettempdir()) / "bettercare-workshop-timings.json")
+)
 
 
 def record(name: str, seconds: float) -> None:
@@ -79,6 +80,7 @@ def contexts(browser):
         ctx, guard = offline_context(browser, **kw)
         made.append((ctx, guard))
         return ctx, guard
+
     yield make
     for ctx, _ in made:
         ctx.close()
@@ -196,8 +198,12 @@ def test_shares_always_add_up_and_acting_for_another_seat_is_refused(contexts, s
     for i, typed in ((0, "10"), (4, "0"), (3, "37.5")):  # typed numbers, below floors and above
         share[i].fill(typed)
         share[i].press("Enter")
-        until(lambda i=i, typed=typed: abs(sum(float(x.input_value() or 0) for x in share) - 100) < 1e-6
-              and float(share[i].input_value()) >= float(typed))
+        until(
+            lambda i=i, typed=typed: (
+                abs(sum(float(x.input_value() or 0) for x in share) - 100) < 1e-6
+                and float(share[i].input_value()) >= float(typed)
+            )
+        )
         ann.locator(".bc-plan-summary", has_text="shares add up to 100.0%").wait_for()
     until(lambda: share[3].input_value() == "37.5")
     shares = [float(x.input_value()) for x in share]
@@ -241,8 +247,12 @@ def test_every_page_renders_with_the_network_blocked(contexts, server):
     assert guard.blocked == [] and guard.failed == []
 
 
-@pytest.mark.parametrize("server", [("--scenario", "hospitals-out", "--area", "Manchester", "--room-code", "PERF4")],
-                         indirect=True, ids=["manchester"])
+@pytest.mark.parametrize(
+    "server",
+    [("--scenario", "hospitals-out", "--area", "Manchester", "--room-code", "PERF4")],
+    indirect=True,
+    ids=["manchester"],
+)
 def test_page_ready_and_step_rerender_with_four_seats(contexts, server):
     fac = facilitator(contexts, server)
     record("page_ready_after_command_s", time.perf_counter() - server.started)
@@ -286,7 +296,8 @@ def uncovered(page, css: str) -> bool:
     return page.locator(css).first.evaluate(
         "el => { const r = el.getBoundingClientRect(); "
         "const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2); "
-        "return el === top || el.contains(top); }")
+        "return el === top || el.contains(top); }"
+    )
 
 
 def test_access_code_hidden_rate_limited_one_seat_per_browser_one_time_links_and_projector(contexts, server):
@@ -355,8 +366,18 @@ def test_access_code_hidden_rate_limited_one_seat_per_browser_one_time_links_and
 
 def test_a_restart_with_the_same_session_resumes_week_log_and_seats(contexts, tmp_path):
     env = {"BETTERCARE_WORKSHOP_SESSIONS": str(tmp_path)}
-    args = ("--scenario", "hospitals-in", "--session", "day-1", "--room-code", "BCF2014", "--turn-seconds", "300",
-            "--team-size", "2")
+    args = (
+        "--scenario",
+        "hospitals-in",
+        "--session",
+        "day-1",
+        "--room-code",
+        "BCF2014",
+        "--turn-seconds",
+        "300",
+        "--team-size",
+        "2",
+    )
     first = start_server(*args, env=env)
     try:
         fac_ctx, _ = contexts(width=1280, height=800)
@@ -419,8 +440,12 @@ def test_a_restart_with_the_same_session_resumes_week_log_and_seats(contexts, tm
         again.stop()
 
 
-@pytest.mark.parametrize("server", [("--scenario", "hospitals-out", "--rooms", "2", "--room-code", "ROOMA")],
-                         indirect=True, ids=["two-rooms"])
+@pytest.mark.parametrize(
+    "server",
+    [("--scenario", "hospitals-out", "--rooms", "2", "--room-code", "ROOMA")],
+    indirect=True,
+    ids=["two-rooms"],
+)
 def test_two_rooms_on_one_server_have_their_own_codes_keys_and_tables(contexts, server):
     assert len(server.codes) == 2 and server.codes[0] == "ROOMA" and server.codes[1] != "ROOMA"
     ctx, _ = contexts()  # one facilitator runs both rooms from one browser: a cookie per room

@@ -64,6 +64,7 @@ def respond(room, token, seat, t, accept, **kw):
 
 # --- joining and identity --------------------------------------------------------------------------
 
+
 def test_room_starts_with_parties_and_a_code(room):
     assert [p.kind for p in room.table.parties] == ["council", "ccg"]
     assert room.code == "TESTA"
@@ -98,6 +99,7 @@ def test_unknown_action_is_refused(room):
 
 
 # --- turns, checks and the wait for people ----------------------------------------------------------
+
 
 def test_people_reach_an_agreement_at_their_table(room):
     ann, bo = join(room, "Ann", 0), join(room, "Bo", 1)
@@ -141,17 +143,24 @@ def test_a_person_acts_only_for_their_own_seat(room):
     assert t1.answer is None
 
 
-@pytest.mark.parametrize("change, words", [
-    (lambda f: {**f, "shares_pct": [s + 2 for s in f["shares_pct"]]}, "add up to 110.0%"),
-    (lambda f: {**f, "council_topup_m": 999.0}, "council's top-up must be between"),
-    (lambda f: {**f, "ambition_pct": 60.0}, "ambition must be between"),
-    (lambda f: {**f, "shares_pct": [-5.0, *f["shares_pct"][1:4], f["shares_pct"][4] + 5 + f["shares_pct"][0]]},
-     "negative"),
-    (lambda f: {**f, "council_topup_m": 0.0, "ccg_topup_m": 0.0, "shares_pct": [10.0, 10.0, 40.0, 20.0, 20.0]},
-     "below its mandated floor"),
-    (lambda f: {**f, "shares_pct": ["a lot", 1, 2, 3, 4]}, "as numbers"),
-    (lambda f: {k: v for k, v in f.items() if k != "ambition_pct"}, "as numbers"),
-])
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        (lambda f: {**f, "shares_pct": [s + 2 for s in f["shares_pct"]]}, "add up to 110.0%"),
+        (lambda f: {**f, "council_topup_m": 999.0}, "council's top-up must be between"),
+        (lambda f: {**f, "ambition_pct": 60.0}, "ambition must be between"),
+        (
+            lambda f: {**f, "shares_pct": [-5.0, *f["shares_pct"][1:4], f["shares_pct"][4] + 5 + f["shares_pct"][0]]},
+            "negative",
+        ),
+        (
+            lambda f: {**f, "council_topup_m": 0.0, "ccg_topup_m": 0.0, "shares_pct": [10.0, 10.0, 40.0, 20.0, 20.0]},
+            "below its mandated floor",
+        ),
+        (lambda f: {**f, "shares_pct": ["a lot", 1, 2, 3, 4]}, "as numbers"),
+        (lambda f: {k: v for k, v in f.items() if k != "ambition_pct"}, "as numbers"),
+    ],
+)
 def test_an_invalid_plan_is_refused_with_the_reason(room, change, words):
     ann = join(room, "Ann", 0)
     fac(room, "step")
@@ -260,6 +269,7 @@ def test_pause_stops_playing(room):
 
 # --- settings -----------------------------------------------------------------------------------------
 
+
 def test_preset_and_areas_rebuild_the_room_before_the_first_step(room):
     assert fac(room, "configure", data={"preset": "co-located"}).ok
     assert room.settings.preset == "co-located" and room.settings.areas == ["Sunderland"]
@@ -310,6 +320,7 @@ def test_free_seat(room):
 
 # --- plans from sliders ---------------------------------------------------------------------------------
 
+
 def test_slider_values_of_every_candidate_plan_make_a_valid_plan(room):
     prm = room.model.params
     for plan in room.model.candidates[:200]:
@@ -341,6 +352,7 @@ def test_brief_is_private(room):
 
 
 # --- words, exports, replays ------------------------------------------------------------------------------
+
 
 def test_money_words():
     assert story.gbp(4.12e6) == "£4.1m"
@@ -374,8 +386,17 @@ def test_session_export(room):
     fac(room, "replay", data={"parameter": "trust", "a": 0.3, "b": 0.8})
     z = zipfile.ZipFile(io.BytesIO(__import__("bettercare.workshop.export", fromlist=["x"]).session_zip(room)))
     names = set(z.namelist())
-    assert {"offers.csv", "log.csv", "settings.json", "dance.png", "trust_network.png", "pool.png",
-            "trust_over_time.png", "replay_A_dance.png", "replay_trust_over_time.png"} <= names
+    assert {
+        "offers.csv",
+        "log.csv",
+        "settings.json",
+        "dance.png",
+        "trust_network.png",
+        "pool.png",
+        "trust_over_time.png",
+        "replay_A_dance.png",
+        "replay_trust_over_time.png",
+    } <= names
     offers = pd.read_csv(z.open("offers.csv"))
     assert len(offers) == 2 and set(offers.played_by) == {"Ann", "Bo"}
     assert set(offers.response) == {"proposed", "reject"}
@@ -401,6 +422,7 @@ def test_side_by_side_replay_shows_trust_apart():
 
 # --- starting the app ---------------------------------------------------------------------------------------
 
+
 def test_fetch_script_fetches_what_the_app_checks():
     script = (ROOT / "scripts" / "fetch_workshop_assets.sh").read_text()
     for spec in assets.DEFAULT_REQUIRED + assets.DEFAULT_OPTIONAL:
@@ -409,8 +431,9 @@ def test_fetch_script_fetches_what_the_app_checks():
     required, optional = assets.packages()
     names = {s.rsplit("@", 1)[0] for s in required}
     assert names == {"@widgetti/solara-vuetify-app", "requirejs", "font-awesome", "echarts"}  # echarts: live charts
-    out = subprocess.run([sys.executable, "-m", "bettercare.workshop.assets"], capture_output=True, text=True,
-                         check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-m", "bettercare.workshop.assets"], capture_output=True, text=True, check=True
+    ).stdout.split()
     assert out == required + optional
 
 
@@ -421,8 +444,13 @@ def test_loopback():
 
 def test_command_without_assets_says_how_to_fetch_them(tmp_path):
     env = {"SOLARA_ASSETS_PROXY_CACHE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
-    r = subprocess.run([sys.executable, "-m", "bettercare.workshop", "--port", "8799"], capture_output=True,
-                       text=True, env=env, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "bettercare.workshop", "--port", "8799"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert r.returncode == 2
     assert r.stderr.startswith("error: the workshop's browser assets are missing")
     assert "fetch_workshop_assets.sh" in r.stderr
@@ -433,17 +461,24 @@ def test_floors_are_what_the_room_checks():
     m = r.recorder.minimum_gbp
     assert r.plan_limits()["minimum_gbp"] == m
     with pytest.raises(ValueError, match="adult social care gets"):
-        r.plan_from({"council_topup_m": 0, "ccg_topup_m": 0, "shares_pct": [FLOORS[0] * 100 - 1, 30, 30, 10,
-                                                                             100 - (FLOORS[0] * 100 - 1) - 70],
-                     "ambition_pct": 1})
+        r.plan_from(
+            {
+                "council_topup_m": 0,
+                "ccg_topup_m": 0,
+                "shares_pct": [FLOORS[0] * 100 - 1, 30, 30, 10, 100 - (FLOORS[0] * 100 - 1) - 70],
+                "ambition_pct": 1,
+            }
+        )
 
 
 def test_the_command_registers_on_a_typer_app_and_imports_nothing_heavy():
-    code = ("import sys, typer; from typer.testing import CliRunner; "
-            "from bettercare.workshop.cli import workshop; app = typer.Typer(); app.command()(workshop); "
-            "app.command('other')(lambda: None); "
-            "r = CliRunner().invoke(app, ['workshop', '--help']); assert r.exit_code == 0, r.output; "
-            "assert '--room-code' in r.output and '--host' in r.output, r.output; "
-            "heavy = [m for m in ('solara', 'mesa', 'matplotlib', 'pandas') if m in sys.modules]; "
-            "assert not heavy, heavy")
+    code = (
+        "import sys, typer; from typer.testing import CliRunner; "
+        "from bettercare.workshop.cli import workshop; app = typer.Typer(); app.command()(workshop); "
+        "app.command('other')(lambda: None); "
+        "r = CliRunner().invoke(app, ['workshop', '--help']); assert r.exit_code == 0, r.output; "
+        "assert '--room-code' in r.output and '--host' in r.output, r.output; "
+        "heavy = [m for m in ('solara', 'mesa', 'matplotlib', 'pandas') if m in sys.modules]; "
+        "assert not heavy, heavy"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

@@ -39,9 +39,12 @@ def play_weeks(room, ann, bo):
     fac(room, "step")
     t = turn(room, 0)
     form = room.plan_to_form(room.suggestion(0))
-    form["shares_pct"] = plans.balance(form["shares_pct"], 2, form["shares_pct"][2] + 3,
-                                       plans.floors_pct(form["council_topup_m"], form["ccg_topup_m"],
-                                                        room.plan_limits()["minimum_gbp"]))
+    form["shares_pct"] = plans.balance(
+        form["shares_pct"],
+        2,
+        form["shares_pct"][2] + 3,
+        plans.floors_pct(form["council_topup_m"], form["ccg_topup_m"], room.plan_limits()["minimum_gbp"]),
+    )
     assert room.act(Action("propose", ann, seat=0, turn=t.id, week=t.week, data=form)).ok
     t = turn(room, 1)
     assert fac(room, "configure", data={"trust": 0.9}).ok  # while Bo thinks
@@ -65,11 +68,17 @@ def agents_answer(room):
 def state_of(room):
     rec = room.recorder
     rec.pull()
-    return {"tick": room.tick, "week": room.model.week_no, "offers": [(o.oid, o.week, o.proposer, o.responses,
-                                                                       o.plan.round(9).tolist(), o.people, o.agents)
-                                                                      for o in rec.offers],
-            "trust": room.recorder.trust_now().round(12).tolist(), "settings": room.settings,
-            "status": list(room.model.status), "holders": dict(room.holders)}
+    return {
+        "tick": room.tick,
+        "week": room.model.week_no,
+        "offers": [
+            (o.oid, o.week, o.proposer, o.responses, o.plan.round(9).tolist(), o.people, o.agents) for o in rec.offers
+        ],
+        "trust": room.recorder.trust_now().round(12).tolist(),
+        "settings": room.settings,
+        "status": list(room.model.status),
+        "holders": dict(room.holders),
+    }
 
 
 def test_a_session_resumes_exactly_after_a_restart(tmp_path):
@@ -87,7 +96,7 @@ def test_a_session_resumes_exactly_after_a_restart(tmp_path):
     after = state_of(again)
     assert after == before
     assert again.facilitator_token == key and again.code == code == "BCF2014"
-    assert [(e.who, e.text) for e in again.log][:len(log)] == log
+    assert [(e.who, e.text) for e in again.log][: len(log)] == log
     assert again.log[-1].text.startswith("Session resumed at step 3")
     assert again.seat_of(ann) == 0 and again.seat_of(bo) == 1
     assert any("agent" in o[6].get(1, "") or o[6] for o in after["offers"])  # the skip is remembered
@@ -165,8 +174,10 @@ def test_one_time_links_work_once():
     assert book.redeem("made-up") is None
 
 
-@pytest.mark.parametrize("code, ok", [("BCF2014", True), ("bcf24", True), ("ab", False), ("BCF-24", False),
-                                      ("ÄBC12", False), ("A" * 13, False)])
+@pytest.mark.parametrize(
+    "code, ok",
+    [("BCF2014", True), ("bcf24", True), ("ab", False), ("BCF-24", False), ("ÄBC12", False), ("A" * 13, False)],
+)
 def test_room_codes_are_letters_and_digits(code, ok):
     assert (code_problem(code) is None) == ok
 
@@ -185,27 +196,42 @@ def test_shares_balance_to_100_and_keep_floors():
     assert plans.balance(shares, 2, 100, floors)[2] < 100  # the others' floors stay
 
 
-@pytest.mark.parametrize("value, guarded", [("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
-                                            ("+1", "'+1"), ("-cmd", "'-cmd"), ("@SUM(A1)", "'@SUM(A1)"),
-                                            ("Ann", "Ann"), (3.5, 3.5)])
+@pytest.mark.parametrize(
+    "value, guarded",
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+1", "'+1"),
+        ("-cmd", "'-cmd"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("Ann", "Ann"),
+        (3.5, 3.5),
+    ],
+)
 def test_csv_cells_are_guarded_against_formulas(value, guarded):
     assert guard_cell(value) == guarded
 
 
-@pytest.mark.parametrize("args, words", [
-    (["--room-code", "BCF-24"], "error: --room-code 'BCF-24' is not allowed: a room code is 3-12 letters and digits"),
-    (["--session", "../etc"], "error: --session '../etc' is not allowed"),
-    (["--area", "Wigan", "--focus", "Kent"], "error: --focus 'Kent' is not one of the --area values"),
-    (["--trust", "1.5"], "Invalid value for '--trust'"),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (
+            ["--room-code", "BCF-24"],
+            "error: --room-code 'BCF-24' is not allowed: a room code is 3-12 letters and digits",
+        ),
+        (["--session", "../etc"], "error: --session '../etc' is not allowed"),
+        (["--area", "Wigan", "--focus", "Kent"], "error: --focus 'Kent' is not one of the --area values"),
+        (["--trust", "1.5"], "Invalid value for '--trust'"),
+    ],
+)
 def test_bad_workshop_flags_get_one_error_line_and_exit_2(args, words, tmp_path):
     import os
     import subprocess
     import sys
 
     env = dict(os.environ, BETTERCARE_WORKSHOP_SESSIONS=str(tmp_path))
-    r = subprocess.run([sys.executable, "-m", "bettercare.workshop", *args], capture_output=True, text=True,
-                       timeout=120, env=env)
+    r = subprocess.run(
+        [sys.executable, "-m", "bettercare.workshop", *args], capture_output=True, text=True, timeout=120, env=env
+    )
     assert r.returncode == 2, r.stderr
     assert words in r.stderr and "Traceback" not in r.stderr, r.stderr
 
@@ -221,10 +247,14 @@ def test_the_table_narrates_the_pause_the_top_ups_and_the_agent_answering_for_a_
     fac(room, "skip")  # the facilitator moves on: the agent answers for Bo
     idle(room)
     line = room.snapshot().lines[0][1]
-    assert "NHS Wigan Borough CCG rejects (the model's agent answered: the facilitator moved on)" in line \
-        or "NHS Wigan Borough CCG accepts (the model's agent answered: the facilitator moved on)" in line, line
+    assert (
+        "NHS Wigan Borough CCG rejects (the model's agent answered: the facilitator moved on)" in line
+        or "NHS Wigan Borough CCG accepts (the model's agent answered: the facilitator moved on)" in line
+    ), line
     assert room.seat_of(bo) == 1
-    assert room.snapshot().seats[1].agent_note == "The facilitator moved on in week 0: the model's agent answered for you."
+    assert (
+        room.snapshot().seats[1].agent_note == "The facilitator moved on in week 0: the model's agent answered for you."
+    )
     fac(room, "free_seat", seat=1)
     fac(room, "run")
     assert room.wait_until(lambda: room.model.week_no > 32 or room.model.done, 120)
@@ -280,7 +310,9 @@ def test_the_debrief_tells_the_story_from_the_models_records():
     why = replay_story(replay)
     wa = next(o for o in replay.runs[0].recorder.offers if o.agreed).week
     wb = next(o for o in replay.runs[1].recorder.offers if o.agreed).week
-    assert (f"week {min(wa, wb)} against week {max(wa, wb)}" in why[0]) or f"Both runs first agreed in week {wa}" in why[0]
+    assert (
+        f"week {min(wa, wb)} against week {max(wa, wb)}" in why[0]
+    ) or f"Both runs first agreed in week {wa}" in why[0]
     assert any("trust bonus" in s for s in why)
 
 
@@ -334,6 +366,11 @@ def test_a_taken_port_gets_one_error_line(tmp_path):
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        r = subprocess.run([sys.executable, "-m", "bettercare.workshop", "--port", str(port)], capture_output=True,
-                           text=True, timeout=120, env=dict(os.environ, BETTERCARE_WORKSHOP_SESSIONS=str(tmp_path)))
+        r = subprocess.run(
+            [sys.executable, "-m", "bettercare.workshop", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=dict(os.environ, BETTERCARE_WORKSHOP_SESSIONS=str(tmp_path)),
+        )
     assert r.returncode == 2 and r.stderr.startswith(f"error: cannot listen on 127.0.0.1:{port}"), r.stderr

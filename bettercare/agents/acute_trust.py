@@ -25,7 +25,9 @@ class AcuteTrust(Organisation):
         a = model.params.acute
         self.margin = float(model.rng.normal(a.margin_mean, a.margin_sd))
         deficit = max(0.0, -self.margin)
-        self.weights[Feature.INCOME_LOSS] *= 1.0 + a.deficit_sensitivity * deficit / 0.02  # sensitivity per 2% of income
+        self.weights[Feature.INCOME_LOSS] *= (
+            1.0 + a.deficit_sensitivity * deficit / 0.02
+        )  # sensitivity per 2% of income
         adm = population * model.params.costs.admissions_per_person
         self.emergency_income = adm * model.params.costs.admission_gbp
         self.income = self.emergency_income / EMERGENCY_SHARE_OF_INCOME

@@ -129,8 +129,9 @@ class Organisation(mesa.Agent):
         """The least utility this party accepts from `proposer` this week: its target less the
         trust bonus (none for a holdout), never below its reservation value."""
         bonus = 0.0 if self.holdout else table.bonus
-        return max(table.stances[party].target - bonus * float(table.trust[party, proposer]),
-                   float(table.reservation[party]))
+        return max(
+            table.stances[party].target - bonus * float(table.trust[party, proposer]), float(table.reservation[party])
+        )
 
     def propose(self, table: Table, party: int) -> int:
         """Among credible plans that meet its own target, the one whose worst estimated gain for
@@ -158,8 +159,9 @@ class Organisation(mesa.Agent):
         """Accept exactly when the offer is worth at least the acceptance bar."""
         return bool(table.utility[party, offer] >= self.acceptance_bar(table, party, table.proposer) - EPS)
 
-    def learn(self, table: Table, party: int, proposer: int, offer: int, previous: int,
-              refused: np.ndarray, bars: np.ndarray) -> None:
+    def learn(
+        self, table: Table, party: int, proposer: int, offer: int, previous: int, refused: np.ndarray, bars: np.ndarray
+    ) -> None:
         """What this party takes from the week's round (`bars[i]` is the bar of party `refused[i]`).
 
         A refusal says the refuser valued the offer below its bar: that caps the estimate.
@@ -184,8 +186,9 @@ class Organisation(mesa.Agent):
             e, w = 0.0, 0.5 * min(1.0, s.last_concession / SIGNAL)  # I conceded, they stood still
         else:
             return
-        table.trust[party, proposer] = updated(float(table.trust[party, proposer]), float(e),
-                                               prm.trust.gain_good, prm.trust.gain_bad, float(w))
+        table.trust[party, proposer] = updated(
+            float(table.trust[party, proposer]), float(e), prm.trust.gain_good, prm.trust.gain_bad, float(w)
+        )
 
     def note_own_offer(self, table: Table, party: int, offer: int) -> int:
         """Remember the offer just made, and how much it gave away; returns the previous one."""

@@ -53,7 +53,11 @@ INTEGER: set[str] = set()
 # Calibrated as one value, written to each kind's weight (fitted tied before the weights were per kind).
 TIED: dict[str, tuple[str, ...]] = {
     "incentives.pools_more": ("incentives.council.council_pools_more", "incentives.ccg.ccg_pools_more"),
-    "incentives.target_gap": ("incentives.council.target_gap", "incentives.ccg.target_gap", "incentives.acute.target_gap"),
+    "incentives.target_gap": (
+        "incentives.council.target_gap",
+        "incentives.ccg.target_gap",
+        "incentives.acute.target_gap",
+    ),
 }
 
 
@@ -67,13 +71,20 @@ def to_overrides(point: dict[str, float]) -> dict[str, Any]:
     return out
 
 
-def _evaluate_points(points: list[dict[str, float]], seeds: list[int], backend: Backend,
-                     progress: Callable[[int, int], None] | None = None) -> list[tuple[float, pd.DataFrame]]:
+def _evaluate_points(
+    points: list[dict[str, float]],
+    seeds: list[int],
+    backend: Backend,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[tuple[float, pd.DataFrame]]:
     """Each point's distance and validation table over `seeds`, run through `backend`. A run the
     model rejects is left out; a point with no run left scores as infinitely bad."""
     base = load_scenario("england-2014")
-    tasks = [task for i, p in enumerate(points)
-             for task in replicate_tasks(base, seeds, to_overrides(p), point_id=i, first_run_id=i * len(seeds))]
+    tasks = [
+        task
+        for i, p in enumerate(points)
+        for task in replicate_tasks(base, seeds, to_overrides(p), point_id=i, first_run_id=i * len(seeds))
+    ]
     outcomes = []
     for outcome in evaluate_runs(tasks, backend):
         outcomes.append(outcome)
@@ -92,8 +103,16 @@ def _evaluate_points(points: list[dict[str, float]], seeds: list[int], backend: 
     return out
 
 
-def calibrate(samples: int = 200, replicates: int = 2, refine: int = 20, refine_replicates: int = 6,
-              seed: int = 2014, workers: int = 2, progress=None, scheduler: str | None = None) -> dict[str, Any]:
+def calibrate(
+    samples: int = 200,
+    replicates: int = 2,
+    refine: int = 20,
+    refine_replicates: int = 6,
+    seed: int = 2014,
+    workers: int = 2,
+    progress=None,
+    scheduler: str | None = None,
+) -> dict[str, Any]:
     """Run the procedure; return the record (best point, distance, rows met, the design).
 
     Stage 1: a Latin hypercube of `samples` points, each on `replicates` seeds. Stage 2: `refine`
@@ -106,8 +125,9 @@ def calibrate(samples: int = 200, replicates: int = 2, refine: int = 20, refine_
         return _calibrate(samples, replicates, refine, refine_replicates, seed, backend, progress)
 
 
-def _calibrate(samples: int, replicates: int, refine: int, refine_replicates: int, seed: int, backend: Backend,
-               progress) -> dict[str, Any]:
+def _calibrate(
+    samples: int, replicates: int, refine: int, refine_replicates: int, seed: int, backend: Backend, progress
+) -> dict[str, Any]:
     names = list(FREE)
     lo = np.array([FREE[n][0] for n in names])
     hi = np.array([FREE[n][1] for n in names])
@@ -151,8 +171,10 @@ def _calibrate(samples: int, replicates: int, refine: int, refine_replicates: in
     cal = best_table[best_table.calibrated_on]
     return {
         "date": dt.date.today().isoformat(),
-        "design": (f"Latin hypercube, {samples} points x {replicates} seeds (seed {seed}); then {refine} rounds "
-                   f"of a (1+4) evolution strategy on {refine_replicates} common seeds, from {started_from}; distance on the 20 validation seeds"),
+        "design": (
+            f"Latin hypercube, {samples} points x {replicates} seeds (seed {seed}); then {refine} rounds "
+            f"of a (1+4) evolution strategy on {refine_replicates} common seeds, from {started_from}; distance on the 20 validation seeds"
+        ),
         "distance": round(best_d, 4),
         "rows_met": int(cal.met.sum()),
         "rows": int(len(cal)),
@@ -181,8 +203,12 @@ def calibration_path() -> Path:
 def write_scenario(record: dict[str, Any], path: Path | None = None) -> Path:
     """Write the calibrated parameters into the england-2014 scenario file, with the record."""
     path = path or calibration_path()
-    lines = ["# england-2014: the 2014 history, calibrated by `bettercare calibrate` (docs/validation.md).",
-             "# Written by the calibration; do not edit by hand.", "", "[calibration]"]
+    lines = [
+        "# england-2014: the 2014 history, calibrated by `bettercare calibrate` (docs/validation.md).",
+        "# Written by the calibration; do not edit by hand.",
+        "",
+        "[calibration]",
+    ]
     for key in ("date", "design", "distance", "rows_met", "rows", "stage1_best_distance"):
         v = record[key]
         lines.append(f'{key} = "{v}"' if isinstance(v, str) else f"{key} = {v}")

@@ -38,46 +38,103 @@ def _problem(problem: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(problem))  # SALib adds keys to the dict it is given
 
 
-def sobol_indices(problem: dict[str, Any], y: np.ndarray, second_order: bool = False, *,
-                  conf_level: float = 0.95, num_resamples: int = 1000, seed: int = 0) -> pd.DataFrame:
+def sobol_indices(
+    problem: dict[str, Any],
+    y: np.ndarray,
+    second_order: bool = False,
+    *,
+    conf_level: float = 0.95,
+    num_resamples: int = 1000,
+    seed: int = 0,
+) -> pd.DataFrame:
     """First-order (S1) and total (ST) Sobol' indices of outputs `y` in SALib's Saltelli order."""
     from SALib.analyze import sobol  # noqa: PLC0415 - optional extra
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        s = sobol.analyze(_problem(problem), np.asarray(y, float), calc_second_order=second_order,
-                          conf_level=conf_level, num_resamples=num_resamples, seed=seed, print_to_console=False)
+        s = sobol.analyze(
+            _problem(problem),
+            np.asarray(y, float),
+            calc_second_order=second_order,
+            conf_level=conf_level,
+            num_resamples=num_resamples,
+            seed=seed,
+            print_to_console=False,
+        )
     rows = []
     for i, name in enumerate(problem["names"]):
         for index, key in (("S1", "S1"), ("ST", "ST")):
             v, c = float(s[key][i]), float(s[f"{key}_conf"][i])
-            rows.append({"parameter": name, "method": "sobol", "index": index, "value": v, "conf": c,
-                         "lo": v - c, "hi": v + c})
+            rows.append(
+                {"parameter": name, "method": "sobol", "index": index, "value": v, "conf": c, "lo": v - c, "hi": v + c}
+            )
     return pd.DataFrame(rows)
 
 
-def morris_indices(problem: dict[str, Any], x: np.ndarray, y: np.ndarray, num_levels: int = 4, *,
-                   conf_level: float = 0.95, num_resamples: int = 1000, seed: int = 0) -> pd.DataFrame:
+def morris_indices(
+    problem: dict[str, Any],
+    x: np.ndarray,
+    y: np.ndarray,
+    num_levels: int = 4,
+    *,
+    conf_level: float = 0.95,
+    num_resamples: int = 1000,
+    seed: int = 0,
+) -> pd.DataFrame:
     """Morris mu* (with its bootstrap interval) and sigma of outputs `y` at sample `x`."""
     from SALib.analyze import morris  # noqa: PLC0415 - optional extra
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        s = morris.analyze(_problem(problem), np.asarray(x, float), np.asarray(y, float), num_levels=num_levels,
-                           conf_level=conf_level, num_resamples=num_resamples, seed=seed, print_to_console=False)
+        s = morris.analyze(
+            _problem(problem),
+            np.asarray(x, float),
+            np.asarray(y, float),
+            num_levels=num_levels,
+            conf_level=conf_level,
+            num_resamples=num_resamples,
+            seed=seed,
+            print_to_console=False,
+        )
     rows = []
     for i, name in enumerate(problem["names"]):
         mu, c = float(s["mu_star"][i]), float(s["mu_star_conf"][i])
-        rows.append({"parameter": name, "method": "morris", "index": "mu_star", "value": mu, "conf": c,
-                     "lo": mu - c, "hi": mu + c})
+        rows.append(
+            {
+                "parameter": name,
+                "method": "morris",
+                "index": "mu_star",
+                "value": mu,
+                "conf": c,
+                "lo": mu - c,
+                "hi": mu + c,
+            }
+        )
         sg = float(s["sigma"][i])
-        rows.append({"parameter": name, "method": "morris", "index": "sigma", "value": sg, "conf": np.nan,
-                     "lo": np.nan, "hi": np.nan})
+        rows.append(
+            {
+                "parameter": name,
+                "method": "morris",
+                "index": "sigma",
+                "value": sg,
+                "conf": np.nan,
+                "lo": np.nan,
+                "hi": np.nan,
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def indices_from(design: dict[str, Any], sample: pd.DataFrame, table: pd.DataFrame, outcomes: list[str], *,
-                 conf_level: float = 0.95, num_resamples: int = 1000, seed: int = 0) -> pd.DataFrame:
+def indices_from(
+    design: dict[str, Any],
+    sample: pd.DataFrame,
+    table: pd.DataFrame,
+    outcomes: list[str],
+    *,
+    conf_level: float = 0.95,
+    num_resamples: int = 1000,
+    seed: int = 0,
+) -> pd.DataFrame:
     """Indices from a sweep's parts: the manifest's `design` dict, `design.parquet` and an output table.
 
     `table` needs `point_id` and the outcome columns (one or more rows per point: replicates, or
@@ -86,8 +143,10 @@ def indices_from(design: dict[str, Any], sample: pd.DataFrame, table: pd.DataFra
     kind = design.get("kind")
     problem = design.get("problem")
     if kind not in ("sobol", "morris") or not problem:
-        raise NoIndices(f"a {kind or 'unknown'} design has no sensitivity indices (Sobol' and Morris designs do); "
-                        "use analysis.effects for factorial designs")
+        raise NoIndices(
+            f"a {kind or 'unknown'} design has no sensitivity indices (Sobol' and Morris designs do); "
+            "use analysis.effects for factorial designs"
+        )
     names = list(problem["names"])
     sample = sample.sort_values("point_id")
     n_points = int(design.get("points", len(sample)))
@@ -111,11 +170,24 @@ def indices_from(design: dict[str, Any], sample: pd.DataFrame, table: pd.DataFra
             skipped[y_name] = "constant over the design"
             continue
         if kind == "sobol":
-            res = sobol_indices(problem, y, bool(design.get("second_order", False)), conf_level=conf_level,
-                                num_resamples=num_resamples, seed=seed)
+            res = sobol_indices(
+                problem,
+                y,
+                bool(design.get("second_order", False)),
+                conf_level=conf_level,
+                num_resamples=num_resamples,
+                seed=seed,
+            )
         else:
-            res = morris_indices(problem, x, y, int(design.get("num_levels", 4)), conf_level=conf_level,
-                                 num_resamples=num_resamples, seed=seed)
+            res = morris_indices(
+                problem,
+                x,
+                y,
+                int(design.get("num_levels", 4)),
+                conf_level=conf_level,
+                num_resamples=num_resamples,
+                seed=seed,
+            )
         res.insert(0, "outcome", y_name)
         out.append(res)
     result = pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=COLUMNS)
@@ -125,8 +197,15 @@ def indices_from(design: dict[str, Any], sample: pd.DataFrame, table: pd.DataFra
     return result
 
 
-def sensitivity(path: str | Path, outcomes: list[str] | None = None, table: str = "national", *,
-                conf_level: float = 0.95, num_resamples: int = 1000, seed: int = 0) -> pd.DataFrame:
+def sensitivity(
+    path: str | Path,
+    outcomes: list[str] | None = None,
+    table: str = "national",
+    *,
+    conf_level: float = 0.95,
+    num_resamples: int = 1000,
+    seed: int = 0,
+) -> pd.DataFrame:
     """Sobol' S1/ST or Morris mu*/sigma, with `conf_level` intervals, of a sweep directory.
 
     One row per outcome x parameter x index (columns: outcome, parameter, method, index, value,
@@ -137,8 +216,11 @@ def sensitivity(path: str | Path, outcomes: list[str] | None = None, table: str 
     data = load(path)
     design = data.manifest.get("design", {})
     if design.get("kind") not in ("sobol", "morris"):
-        raise NoIndices(f"'{path}' holds a {design.get('kind', 'unknown')} design; sensitivity indices need a "
-                        "sobol or morris design (docs/experiments.md)")
+        raise NoIndices(
+            f"'{path}' holds a {design.get('kind', 'unknown')} design; sensitivity indices need a "
+            "sobol or morris design (docs/experiments.md)"
+        )
     outcomes = list(outcomes or data.outcomes)
-    return indices_from(design, data.design, data.table(table), outcomes, conf_level=conf_level, num_resamples=num_resamples,
-                        seed=seed)
+    return indices_from(
+        design, data.design, data.table(table), outcomes, conf_level=conf_level, num_resamples=num_resamples, seed=seed
+    )

@@ -45,8 +45,17 @@ def _plt():
             pass
     import matplotlib.pyplot as plt  # noqa: PLC0415 - optional extra
 
-    plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 150, "font.size": 9, "axes.titlesize": 10,
-                         "axes.spines.top": False, "axes.spines.right": False, "svg.fonttype": "none"})
+    plt.rcParams.update(
+        {
+            "figure.dpi": 100,
+            "savefig.dpi": 150,
+            "font.size": 9,
+            "axes.titlesize": 10,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "svg.fonttype": "none",
+        }
+    )
     return plt
 
 
@@ -79,8 +88,18 @@ def _styles():
 
 # --- response curves and heatmaps ------------------------------------------------------------
 
-def response_curve(df: pd.DataFrame, factor: str, outcome: str, by: str | None = None, *, interval: str = "t",
-                   ax=None, title: str | None = None, note: bool = True) -> Figure:
+
+def response_curve(
+    df: pd.DataFrame,
+    factor: str,
+    outcome: str,
+    by: str | None = None,
+    *,
+    interval: str = "t",
+    ax=None,
+    title: str | None = None,
+    note: bool = True,
+) -> Figure:
     """The outcome's mean at each level of `factor` with its 95% interval as a band (and bars).
 
     With `by`, one line per level of that factor (other factors averaged over).
@@ -99,8 +118,18 @@ def response_curve(df: pd.DataFrame, factor: str, outcome: str, by: str | None =
         y, lo, hi = m.estimate.to_numpy(float), m.lo.to_numpy(float), m.hi.to_numpy(float)
         name = None if by is None else f"{label(by)} = {lev}"
         ax.fill_between(xs, lo, hi, color=colour, alpha=0.15, hatch=hatch or None, edgecolor=colour, linewidth=0)
-        ax.errorbar(xs, y, yerr=[y - lo, hi - y], color=colour, marker=marker, linestyle=ls, capsize=3,
-                    markersize=5, label=name, markerfacecolor="white" if hatch else colour)
+        ax.errorbar(
+            xs,
+            y,
+            yerr=[y - lo, hi - y],
+            color=colour,
+            marker=marker,
+            linestyle=ls,
+            capsize=3,
+            markersize=5,
+            label=name,
+            markerfacecolor="white" if hatch else colour,
+        )
         if not numeric:
             ax.set_xticks(xs, [str(v) for v in m[factor]])
     ax.set_xlabel(label(factor))
@@ -124,8 +153,9 @@ def _sorted_levels(values: pd.Series) -> list[Any]:
         return uniq
 
 
-def heatmap(df: pd.DataFrame, x: str, y: str, outcome: str, *, ax=None, title: str | None = None,
-            fmt: str | None = None) -> Figure:
+def heatmap(
+    df: pd.DataFrame, x: str, y: str, outcome: str, *, ax=None, title: str | None = None, fmt: str | None = None
+) -> Figure:
     """Mean of `outcome` (averaged within runs, then over runs) for each pair of levels of `x` and `y`.
 
     Cells show the mean by the outcome's kind in the output registry, or by the format spec `fmt`."""
@@ -151,8 +181,15 @@ def heatmap(df: pd.DataFrame, x: str, y: str, outcome: str, *, ax=None, title: s
         for j in range(vals.shape[1]):
             v = vals[i, j]
             text = "-" if not np.isfinite(v) else (format(v, fmt) if fmt else registry.fmt(v, kind))
-            ax.text(j, i, text, ha="center", va="center", fontsize=8,
-                    color="black" if np.isfinite(v) and v > mid else "white")
+            ax.text(
+                j,
+                i,
+                text,
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="black" if np.isfinite(v) and v > mid else "white",
+            )
     cb = fig.colorbar(im, ax=ax, shrink=0.85)
     cb.set_label(label(outcome))
     ax.set_title(title or label(outcome))
@@ -168,6 +205,7 @@ def _tick(v: Any) -> str:
 
 
 # --- sensitivity -----------------------------------------------------------------------------
+
 
 def sensitivity_bars(sens: pd.DataFrame, outcome: str, *, ax=None) -> Figure:
     """Sobol' S1 and ST (or Morris mu* and sigma) per parameter, with their 95% intervals."""
@@ -190,9 +228,18 @@ def sensitivity_bars(sens: pd.DataFrame, outcome: str, *, ax=None) -> Figure:
         v = s[s["index"] == kind].set_index("parameter").reindex(names)
         err = v["conf"].to_numpy(float)
         err = np.where(np.isfinite(err), err, 0.0)
-        ax.barh(ypos + (k - 0.5) * h, v["value"].to_numpy(float), height=h, xerr=err, color=colour, hatch=hatch,
-                edgecolor="black", linewidth=0.6, capsize=2, label={"S1": "first order S1", "ST": "total ST",
-                                                                    "mu_star": "mu*", "sigma": "sigma"}[kind])
+        ax.barh(
+            ypos + (k - 0.5) * h,
+            v["value"].to_numpy(float),
+            height=h,
+            xerr=err,
+            color=colour,
+            hatch=hatch,
+            edgecolor="black",
+            linewidth=0.6,
+            capsize=2,
+            label={"S1": "first order S1", "ST": "total ST", "mu_star": "mu*", "sigma": "sigma"}[kind],
+        )
     ax.set_yticks(ypos, names)
     ax.axvline(0, color="black", linewidth=0.6)
     ax.set_xlabel("Sobol' index" if method == "sobol" else "elementary effect")
@@ -203,6 +250,7 @@ def sensitivity_bars(sens: pd.DataFrame, outcome: str, *, ax=None) -> Figure:
 
 
 # --- one area of one run ------------------------------------------------------------------------
+
 
 def trust_network(trace: AreaTrace) -> Figure:
     """The area's organisations and the trust between them at the start and at the end of the run.
@@ -222,32 +270,79 @@ def trust_network(trace: AreaTrace) -> Figure:
         for a, b, d in g.edges(data=True):
             t = d["trust"]
             grey = str(round(0.85 - 0.85 * t, 3))
-            nx.draw_networkx_edges(g, pos, edgelist=[(a, b)], ax=ax, width=0.5 + 4 * t, edge_color=grey,
-                                   arrows=True, arrowstyle="-|>", arrowsize=10, connectionstyle="arc3,rad=0.12",
-                                   node_size=700)
+            nx.draw_networkx_edges(
+                g,
+                pos,
+                edgelist=[(a, b)],
+                ax=ax,
+                width=0.5 + 4 * t,
+                edge_color=grey,
+                arrows=True,
+                arrowstyle="-|>",
+                arrowsize=10,
+                connectionstyle="arc3,rad=0.12",
+                node_size=700,
+            )
         if show_numbers:
             labels = {(a, b): f"{d['trust']:.2f}" for a, b, d in g.edges(data=True)}
-            nx.draw_networkx_edge_labels(g, pos, edge_labels=labels, ax=ax, font_size=7, label_pos=0.3,
-                                         connectionstyle="arc3,rad=0.12", bbox={"fc": "white", "ec": "none", "pad": 0.5})
+            nx.draw_networkx_edge_labels(
+                g,
+                pos,
+                edge_labels=labels,
+                ax=ax,
+                font_size=7,
+                label_pos=0.3,
+                connectionstyle="arc3,rad=0.12",
+                bbox={"fc": "white", "ec": "none", "pad": 0.5},
+            )
         for kind, marker in KIND_MARKER.items():
             for at_table in (True, False):
                 nodes = [n for n, d in g.nodes(data=True) if d["kind"] == kind and d["at_table"] == at_table]
                 if not nodes:
                     continue
-                col = nx.draw_networkx_nodes(g, pos, nodelist=nodes, ax=ax, node_shape=marker, node_size=700,
-                                             node_color="white", edgecolors="black",
-                                             linewidths=1.6 if at_table else 1.2)
+                col = nx.draw_networkx_nodes(
+                    g,
+                    pos,
+                    nodelist=nodes,
+                    ax=ax,
+                    node_shape=marker,
+                    node_size=700,
+                    node_color="white",
+                    edgecolors="black",
+                    linewidths=1.6 if at_table else 1.2,
+                )
                 if not at_table:
                     col.set_linestyle("--")
-        nx.draw_networkx_labels(g, pos, labels={n: _short_name(names.get(n, n)) for n in g.nodes}, ax=ax,
-                                font_size=7)
+        nx.draw_networkx_labels(g, pos, labels={n: _short_name(names.get(n, n)) for n in g.nodes}, ax=ax, font_size=7)
         mean = np.mean([d["trust"] for _, _, d in g.edges(data=True)]) if g.number_of_edges() else np.nan
         ax.set_title(f"{when} of the run: mean trust {mean:.2f}")
         ax.margins(0.18)
-    handles = [plt.Line2D([], [], marker=m, linestyle="none", markerfacecolor="white", markeredgecolor="black",
-                          markersize=9, label=KIND_LABEL[k]) for k, m in KIND_MARKER.items()]
-    handles.append(plt.Line2D([], [], marker="o", linestyle="none", markerfacecolor="white", markeredgecolor="black",
-                              markersize=9, label="dashed: not at the table", markeredgewidth=1))
+    handles = [
+        plt.Line2D(
+            [],
+            [],
+            marker=m,
+            linestyle="none",
+            markerfacecolor="white",
+            markeredgecolor="black",
+            markersize=9,
+            label=KIND_LABEL[k],
+        )
+        for k, m in KIND_MARKER.items()
+    ]
+    handles.append(
+        plt.Line2D(
+            [],
+            [],
+            marker="o",
+            linestyle="none",
+            markerfacecolor="white",
+            markeredgecolor="black",
+            markersize=9,
+            label="dashed: not at the table",
+            markeredgewidth=1,
+        )
+    )
     fig.legend(handles=handles, loc="lower center", ncol=4, frameon=False, fontsize=8)
     fig.suptitle(f"Trust network of {trace.area_name} ({trace.area_code}), seed {trace.seed}", fontsize=10)
     fig.tight_layout(rect=(0, 0.07, 1, 0.95))
@@ -286,15 +381,29 @@ def negotiation_dance(trace: AreaTrace) -> Figure:
     names = dict(zip(trace.members.org_code, trace.members.org_name))
     for (code, kind), (colour, marker, ls, _) in zip(kinds.items(), _styles()):
         p = o[o.org_code == code].sort_values("round")
-        ax.plot(p["round"], p["utility"], color=colour, linestyle=ls, linewidth=1.2,
-                label=f"{_short_name(names.get(code, code), 40).replace(chr(10), ' ')} ({KIND_LABEL.get(kind, kind)})")
+        ax.plot(
+            p["round"],
+            p["utility"],
+            color=colour,
+            linestyle=ls,
+            linewidth=1.2,
+            label=f"{_short_name(names.get(code, code), 40).replace(chr(10), ' ')} ({KIND_LABEL.get(kind, kind)})",
+        )
         own = p["response"] == "proposed"
-        ax.plot(p["round"][~own], p["utility"][~own], linestyle="none", marker=marker, markersize=4.5,
-                markerfacecolor="white", markeredgecolor=colour)
+        ax.plot(
+            p["round"][~own],
+            p["utility"][~own],
+            linestyle="none",
+            marker=marker,
+            markersize=4.5,
+            markerfacecolor="white",
+            markeredgecolor=colour,
+        )
         ax.plot(p["round"][own], p["utility"][own], linestyle="none", marker=marker, markersize=6, color=colour)
         ax.plot(p["round"], p["reservation"], color=colour, linestyle=":", linewidth=0.9, alpha=0.8)
-    per_offer = o.groupby("round").agg(phase=("phase", "first"),
-                                       accepted=("response", lambda r: bool((r != "reject").all())))
+    per_offer = o.groupby("round").agg(
+        phase=("phase", "first"), accepted=("response", lambda r: bool((r != "reject").all()))
+    )
     prev, k = None, 0
     for rnd, row in per_offer.iterrows():
         if row.phase != prev:
@@ -306,15 +415,27 @@ def negotiation_dance(trace: AreaTrace) -> Figure:
     agreed = per_offer.index[per_offer.accepted]
     if len(agreed):
         top = o[o["round"].isin(agreed)].groupby("round")["utility"].max()
-        ax.plot(top.index, np.minimum(top.to_numpy() + 0.06, 1.08), linestyle="none", marker="*", markersize=11,
-                color="black", label="agreed by all")
+        ax.plot(
+            top.index,
+            np.minimum(top.to_numpy() + 0.06, 1.08),
+            linestyle="none",
+            marker="*",
+            markersize=11,
+            color="black",
+            label="agreed by all",
+        )
     ax.set_ylim(-0.03, 1.14)
     ax.set_xlabel("round (offer number at this table)")
     ax.set_ylabel("utility of the offer (normalised 0-1)")
     ax.set_title(f"Negotiation dance: {trace.area_name}, seed {trace.seed}")
     ax.legend(frameon=False, fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    ax.annotate("filled marker: the party's own proposal; dotted: its walk-away value",
-                xy=(0, -0.2), xycoords="axes fraction", fontsize=7, color="0.35")
+    ax.annotate(
+        "filled marker: the party's own proposal; dotted: its walk-away value",
+        xy=(0, -0.2),
+        xycoords="axes fraction",
+        fontsize=7,
+        color="0.35",
+    )
     fig.tight_layout()
     return fig
 
@@ -335,15 +456,26 @@ def area_overview(areas: pd.DataFrame, outcomes: list[str] | None = None, ncols:
     for ax, col in zip(axes.flat, outcomes):
         v = pd.to_numeric(areas[col], errors="coerce").astype(float)
         d = areas.assign(_v=v.where(np.isfinite(v)))
-        g = d.groupby("area_code").agg(mean=("_v", "mean"), lo=("_v", lambda s: s.quantile(0.25)),
-                                       hi=("_v", lambda s: s.quantile(0.75)),
-                                       cot=("coterminous", "first") if "coterminous" in d else ("_v", "size"))
+        g = d.groupby("area_code").agg(
+            mean=("_v", "mean"),
+            lo=("_v", lambda s: s.quantile(0.25)),
+            hi=("_v", lambda s: s.quantile(0.75)),
+            cot=("coterminous", "first") if "coterminous" in d else ("_v", "size"),
+        )
         g = g.dropna(subset=["mean"]).sort_values("mean")
         x = np.arange(len(g))
         ax.vlines(x, g["lo"], g["hi"], color="0.75", linewidth=0.7)
         cot = g["cot"].astype(bool).to_numpy() if "coterminous" in d else np.zeros(len(g), bool)
-        ax.plot(x[~cot], g["mean"][~cot], "o", markersize=2.6, markerfacecolor="white", markeredgecolor="0.1",
-                markeredgewidth=0.6, label="other areas")
+        ax.plot(
+            x[~cot],
+            g["mean"][~cot],
+            "o",
+            markersize=2.6,
+            markerfacecolor="white",
+            markeredgecolor="0.1",
+            markeredgewidth=0.6,
+            label="other areas",
+        )
         ax.plot(x[cot], g["mean"][cot], "s", markersize=3, color="black", label="coterminous")
         ax.set_title(label(col))
         ax.set_xlabel(f"areas, sorted ({len(g)})")

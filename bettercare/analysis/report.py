@@ -27,9 +27,11 @@ from .stats import Results, load, main_effects
 from .trace import replay
 
 QUALITY = list(QUALITY_COLUMNS)
-HEATMAP_OUTCOMES = [("agreement_rate", "agreement rate (plans agreed / areas)"),
-                    ("plan_realism_mean", "plan realism (claimed / stress-tested savings)"),
-                    ("realised_emergency_admissions_change", "emergency admissions, change over delivery")]
+HEATMAP_OUTCOMES = [
+    ("agreement_rate", "agreement rate (plans agreed / areas)"),
+    ("plan_realism_mean", "plan realism (claimed / stress-tested savings)"),
+    ("realised_emergency_admissions_change", "emergency admissions, change over delivery"),
+]
 MAX_CURVE_OUTCOMES = 8
 
 CSS = """
@@ -59,10 +61,10 @@ class Report:
     figures: list[Figure] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     national: pd.DataFrame = field(default_factory=pd.DataFrame)
-    effects: pd.DataFrame = field(default_factory=pd.DataFrame)     # main effects, national outcomes
-    quality: pd.DataFrame = field(default_factory=pd.DataFrame)     # main effects, areas outcomes
+    effects: pd.DataFrame = field(default_factory=pd.DataFrame)  # main effects, national outcomes
+    quality: pd.DataFrame = field(default_factory=pd.DataFrame)  # main effects, areas outcomes
     sensitivity: pd.DataFrame | None = None
-    trace: Any = None                                               # AreaTrace of the replayed run
+    trace: Any = None  # AreaTrace of the replayed run
 
 
 def _table(df: pd.DataFrame, numeric: set[str] | None = None, row_class: pd.Series | None = None) -> str:
@@ -115,8 +117,15 @@ def _heatmap_pair(params: list[str]) -> tuple[str, str] | None:
     return None
 
 
-def build(path: str | Path, *, area: str | None = "auto", run_id: int | None = None, interval: str = "t",
-          figures_dir: str | Path | None = None, replay_run: bool = True) -> Report:
+def build(
+    path: str | Path,
+    *,
+    area: str | None = "auto",
+    run_id: int | None = None,
+    interval: str = "t",
+    figures_dir: str | Path | None = None,
+    replay_run: bool = True,
+) -> Report:
     """Compute everything the report shows (effects, indices, figures)."""
     data = load(path)
     rep = Report(data=data)
@@ -133,7 +142,6 @@ def build(path: str | Path, *, area: str | None = "auto", run_id: int | None = N
 
     # The replayed run first: a mistaken --area or --run fails before the slow part.
     if replay_run and not nat.empty:
-
         try:
             rep.trace = replay(data.path, run_id=run_id, area=area)
         except ValueError:
@@ -155,40 +163,68 @@ def build(path: str | Path, *, area: str | None = "auto", run_id: int | None = N
     if factors and not nat.empty:
         for y in outcomes[:MAX_CURVE_OUTCOMES]:
             fig = _response_panel(nat, factors, y, interval)
-            _add(rep, fig, f"response-{y}", f"Response of {plots.label(y)}",
-                 f"Mean of {y} at each level of each factor, averaging over the other factors; bars and bands are "
-                 f"95% {'t' if interval == 't' else 'bootstrap'} intervals over replicates.", fdir)
+            _add(
+                rep,
+                fig,
+                f"response-{y}",
+                f"Response of {plots.label(y)}",
+                f"Mean of {y} at each level of each factor, averaging over the other factors; bars and bands are "
+                f"95% {'t' if interval == 't' else 'bootstrap'} intervals over replicates.",
+                fdir,
+            )
         pair = _heatmap_pair(factors)
         if pair:
             x, ycol = pair
             for y, title in HEATMAP_OUTCOMES:
                 if y in nat.columns:
                     fig = plots.heatmap(nat, x, ycol, y, title=title)
-                    _add(rep, fig, f"heatmap-{y}", f"{plots.label(x)} against {plots.label(ycol)}: {title}",
-                         f"Mean of {y} over runs (and over the other factors) in each cell.", fdir)
+                    _add(
+                        rep,
+                        fig,
+                        f"heatmap-{y}",
+                        f"{plots.label(x)} against {plots.label(ycol)}: {title}",
+                        f"Mean of {y} over runs (and over the other factors) in each cell.",
+                        fdir,
+                    )
             if not areas.empty and "pareto_distance" in areas.columns:
                 fig = plots.heatmap(areas, x, ycol, "pareto_distance", title="distance from the Pareto frontier")
-                _add(rep, fig, "heatmap-pareto_distance", f"{plots.label(x)} against {plots.label(ycol)}: "
-                     "outcome quality", "Mean over areas and runs of each area's distance from the Pareto frontier "
-                     "(docs/outputs.md).", fdir)
+                _add(
+                    rep,
+                    fig,
+                    "heatmap-pareto_distance",
+                    f"{plots.label(x)} against {plots.label(ycol)}: outcome quality",
+                    "Mean over areas and runs of each area's distance from the Pareto frontier (docs/outputs.md).",
+                    fdir,
+                )
     if kind in ("sobol", "morris"):
-
         try:
             sens = sensitivity(data.path)
             rep.sensitivity = sens
             for y in dict.fromkeys(sens.outcome):
                 fig = plots.sensitivity_bars(sens, y)
-                _add(rep, fig, f"sensitivity-{y}", f"{'Sobol' if kind == 'sobol' else 'Morris'} indices: "
-                     f"{plots.label(y)}", "Bars: index; whiskers: 95% bootstrap interval (SALib).", fdir)
+                _add(
+                    rep,
+                    fig,
+                    f"sensitivity-{y}",
+                    f"{'Sobol' if kind == 'sobol' else 'Morris'} indices: {plots.label(y)}",
+                    "Bars: index; whiskers: 95% bootstrap interval (SALib).",
+                    fdir,
+                )
             for y, why in sens.attrs.get("skipped", {}).items():
                 rep.notes.append(f"Sensitivity of {y} not computed: {why}.")
         except Exception as exc:  # noqa: BLE001 - the report says why, and goes on
             rep.notes.append(f"Sensitivity indices could not be computed: {exc}")
     if not areas.empty:
         fig = plots.area_overview(areas)
-        _add(rep, fig, "areas-overview", "The areas, sorted by outcome",
-             "Each area's mean over all runs of the sweep (all design points), sorted; whiskers: 25-75% of runs; "
-             "filled squares: coterminous areas.", fdir)
+        _add(
+            rep,
+            fig,
+            "areas-overview",
+            "The areas, sorted by outcome",
+            "Each area's mean over all runs of the sweep (all design points), sorted; whiskers: 25-75% of runs; "
+            "filled squares: coterminous areas.",
+            fdir,
+        )
     _replay_figures(rep, fdir)
     return rep
 
@@ -199,22 +235,40 @@ def _replay_figures(rep: Report, fdir: Path | None) -> None:
         return
     design = ", ".join(f"{k} = {v}" for k, v in tr.overrides.items() if k != "run_id")
     which = f"run {tr.overrides.get('run_id')} ({design}; seed {tr.seed})"
-    _add(rep, plots.trust_network(tr), "trust-network", f"Trust network of {tr.area_name}",
-         f"Replayed {which}. Directed trust between the area's organisations at set-up and after delivery.", fdir)
-    _add(rep, plots.negotiation_dance(tr), "negotiation-dance", f"Negotiation dance at {tr.area_name}",
-         f"Replayed {which}. Each party's utility of every offer made at the table.", fdir)
+    _add(
+        rep,
+        plots.trust_network(tr),
+        "trust-network",
+        f"Trust network of {tr.area_name}",
+        f"Replayed {which}. Directed trust between the area's organisations at set-up and after delivery.",
+        fdir,
+    )
+    _add(
+        rep,
+        plots.negotiation_dance(tr),
+        "negotiation-dance",
+        f"Negotiation dance at {tr.area_name}",
+        f"Replayed {which}. Each party's utility of every offer made at the table.",
+        fdir,
+    )
 
 
 def _effects_html(eff: pd.DataFrame) -> str:
     if eff.empty:
         return "<p class='note'>No factorial factors with two or more levels: no main effects.</p>"
-    t = pd.DataFrame({
-        "factor": eff.factor, "outcome": eff.outcome,
-        "contrast": [f"{fmt(lv)} vs {fmt(rf)}" for lv, rf in zip(eff.level, eff.reference)],
-        "effect": eff.estimate, "95% low": eff.lo, "95% high": eff.hi, "runs": eff.n,
-        "interval": eff.interval,
-        "shown": ["yes" if s is True else ("no" if s is False else "-") for s in eff.shown],
-    })
+    t = pd.DataFrame(
+        {
+            "factor": eff.factor,
+            "outcome": eff.outcome,
+            "contrast": [f"{fmt(lv)} vs {fmt(rf)}" for lv, rf in zip(eff.level, eff.reference)],
+            "effect": eff.estimate,
+            "95% low": eff.lo,
+            "95% high": eff.hi,
+            "runs": eff.n,
+            "interval": eff.interval,
+            "shown": ["yes" if s is True else ("no" if s is False else "-") for s in eff.shown],
+        }
+    )
     cls = pd.Series(["shown" if s is True else "" for s in eff.shown])
     return _table(t, numeric={"effect", "95% low", "95% high", "runs"}, row_class=cls)
 
@@ -223,40 +277,63 @@ def render(rep: Report) -> str:
     d = rep.data
     m = d.manifest
     name = html.escape(d.name)
-    parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>bettercare report: {name}</title>",
-             f"<style>{CSS}</style></head><body>",
-             f"<h1>bettercare report: {name}</h1>",
-             f"<p>{html.escape(str(m.get('description', '')))}</p>",
-             ("<nav><a href='#experiment'>experiment</a><a href='#effects'>main effects</a>"
-              "<a href='#figures'>figures</a><a href='#sensitivity'>sensitivity</a>"
-              "<a href='#quality'>outcome quality</a><a href='#errors'>errors</a></nav>")]
+    parts = [
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>bettercare report: {name}</title>",
+        f"<style>{CSS}</style></head><body>",
+        f"<h1>bettercare report: {name}</h1>",
+        f"<p>{html.escape(str(m.get('description', '')))}</p>",
+        (
+            "<nav><a href='#experiment'>experiment</a><a href='#effects'>main effects</a>"
+            "<a href='#figures'>figures</a><a href='#sensitivity'>sensitivity</a>"
+            "<a href='#quality'>outcome quality</a><a href='#errors'>errors</a></nav>"
+        ),
+    ]
     # Experiment.
     counts = m.get("counts", {})
-    facts = [("directory", str(d.path)), ("status", m.get("status")), ("design", d.design_kind),
-             ("parameters varied", ", ".join(d.param_columns)), ("points", m.get("points")),
-             ("replicates", m.get("replicates")), ("runs", m.get("runs")),
-             ("runs done / ok / failed", f"{counts.get('done', '-')} / {counts.get('ok', '-')} / {counts.get('failed', '-')}"),
-             ("scenario", m.get("scenario")), ("quick", m.get("quick")), ("master seed", fmt(m.get("master_seed"), Kind.ID)),
-             ("seed scheme", m.get("seed_scheme")), ("git revision", (f"{m.get('git_revision')}"
-                                                      f"{' (uncommitted changes)' if m.get('git_dirty') else ''}")),
-             ("bettercare", m.get("versions", {}).get("bettercare")), ("started", m.get("started_utc")),
-             ("ended", m.get("ended_utc")), ("command", " ".join(m.get("command", []) or [])),
-             ("report made", time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))]
+    facts = [
+        ("directory", str(d.path)),
+        ("status", m.get("status")),
+        ("design", d.design_kind),
+        ("parameters varied", ", ".join(d.param_columns)),
+        ("points", m.get("points")),
+        ("replicates", m.get("replicates")),
+        ("runs", m.get("runs")),
+        (
+            "runs done / ok / failed",
+            f"{counts.get('done', '-')} / {counts.get('ok', '-')} / {counts.get('failed', '-')}",
+        ),
+        ("scenario", m.get("scenario")),
+        ("quick", m.get("quick")),
+        ("master seed", fmt(m.get("master_seed"), Kind.ID)),
+        ("seed scheme", m.get("seed_scheme")),
+        ("git revision", (f"{m.get('git_revision')}{' (uncommitted changes)' if m.get('git_dirty') else ''}")),
+        ("bettercare", m.get("versions", {}).get("bettercare")),
+        ("started", m.get("started_utc")),
+        ("ended", m.get("ended_utc")),
+        ("command", " ".join(m.get("command", []) or [])),
+        ("report made", time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())),
+    ]
     parts.append("<h2 id='experiment'>Experiment</h2>")
     parts.append(_table(pd.DataFrame(facts, columns=["", "value"]), numeric=set()))
-    parts.append("<details><summary>Spec (as written)</summary><pre>"
-                 f"{html.escape(str(m.get('spec_text') or json.dumps(m.get('spec', {}), indent=2)))}</pre></details>")
+    parts.append(
+        "<details><summary>Spec (as written)</summary><pre>"
+        f"{html.escape(str(m.get('spec_text') or json.dumps(m.get('spec', {}), indent=2)))}</pre></details>"
+    )
     shown = {k: v for k, v in m.items() if k not in ("spec_text", "seeds")}
     seeds = m.get("seeds") or []
     shown["seeds"] = f"{len(seeds)} seeds: {seeds[:5]}..." if len(seeds) > 5 else seeds
-    parts.append("<details><summary>Manifest</summary><pre>"
-                 f"{html.escape(json.dumps(shown, indent=2, default=str))}</pre></details>")
+    parts.append(
+        "<details><summary>Manifest</summary><pre>"
+        f"{html.escape(json.dumps(shown, indent=2, default=str))}</pre></details>"
+    )
     # Effects.
     parts.append("<h2 id='effects'>Main effects</h2>")
-    parts.append("<p class='note'>Each row: the mean of the outcome at the factor's last level minus the mean at "
-                 "its first (reference) level, averaging over the other factors, with a 95% interval over "
-                 "replicates (see <code>bettercare.analysis.effects</code>). <em>shown</em> = the interval excludes "
-                 "zero.</p>")
+    parts.append(
+        "<p class='note'>Each row: the mean of the outcome at the factor's last level minus the mean at "
+        "its first (reference) level, averaging over the other factors, with a 95% interval over "
+        "replicates (see <code>bettercare.analysis.effects</code>). <em>shown</em> = the interval excludes "
+        "zero.</p>"
+    )
     parts.append(_effects_html(rep.effects))
     # Figures.
     parts.append("<h2 id='figures'>Figures</h2>")
@@ -264,27 +341,34 @@ def render(rep: Report) -> str:
         parts.append("<p class='note'>No figures for this sweep.</p>")
     for f in rep.figures:
         b64 = base64.b64encode(f.png).decode("ascii")
-        parts.append(f"<figure id='fig-{html.escape(f.id)}'><img alt='{html.escape(f.title)}' "
-                     f"src='data:image/png;base64,{b64}'><figcaption><strong>{html.escape(f.title)}.</strong> "
-                     f"{html.escape(f.caption)}</figcaption></figure>")
+        parts.append(
+            f"<figure id='fig-{html.escape(f.id)}'><img alt='{html.escape(f.title)}' "
+            f"src='data:image/png;base64,{b64}'><figcaption><strong>{html.escape(f.title)}.</strong> "
+            f"{html.escape(f.caption)}</figcaption></figure>"
+        )
     # Sensitivity.
     parts.append("<h2 id='sensitivity'>Sensitivity indices</h2>")
     sens = rep.sensitivity
     if sens is None or sens.empty:
-        parts.append("<p class='note'>Sensitivity indices need a Sobol' or Morris design "
-                     f"(this sweep: {html.escape(d.design_kind or 'unknown')}).</p>")
+        parts.append(
+            "<p class='note'>Sensitivity indices need a Sobol' or Morris design "
+            f"(this sweep: {html.escape(d.design_kind or 'unknown')}).</p>"
+        )
     else:
         t = sens[["outcome", "parameter", "index", "value", "lo", "hi"]].rename(
-            columns={"lo": "95% low", "hi": "95% high"})
+            columns={"lo": "95% low", "hi": "95% high"}
+        )
         parts.append(_table(t, numeric={"value", "95% low", "95% high"}))
     for n in rep.notes:
         parts.append(f"<p class='note'>{html.escape(n)}</p>")
     # Outcome quality.
     parts.append("<h2 id='quality'>Outcome quality</h2>")
-    parts.append("<p class='note'>Per area: distance of the final plan from the Pareto frontier and from the Nash "
-                 "bargaining solution over each party's disagreement point, the ratio of Nash products and the "
-                 "smallest normalised gain (fairness); docs/outputs.md. Effects are over runs, with areas averaged "
-                 "within each run.</p>")
+    parts.append(
+        "<p class='note'>Per area: distance of the final plan from the Pareto frontier and from the Nash "
+        "bargaining solution over each party's disagreement point, the ratio of Nash products and the "
+        "smallest normalised gain (fairness); docs/outputs.md. Effects are over runs, with areas averaged "
+        "within each run.</p>"
+    )
     q = rep.quality
     areas = d.areas if "areas" in d.tables else pd.DataFrame()
     if not areas.empty and all(c in areas.columns for c in QUALITY):
@@ -302,12 +386,13 @@ def render(rep: Report) -> str:
         parts.append("<p>No run failed.</p>")
     else:
         parts.append(f"<p class='bad'>{len(err)} run(s) failed.</p>")
-        cols = [c for c in [*SWEEP_ID_COLUMNS, "error_type", "message", *d.param_columns]
-                if c in err.columns]
+        cols = [c for c in [*SWEEP_ID_COLUMNS, "error_type", "message", *d.param_columns] if c in err.columns]
         parts.append(_table(err[cols].head(200)))
         for r in err.head(20).itertuples(index=False):
-            parts.append(f"<details><summary>traceback of run {r.run_id}</summary><pre>"
-                         f"{html.escape(str(getattr(r, 'traceback', '')))}</pre></details>")
+            parts.append(
+                f"<details><summary>traceback of run {r.run_id}</summary><pre>"
+                f"{html.escape(str(getattr(r, 'traceback', '')))}</pre></details>"
+            )
     parts.append("<p class='note'>Made by <code>bettercare report</code>; self-contained (no network needed).</p>")
     parts.append("</body></html>")
     return "\n".join(parts)

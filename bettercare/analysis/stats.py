@@ -107,6 +107,7 @@ def load(path: str | Path) -> Results:
 
 # --- effects -----------------------------------------------------------------------------------
 
+
 def _param_columns(df: pd.DataFrame) -> list[str]:
     given = df.attrs.get("param_columns")
     if given:
@@ -151,9 +152,9 @@ def _units(df: pd.DataFrame, factors: list[str], outcome: str) -> tuple[pd.DataF
 
 @dataclass
 class _Cells:
-    cells: list[tuple]               # factor-level combinations
+    cells: list[tuple]  # factor-level combinations
     points: list[Any]
-    values: list[np.ndarray]         # per point: replicates x cells (NaN where absent)
+    values: list[np.ndarray]  # per point: replicates x cells (NaN where absent)
 
 
 def _cells(units: pd.DataFrame, factors: list[str], levels: list[list[Any]]) -> _Cells:
@@ -214,7 +215,9 @@ def _t_interval(zs: list[np.ndarray], level: float) -> tuple[float, float, float
     return est, est - half, est + half, dof
 
 
-def _boot_interval(zs: list[np.ndarray], level: float, n_boot: int, rng: np.random.Generator) -> tuple[float, float, float]:
+def _boot_interval(
+    zs: list[np.ndarray], level: float, n_boot: int, rng: np.random.Generator
+) -> tuple[float, float, float]:
     est = float(sum(z.mean() for z in zs))
     total = np.zeros(n_boot)
     for z in zs:
@@ -224,9 +227,17 @@ def _boot_interval(zs: list[np.ndarray], level: float, n_boot: int, rng: np.rand
     return est, float(lo), float(hi)
 
 
-def effects(df: pd.DataFrame, factor: str | list[str], outcome: str, *, interval: str = "t",
-            level: float = 0.95, n_boot: int = 2000, seed: int = 0,
-            reference: Any | list[Any] | None = None) -> pd.DataFrame:
+def effects(
+    df: pd.DataFrame,
+    factor: str | list[str],
+    outcome: str,
+    *,
+    interval: str = "t",
+    level: float = 0.95,
+    n_boot: int = 2000,
+    seed: int = 0,
+    reference: Any | list[Any] | None = None,
+) -> pd.DataFrame:
     """Level means, main effects and interactions of `factor` (one name, or several) on `outcome`.
 
     Returns one row per estimate, with columns:
@@ -265,8 +276,17 @@ def effects(df: pd.DataFrame, factor: str | list[str], outcome: str, *, interval
 
     def add(kind: str, a: np.ndarray, labels: dict[str, Any], ref: Any = None) -> None:
         zs, n = _contrast(c, a)
-        row = {"kind": kind, **labels, "reference": ref, "estimate": math.nan, "lo": math.nan, "hi": math.nan,
-               "n": n, "dof": math.nan, "interval": interval}
+        row = {
+            "kind": kind,
+            **labels,
+            "reference": ref,
+            "estimate": math.nan,
+            "lo": math.nan,
+            "hi": math.nan,
+            "n": n,
+            "dof": math.nan,
+            "interval": interval,
+        }
         if zs:
             if interval == "t":
                 est, lo, hi, dof = _t_interval(zs, level)
@@ -305,15 +325,17 @@ def effects(df: pd.DataFrame, factor: str | list[str], outcome: str, *, interval
     pct = round(100 * level)
     out.attrs["interval"] = (
         f"{pct}% t interval: replicate variance within design points (sum of s^2/R), Welch-Satterthwaite df"
-        if interval == "t" else
-        f"{pct}% percentile bootstrap: replicates resampled within design points, {n_boot} resamples (seed {seed})")
+        if interval == "t"
+        else f"{pct}% percentile bootstrap: replicates resampled within design points, {n_boot} resamples (seed {seed})"
+    )
     out.attrs["outcome"] = outcome
     out.attrs["factors"] = factors
     return out
 
 
-def main_effects(df: pd.DataFrame, factors: list[str], outcomes: list[str], *, interval: str = "t",
-                 level: float = 0.95) -> pd.DataFrame:
+def main_effects(
+    df: pd.DataFrame, factors: list[str], outcomes: list[str], *, interval: str = "t", level: float = 0.95
+) -> pd.DataFrame:
     """For each factor and outcome, the effect of its last level against its reference (the
     lowest), averaged over the other factors: the report's main-effects table.
 
@@ -333,12 +355,24 @@ def main_effects(df: pd.DataFrame, factors: list[str], outcomes: list[str], *, i
                 continue
             last = eff.iloc[-1]
             lo, hi = last["lo"], last["hi"]
-            shown = (bool(lo > 0 or hi < 0) if np.isfinite(lo) and np.isfinite(hi) else None)
-            rows.append({"factor": f, "outcome": y, "reference": last["reference"], "level": last[f],
-                         "estimate": last["estimate"], "lo": lo, "hi": hi, "n": last["n"],
-                         "interval": last["interval"], "shown": shown})
-    return pd.DataFrame(rows, columns=["factor", "outcome", "reference", "level", "estimate", "lo", "hi", "n",
-                                       "interval", "shown"])
+            shown = bool(lo > 0 or hi < 0) if np.isfinite(lo) and np.isfinite(hi) else None
+            rows.append(
+                {
+                    "factor": f,
+                    "outcome": y,
+                    "reference": last["reference"],
+                    "level": last[f],
+                    "estimate": last["estimate"],
+                    "lo": lo,
+                    "hi": hi,
+                    "n": last["n"],
+                    "interval": last["interval"],
+                    "shown": shown,
+                }
+            )
+    return pd.DataFrame(
+        rows, columns=["factor", "outcome", "reference", "level", "estimate", "lo", "hi", "n", "interval", "shown"]
+    )
 
 
 def parse_list_column(values: pd.Series) -> pd.Series:

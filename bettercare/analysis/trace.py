@@ -36,11 +36,11 @@ class AreaTrace:
     area_code: str
     area_name: str
     seed: int
-    members: pd.DataFrame                  # org_code, org_name, kind, at_table
-    trust_start: pd.DataFrame              # square, indexed by org_code both ways
+    members: pd.DataFrame  # org_code, org_name, kind, at_table
+    trust_start: pd.DataFrame  # square, indexed by org_code both ways
     trust_end: pd.DataFrame
-    offers: pd.DataFrame                   # rows of the offers table for this area
-    areas: pd.DataFrame = field(repr=False)      # the run's areas table
+    offers: pd.DataFrame  # rows of the offers table for this area
+    areas: pd.DataFrame = field(repr=False)  # the run's areas table
     national: dict[str, float] = field(repr=False, default_factory=dict)
     overrides: dict[str, Any] = field(default_factory=dict)
 
@@ -84,8 +84,12 @@ def _busiest_area(model, max_orgs: int = 6) -> int:
     return int(np.argmax(score))
 
 
-def single_run_trust(scenario: Any = "england-2014", seed: int = 1, area: str | int | None = None,
-                     overrides: dict[str, Any] | None = None) -> AreaTrace:
+def single_run_trust(
+    scenario: Any = "england-2014",
+    seed: int = 1,
+    area: str | int | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> AreaTrace:
     """Run a scenario once and record one area's trust matrix at set-up and at the end.
 
     `scenario` is a preset name, a TOML path, a `Scenario` or a `Parameters`. `area` is an area
@@ -108,14 +112,27 @@ def single_run_trust(scenario: Any = "england-2014", seed: int = 1, area: str | 
     end = model.trust.matrix(codes).copy()
     national, tables = collect(model)
     code = str(model.area_frame["area_code"].iloc[a])
-    members = pd.DataFrame({"org_code": codes, "org_name": [o.name for o in orgs], "kind": [o.kind for o in orgs],
-                            "at_table": [o in t.parties for o in orgs]})
+    members = pd.DataFrame(
+        {
+            "org_code": codes,
+            "org_name": [o.name for o in orgs],
+            "kind": [o.kind for o in orgs],
+            "at_table": [o in t.parties for o in orgs],
+        }
+    )
     offers = tables["offers"]
-    return AreaTrace(area_code=code, area_name=str(model.area_frame["area_name"].iloc[a]), seed=seed,
-                     members=members, trust_start=pd.DataFrame(start, index=codes, columns=codes),
-                     trust_end=pd.DataFrame(end, index=codes, columns=codes),
-                     offers=offers[offers.area_code == code].reset_index(drop=True), areas=tables["areas"],
-                     national=national, overrides=dict(overrides or {}))
+    return AreaTrace(
+        area_code=code,
+        area_name=str(model.area_frame["area_name"].iloc[a]),
+        seed=seed,
+        members=members,
+        trust_start=pd.DataFrame(start, index=codes, columns=codes),
+        trust_end=pd.DataFrame(end, index=codes, columns=codes),
+        offers=offers[offers.area_code == code].reset_index(drop=True),
+        areas=tables["areas"],
+        national=national,
+        overrides=dict(overrides or {}),
+    )
 
 
 def run_parameters(manifest: dict[str, Any], row: pd.Series | dict[str, Any]) -> dict[str, Any]:
@@ -136,7 +153,6 @@ def replay(path: str | Path, run_id: int | None = None, area: str | int | None =
 
     `run_id` defaults to the run whose national `plans_agreed` is the median of the sweep.
     """
-
 
     data = load(path)
     nat = data.national

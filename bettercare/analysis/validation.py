@@ -43,14 +43,30 @@ def load_facts() -> list[Fact]:
     facts = []
     for f in raw:
         tol = f["tolerance"] if "tolerance" in f else f["tolerance_rel"] * abs(f["reference"])
-        facts.append(Fact(id=f["id"], fact=f["fact"], source=f["source"], reference=float(f["reference"]),
-                          tolerance=float(tol), kind=Kind(f["kind"]), model=f["model"], reason=f["reason"],
-                          calibrate=bool(f["calibrate"])))
+        facts.append(
+            Fact(
+                id=f["id"],
+                fact=f["fact"],
+                source=f["source"],
+                reference=float(f["reference"]),
+                tolerance=float(tol),
+                kind=Kind(f["kind"]),
+                model=f["model"],
+                reason=f["reason"],
+                calibrate=bool(f["calibrate"]),
+            )
+        )
     return facts
 
 
-def run_nationals(scenario: str, seeds: list[int], overrides: dict[str, Any] | None = None,
-                  workers: int = 1, scheduler: str | None = None, backend: Backend | None = None) -> pd.DataFrame:
+def run_nationals(
+    scenario: str,
+    seeds: list[int],
+    overrides: dict[str, Any] | None = None,
+    workers: int = 1,
+    scheduler: str | None = None,
+    backend: Backend | None = None,
+) -> pd.DataFrame:
     """National fields of one run per seed, in seed order, through the sweep backends: an entered
     `backend`, or one made from `workers` (1: this process) and `scheduler` (a Dask address).
     Raises RuntimeError naming the first run that failed."""
@@ -63,8 +79,10 @@ def run_nationals(scenario: str, seeds: list[int], overrides: dict[str, Any] | N
     failed = sorted((o for o in outcomes if not o.ok), key=lambda o: o.run_id)
     if failed:
         err = failed[0].error or {}
-        raise RuntimeError(f"{len(failed)} of {len(tasks)} runs failed; seed {seeds[failed[0].run_id]}: "
-                           f"{err.get('error_type')}: {err.get('message')}")
+        raise RuntimeError(
+            f"{len(failed)} of {len(tasks)} runs failed; seed {seeds[failed[0].run_id]}: "
+            f"{err.get('error_type')}: {err.get('message')}"
+        )
     frame = national_frame(outcomes).drop(columns=list(SWEEP_ID_COLUMNS))
     return frame.assign(seed=seeds)
 
@@ -82,11 +100,23 @@ def evaluate(nationals: pd.DataFrame, facts: list[Fact] | None = None) -> pd.Dat
         v = model_values(nationals, f)
         finite = v[np.isfinite(v)]
         mean = float(finite.mean()) if len(finite) else math.nan
-        lo, hi = (np.percentile(finite, [2.5, 97.5]) if len(finite) else (math.nan, math.nan))
-        rows.append({"id": f.id, "fact": f.fact, "source": f.source, "reference": f.reference,
-                     "model_mean": mean, "model_lo95": float(lo), "model_hi95": float(hi),
-                     "tolerance": f.tolerance, "met": bool(abs(mean - f.reference) <= f.tolerance),
-                     "calibrated_on": f.calibrate, "reason": f.reason, "kind": f.kind})
+        lo, hi = np.percentile(finite, [2.5, 97.5]) if len(finite) else (math.nan, math.nan)
+        rows.append(
+            {
+                "id": f.id,
+                "fact": f.fact,
+                "source": f.source,
+                "reference": f.reference,
+                "model_mean": mean,
+                "model_lo95": float(lo),
+                "model_hi95": float(hi),
+                "tolerance": f.tolerance,
+                "met": bool(abs(mean - f.reference) <= f.tolerance),
+                "calibrated_on": f.calibrate,
+                "reason": f.reason,
+                "kind": f.kind,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -104,8 +134,18 @@ def predictions(nationals: pd.DataFrame) -> pd.DataFrame:
         mean = float(v.mean()) if n else math.nan
         half = float(t.ppf(0.975, n - 1) * v.std(ddof=1) / math.sqrt(n)) if n > 1 else 0.0
         lo, hi = np.percentile(v, [2.5, 97.5]) if n else (math.nan, math.nan)
-        rows.append({"field": o.name, "outcome": o.prediction, "mean": mean, "lo95": float(lo), "hi95": float(hi),
-                     "mean_ci95": [mean - half, mean + half], "kind": o.kind, "n": n})
+        rows.append(
+            {
+                "field": o.name,
+                "outcome": o.prediction,
+                "mean": mean,
+                "lo95": float(lo),
+                "hi95": float(hi),
+                "mean_ci95": [mean - half, mean + half],
+                "kind": o.kind,
+                "n": n,
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -85,8 +85,11 @@ def cap_workers(requested: int | None, runs: int, cores: int | None = None) -> t
         return min(cores, limit), None
     if requested <= limit:
         return requested, None
-    why = (f"{runs:,} run{'s' if runs != 1 else ''} to do" if limit == runs
-           else f"at most {MAX_WORKERS_PER_CORE} per core on {cores} core{'s' if cores != 1 else ''}")
+    why = (
+        f"{runs:,} run{'s' if runs != 1 else ''} to do"
+        if limit == runs
+        else f"at most {MAX_WORKERS_PER_CORE} per core on {cores} core{'s' if cores != 1 else ''}"
+    )
     return limit, f"note: --workers {requested:,} capped at {limit:,} ({why})"
 
 
@@ -203,15 +206,17 @@ class LocalBackend:
         if method == "forkserver":
             # The forkserver imports the model once; every worker is forked from it ready to run.
             ctx.set_forkserver_preload([WORKER_MODULE])
-        pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=_init_worker,
-                                   initargs=(os.getpid(),))
+        pool = ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=ctx, initializer=_init_worker, initargs=(os.getpid(),)
+        )
         # Start every worker now, before the sweep starts any thread of its own (progress bar).
         with warnings.catch_warnings():
             # Python 3.12 warns about fork() whenever the process has more than one OS thread.
             # With no other Python thread running, the only others are idle native pools (OpenBLAS,
             # Arrow), which re-create their threads after fork through pthread_atfork handlers.
-            warnings.filterwarnings("ignore", message=r".*use of fork\(\) may lead to deadlocks",
-                                    category=DeprecationWarning)
+            warnings.filterwarnings(
+                "ignore", message=r".*use of fork\(\) may lead to deadlocks", category=DeprecationWarning
+            )
             try:
                 wait([pool.submit(worker.warm_up) for _ in range(self.workers)])
             except BaseException:
@@ -302,9 +307,17 @@ class LocalBackend:
                     task = lost[0]
                     attempts[task.run_id] = attempts.get(task.run_id, 0) + 1
                     if attempts[task.run_id] >= self.max_attempts:
-                        yield BatchOutcome([_died(task, f"a worker process died while running this run alone "
-                                                        f"({attempts[task.run_id]} attempts): out of memory or a "
-                                                        f"crash?")], {})
+                        yield BatchOutcome(
+                            [
+                                _died(
+                                    task,
+                                    f"a worker process died while running this run alone "
+                                    f"({attempts[task.run_id]} attempts): out of memory or a "
+                                    f"crash?",
+                                )
+                            ],
+                            {},
+                        )
                     else:
                         suspects.appendleft(task)
                 else:
@@ -340,8 +353,12 @@ class DaskBackend:
             if addr == "local":
                 from distributed import LocalCluster  # noqa: PLC0415
 
-                self._cluster = LocalCluster(n_workers=self.local_workers or default_workers(),
-                                             threads_per_worker=1, processes=True, dashboard_address=None)
+                self._cluster = LocalCluster(
+                    n_workers=self.local_workers or default_workers(),
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                )
                 self._client = Client(self._cluster)
             elif addr.endswith(".json") and os.path.isfile(addr):
                 self._client = Client(scheduler_file=addr)
@@ -360,7 +377,6 @@ class DaskBackend:
     def imap_unordered(self, batches: Iterator[list[RunTask]]) -> Iterator[BatchOutcome]:
         from distributed import as_completed  # noqa: PLC0415
 
-
         client = self._client
         token = uuid.uuid4().hex[:8]
         window = 2 * max(self.workers, sum(client.nthreads().values()) or 1) + 2
@@ -372,8 +388,9 @@ class DaskBackend:
             batch = next(batches, None)
             if batch is None:
                 return False
-            fut = client.submit(run_batch, batch, key=f"bettercare-runs-{batch[0].run_id}-{len(batch)}-{token}",
-                                pure=False, retries=1)
+            fut = client.submit(
+                run_batch, batch, key=f"bettercare-runs-{batch[0].run_id}-{len(batch)}-{token}", pure=False, retries=1
+            )
             by_key[fut.key] = batch
             ac.add(fut)
             return True

@@ -38,8 +38,11 @@ def list_catalog() -> None:
     console = Console()
     if not console.is_terminal:
         console = Console(width=160)
-    table = Table(show_header=True, header_style="bold",
-                  caption="bettercare sweep NAME [--quick] --out DIR   (specs: bettercare/experiments/catalog/)")
+    table = Table(
+        show_header=True,
+        header_style="bold",
+        caption="bettercare sweep NAME [--quick] --out DIR   (specs: bettercare/experiments/catalog/)",
+    )
     table.add_column("experiment", no_wrap=True)
     table.add_column("design", no_wrap=True)
     table.add_column("runs --quick", justify="right", no_wrap=True)
@@ -61,10 +64,12 @@ def _spec_from_manifest(out: Path, quick: bool):
     source = str(record.get("spec_source", ""))
     if source.startswith("catalog:"):
         from .spec import load_spec
+
         return load_spec(source.removeprefix("catalog:"), quick=bool(record.get("quick")))
     base_dir = Path(source).resolve().parent if source else None
-    return parse_spec(record["spec_text"], base_dir=base_dir, source=source or str(out),
-                      quick=bool(record.get("quick")))
+    return parse_spec(
+        record["spec_text"], base_dir=base_dir, source=source or str(out), quick=bool(record.get("quick"))
+    )
 
 
 SCHEDULER_ADDRESS = re.compile(r"^(?:[a-z]+://)?(?:\[[0-9a-fA-F:.]+\]|[^\s:/\[\]]+):\d{1,5}$")
@@ -81,13 +86,22 @@ def _check_scheduler(scheduler: str) -> None:
         if Path(scheduler).is_file():
             return
         raise SpecError(f"--scheduler '{scheduler}': no such scheduler file")
-    raise SpecError(f"--scheduler {scheduler!r} is not a Dask scheduler: give tcp://host:port, "
-                    f"a scheduler JSON file, or 'local'")
+    raise SpecError(
+        f"--scheduler {scheduler!r} is not a Dask scheduler: give tcp://host:port, a scheduler JSON file, or 'local'"
+    )
 
 
-def sweep(spec: str | None = None, out: Path | None = None, workers: int | None = None,
-          scheduler: str | None = None, resume: bool = False, list_: bool = False, quick: bool = False,
-          progress: bool | None = None, retry_failed: bool = False) -> int:
+def sweep(
+    spec: str | None = None,
+    out: Path | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    resume: bool = False,
+    list_: bool = False,
+    quick: bool = False,
+    progress: bool | None = None,
+    retry_failed: bool = False,
+) -> int:
     """Run a sweep; returns the exit code (0 ok, 1 some runs failed, 2 bad input, 130 interrupted)."""
     from .spec import SpecError, load_spec
 
@@ -104,13 +118,16 @@ def sweep(spec: str | None = None, out: Path | None = None, workers: int | None 
         resume = resume or retry_failed
         if spec is None:
             if not (resume and out is not None):
-                raise SpecError("give an experiment spec (a TOML file or a catalog name; see `bettercare sweep "
-                                "--list`), or --resume --out DIR")
+                raise SpecError(
+                    "give an experiment spec (a TOML file or a catalog name; see `bettercare sweep "
+                    "--list`), or --resume --out DIR"
+                )
             exp = _spec_from_manifest(Path(out), quick)
         else:
             exp = load_spec(spec, quick=quick)
         if out is None:
             from .spec import safe_name
+
             out = Path("sweeps") / (safe_name(exp.name) + ("-quick" if exp.quick else ""))
             _note(f"writing to {out}")
         if scheduler and workers not in (None, 0) and scheduler != "local":
@@ -118,8 +135,16 @@ def sweep(spec: str | None = None, out: Path | None = None, workers: int | None 
         from .runner import run_sweep
 
         show = sys.stderr.isatty() if progress is None else progress
-        result = run_sweep(exp, out, workers=workers, scheduler=scheduler, resume=resume, retry_failed=retry_failed,
-                           progress=show, log=_note)
+        result = run_sweep(
+            exp,
+            out,
+            workers=workers,
+            scheduler=scheduler,
+            resume=resume,
+            retry_failed=retry_failed,
+            progress=show,
+            log=_note,
+        )
     except SpecError as exc:
         return _error(str(exc))
     except OSError as exc:
@@ -129,12 +154,16 @@ def sweep(spec: str | None = None, out: Path | None = None, workers: int | None 
 
     rate = result.ran / result.seconds if result.seconds > 0 else 0.0
     state = "interrupted" if result.interrupted else "done"
-    _note(f"{exp.name}: {state}; {result.done:,} of {result.total:,} runs committed, {result.failed:,} failed; "
-          f"this session {result.ran:,} runs in {result.seconds:.1f} s ({rate:.2f} runs/s) -> {result.out}")
+    _note(
+        f"{exp.name}: {state}; {result.done:,} of {result.total:,} runs committed, {result.failed:,} failed; "
+        f"this session {result.ran:,} runs in {result.seconds:.1f} s ({rate:.2f} runs/s) -> {result.out}"
+    )
     where = shlex.quote(str(result.out))
     if result.failed:
-        _note(f"failed runs are in {result.out / 'errors'} (bettercare.experiments.read_table(dir, 'errors')); "
-              f"run them again with: bettercare sweep --out {where} --retry-failed")
+        _note(
+            f"failed runs are in {result.out / 'errors'} (bettercare.experiments.read_table(dir, 'errors')); "
+            f"run them again with: bettercare sweep --out {where} --retry-failed"
+        )
     if result.interrupted:
         # The directory records its spec, its text and whether it was --quick: nothing else is needed.
         _note(f"resume with: bettercare sweep --out {where} --resume")
@@ -142,19 +171,40 @@ def sweep(spec: str | None = None, out: Path | None = None, workers: int | None 
 
 
 def sweep_command(
-    spec: Annotated[str | None, typer.Argument(metavar="SPEC",
-                                               help="An experiment: a TOML spec file, or a catalog name (see --list).")] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", metavar="DIR",
-                                             help="Directory for the Parquet tables and manifest.json "
-                                                  "(default sweeps/NAME). Re-running into it resumes.")] = None,
-    workers: Annotated[int | None, typer.Option("--workers", "-w", metavar="N",
-                                                help="Local worker processes (default: one per core; 0: in this process).")] = None,
-    scheduler: Annotated[str | None, typer.Option("--scheduler", metavar="ADDRESS",
-                                                  help="Run on a Dask cluster: tcp://host:8786, a scheduler JSON file, "
-                                                       "or 'local' for a LocalCluster.")] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue the sweep in --out (refused if the spec changed).")] = False,
-    retry_failed: Annotated[bool, typer.Option("--retry-failed",
-                                               help="Resume, and run again the runs recorded as failed.")] = False,
+    spec: Annotated[
+        str | None,
+        typer.Argument(metavar="SPEC", help="An experiment: a TOML spec file, or a catalog name (see --list)."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            metavar="DIR",
+            help="Directory for the Parquet tables and manifest.json "
+            "(default sweeps/NAME). Re-running into it resumes.",
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", "-w", metavar="N", help="Local worker processes (default: one per core; 0: in this process)."
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            metavar="ADDRESS",
+            help="Run on a Dask cluster: tcp://host:8786, a scheduler JSON file, or 'local' for a LocalCluster.",
+        ),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue the sweep in --out (refused if the spec changed).")
+    ] = False,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Resume, and run again the runs recorded as failed.")
+    ] = False,
     list_: Annotated[bool, typer.Option("--list", help="List the catalog of named experiments and exit.")] = False,
     quick: Annotated[bool, typer.Option("--quick", help="The experiment's laptop size (fewer runs).")] = False,
 ) -> None:

@@ -90,7 +90,6 @@ def salib_problem(exp: Experiment) -> dict[str, Any]:
 
 def _sampled(exp: Experiment):
 
-
     problem = salib_problem(exp)
     n = exp.samples
     given = json.loads(json.dumps(problem))  # SALib adds keys to the dict it is given; keep ours clean
@@ -98,12 +97,15 @@ def _sampled(exp: Experiment):
         warnings.simplefilter("ignore")
         if exp.design == "lhs":
             from SALib.sample import latin  # noqa: PLC0415 - optional extra
+
             x = latin.sample(given, n, seed=exp.seed)
         elif exp.design == "sobol":
             from SALib.sample import sobol  # noqa: PLC0415 - optional extra
+
             x = sobol.sample(given, n, calc_second_order=exp.second_order, seed=exp.seed)
         else:
             from SALib.sample import morris  # noqa: PLC0415 - optional extra
+
             x = morris.sample(given, n, num_levels=exp.morris_levels, seed=exp.seed)
     x = np.asarray(x, dtype=float)
     points = []
@@ -124,7 +126,6 @@ def _sampled(exp: Experiment):
 
 
 def _from_file(exp: Experiment):
-
 
     path = exp.design_file
     where = f"design_file '{path.name}'"
@@ -159,8 +160,9 @@ def _from_file(exp: Experiment):
                 try:
                     v = json.loads(v)
                 except json.JSONDecodeError:
-                    raise SpecError(f"{where}: row {i + 1}: '{name}' needs a JSON list, e.g. [\"Wigan\"], "
-                                    f"not {v!r}") from None
+                    raise SpecError(
+                        f"{where}: row {i + 1}: '{name}' needs a JSON list, e.g. [\"Wigan\"], not {v!r}"
+                    ) from None
             p[name] = v
         raw_points.append(p)
     return names, raw_points
@@ -189,8 +191,7 @@ def build(exp: Experiment) -> Design:
     matrix.insert(0, "point_id", pd.Series(range(len(points)), dtype="int64"))
     digest = hashlib.sha256(canonical_json({"names": names, "points": points}).encode()).hexdigest()
     info = {"kind": exp.design, "parameters": names, "points": len(points), **info}
-    return Design(kind=exp.design, names=names, points=points, matrix=matrix, problem=problem, info=info,
-                  digest=digest)
+    return Design(kind=exp.design, names=names, points=points, matrix=matrix, problem=problem, info=info, digest=digest)
 
 
 def run_seed(master: int, run_id: int) -> int:

@@ -26,14 +26,29 @@ from .backends import Backend
 from .worker import RunOutcome, RunTask
 
 
-def replicate_tasks(scenario: Scenario, seeds: Sequence[int], overrides: dict[str, Any] | None = None,
-                    tables: tuple[str, ...] = ("national",), point_id: int = 0,
-                    first_run_id: int = 0) -> list[RunTask]:
+def replicate_tasks(
+    scenario: Scenario,
+    seeds: Sequence[int],
+    overrides: dict[str, Any] | None = None,
+    tables: tuple[str, ...] = ("national",),
+    point_id: int = 0,
+    first_run_id: int = 0,
+) -> list[RunTask]:
     """One task per seed of one design point (`overrides` on `scenario`), run ids counted from
     `first_run_id`, replicates from 0."""
-    return [RunTask(run_id=first_run_id + i, point_id=point_id, replicate=i, seed=int(s),
-                    overrides=dict(overrides or {}), columns={}, base=scenario, tables=tables)
-            for i, s in enumerate(seeds)]
+    return [
+        RunTask(
+            run_id=first_run_id + i,
+            point_id=point_id,
+            replicate=i,
+            seed=int(s),
+            overrides=dict(overrides or {}),
+            columns={},
+            base=scenario,
+            tables=tables,
+        )
+        for i, s in enumerate(seeds)
+    ]
 
 
 def _own_tables(tables: dict[str, pa.Table], run_id: int, alone: bool) -> dict[str, pa.Table]:

@@ -100,8 +100,14 @@ def jsonable(obj: Any) -> Any:
     return str(obj)
 
 
-def manifest(scenario_name: str, params: dict[str, Any], seeds: list[int], extra: dict[str, Any] | None = None,
-             *, started_utc: str | None = None) -> dict[str, Any]:
+def manifest(
+    scenario_name: str,
+    params: dict[str, Any],
+    seeds: list[int],
+    extra: dict[str, Any] | None = None,
+    *,
+    started_utc: str | None = None,
+) -> dict[str, Any]:
     """The provenance record of a set of runs.
 
     `params` is the flat dotted parameter dict (or, for a sweep, whatever describes the design);

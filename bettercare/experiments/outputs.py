@@ -32,9 +32,13 @@ def tag(df: pd.DataFrame, run_id: int, seed: int | None, scenario: str, params: 
     """A copy of `df` with run_id, seed and scenario first and one column per parameter last."""
 
     n = len(df)
-    ids = pd.DataFrame({"run_id": pd.Series([run_id] * n, dtype="int64"),
-                        "seed": pd.Series([seed] * n, dtype="Int64"),
-                        "scenario": pd.Series([scenario] * n, dtype="string")})
+    ids = pd.DataFrame(
+        {
+            "run_id": pd.Series([run_id] * n, dtype="int64"),
+            "seed": pd.Series([seed] * n, dtype="Int64"),
+            "scenario": pd.Series([scenario] * n, dtype="string"),
+        }
+    )
     cols = param_columns(params)
     clash = set(cols) & set(df.columns) | set(RUN_ID_COLUMNS) & set(df.columns)
     if clash:
@@ -60,7 +64,9 @@ def write_parquet_atomic(path: str | Path, df: pd.DataFrame) -> Path:
     return write_atomic(path, lambda tmp: df.to_parquet(tmp, engine="pyarrow", index=False))
 
 
-def write_outputs(out_dir: str | Path, tables: dict[str, pd.DataFrame], manifest_record: dict[str, Any]) -> dict[str, Any]:
+def write_outputs(
+    out_dir: str | Path, tables: dict[str, pd.DataFrame], manifest_record: dict[str, Any]
+) -> dict[str, Any]:
     """Write `<name>.parquet` for every table, then `manifest.json` listing the files.
 
     Returns the manifest as written. Its `files` entry gives each table's file, row count and
@@ -74,8 +80,7 @@ def write_outputs(out_dir: str | Path, tables: dict[str, pd.DataFrame], manifest
     for name, df in tables.items():
         fname = f"{name}.parquet"
         write_parquet_atomic(out / fname, df)
-        files[name] = {"file": fname, "rows": int(len(df)),
-                       "columns": [str(c) for c in df.columns if c not in skip]}
+        files[name] = {"file": fname, "rows": int(len(df)), "columns": [str(c) for c in df.columns if c not in skip]}
     record = {**manifest_record, "id_columns": list(RUN_ID_COLUMNS), "param_columns": param_names, "files": files}
     write_json_atomic(out / "manifest.json", record)
     return record

@@ -87,8 +87,10 @@ class _Buffer:
                 pending.clear()
 
     def tables(self) -> dict[str, list]:
-        return {name: self._groups.get(name, []) + self._pending.get(name, [])
-                for name in dict.fromkeys([*self._groups, *self._pending])}
+        return {
+            name: self._groups.get(name, []) + self._pending.get(name, [])
+            for name in dict.fromkeys([*self._groups, *self._pending])
+        }
 
     def clear(self) -> None:
         self.__init__()
@@ -190,9 +192,15 @@ def prepare(exp: Experiment, out: str | Path, resume: bool = False) -> tuple[des
     if resume and old is None:
         raise SpecError(f"--resume: '{out}' holds no sweep to resume")
     if old is not None and old.get("spec_hash") != h:
-        quick = "" if bool(old.get("quick")) == exp.quick else f" (it was run {'with' if old.get('quick') else 'without'} --quick)"
-        raise SpecError(f"'{out}' holds a sweep of a different spec{quick} (spec hash {str(old.get('spec_hash'))[:12]}, "
-                        f"now {h[:12]}); resume it with `bettercare sweep --out {shlex.quote(str(out))} --resume`, or choose another --out")
+        quick = (
+            ""
+            if bool(old.get("quick")) == exp.quick
+            else f" (it was run {'with' if old.get('quick') else 'without'} --quick)"
+        )
+        raise SpecError(
+            f"'{out}' holds a sweep of a different spec{quick} (spec hash {str(old.get('spec_hash'))[:12]}, "
+            f"now {h[:12]}); resume it with `bettercare sweep --out {shlex.quote(str(out))} --resume`, or choose another --out"
+        )
     return design, h, old
 
 
@@ -222,20 +230,35 @@ def _progress(enabled: bool, total: int, done: int, label: str, console: Any = N
     def fixed() -> Column:
         return Column(no_wrap=True)
 
-    bar = Progress(TextColumn("[bold]{task.description}", table_column=Column(overflow="ellipsis", no_wrap=False)),
-                   BarColumn(bar_width=None, table_column=Column(ratio=1, min_width=4, max_width=40)),
-                   MofNCompleteColumn(table_column=fixed()), TaskProgressColumn(table_column=fixed()),
-                   TextColumn("[red]{task.fields[failed]} failed", table_column=fixed()),
-                   TimeElapsedColumn(table_column=fixed()), TextColumn("ETA", table_column=fixed()),
-                   TimeRemainingColumn(table_column=fixed()),
-                   console=console or Console(stderr=True), transient=False)
+    bar = Progress(
+        TextColumn("[bold]{task.description}", table_column=Column(overflow="ellipsis", no_wrap=False)),
+        BarColumn(bar_width=None, table_column=Column(ratio=1, min_width=4, max_width=40)),
+        MofNCompleteColumn(table_column=fixed()),
+        TaskProgressColumn(table_column=fixed()),
+        TextColumn("[red]{task.fields[failed]} failed", table_column=fixed()),
+        TimeElapsedColumn(table_column=fixed()),
+        TextColumn("ETA", table_column=fixed()),
+        TimeRemainingColumn(table_column=fixed()),
+        console=console or Console(stderr=True),
+        transient=False,
+    )
     task = bar.add_task(label, total=total, completed=done, failed=0)
     return bar, task
 
 
-def run_sweep(exp: Experiment, out: str | Path, *, workers: int | None = None, scheduler: str | None = None,
-              client: Any = None, backend: Any = None, resume: bool = False, retry_failed: bool = False,
-              progress: bool = False, log=None) -> SweepResult:
+def run_sweep(
+    exp: Experiment,
+    out: str | Path,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    client: Any = None,
+    backend: Any = None,
+    resume: bool = False,
+    retry_failed: bool = False,
+    progress: bool = False,
+    log=None,
+) -> SweepResult:
     """Run (or resume) an experiment into `out`. Raises SpecError for bad input, before any run.
 
     Backend: `backend` if given, else a Dask client / `scheduler` address, else `workers` local
@@ -246,6 +269,7 @@ def run_sweep(exp: Experiment, out: str | Path, *, workers: int | None = None, s
 
     out = Path(out)
     if log is None:
+
         def log(text: str) -> None:
             sys.stderr.write(text + "\n")
             sys.stderr.flush()
@@ -290,23 +314,51 @@ def run_sweep(exp: Experiment, out: str | Path, *, workers: int | None = None, s
         first_started = old.get("started_utc", started) if old else started
 
         def write_manifest(status: str, ran: int, failed_now: int, ended: str | None, describe: dict) -> None:
-            session = {"started_utc": started, "ended_utc": ended, "ran": ran, "failed": failed_now,
-                       "retried": len(retry), "batches": timing["batches"], "seconds": round(time.perf_counter() - t0, 3),
-                       "git_revision": now.get("git_revision"), "bettercare": now["versions"].get("bettercare"),
-                       **describe}
+            session = {
+                "started_utc": started,
+                "ended_utc": ended,
+                "ran": ran,
+                "failed": failed_now,
+                "retried": len(retry),
+                "batches": timing["batches"],
+                "seconds": round(time.perf_counter() - t0, 3),
+                "git_revision": now.get("git_revision"),
+                "bettercare": now["versions"].get("bettercare"),
+                **describe,
+            }
             n_done = len(st.done_run_ids())
             n_failed = len(st.failed_run_ids())
             extra = {
-                "kind": "sweep", "status": status, "experiment": exp.name, "description": exp.description,
-                "spec": exp.resolved(), "spec_hash": h, "spec_source": exp.source, "spec_text": exp.text,
-                "quick": exp.quick, "design": {**design.info, "problem": design.problem, "file": store.DESIGN},
-                "replicates": R, "master_seed": exp.seed, "seed_scheme": SEED_SCHEME,
-                "points": design.n_points, "runs": total, "tables": exp.tables, "outcomes": exp.outcomes,
-                "id_columns": list(store.SWEEP_ID_COLUMNS), "param_columns": design.names,
+                "kind": "sweep",
+                "status": status,
+                "experiment": exp.name,
+                "description": exp.description,
+                "spec": exp.resolved(),
+                "spec_hash": h,
+                "spec_source": exp.source,
+                "spec_text": exp.text,
+                "quick": exp.quick,
+                "design": {**design.info, "problem": design.problem, "file": store.DESIGN},
+                "replicates": R,
+                "master_seed": exp.seed,
+                "seed_scheme": SEED_SCHEME,
+                "points": design.n_points,
+                "runs": total,
+                "tables": exp.tables,
+                "outcomes": exp.outcomes,
+                "id_columns": list(store.SWEEP_ID_COLUMNS),
+                "param_columns": design.names,
                 "error_columns": list(store.ERROR_COLUMNS),
-                "started_utc": first_started, "ended_utc": ended, "sessions": [*sessions, session],
-                "counts": {"runs": total, "done": n_done, "ok": n_done - n_failed, "failed": n_failed,
-                           "remaining": total - n_done},
+                "started_utc": first_started,
+                "ended_utc": ended,
+                "sessions": [*sessions, session],
+                "counts": {
+                    "runs": total,
+                    "done": n_done,
+                    "ok": n_done - n_failed,
+                    "failed": n_failed,
+                    "remaining": total - n_done,
+                },
             }
             record = mf.manifest(exp.base.name, exp.base.params.flat(), seeds, extra, started_utc=first_started)
             mf.write_json_atomic(out / store.MANIFEST, record)
@@ -319,8 +371,15 @@ def run_sweep(exp: Experiment, out: str | Path, *, workers: int | None = None, s
             if not timing["runs"]:
                 return 1
             per_run = max(timing["seconds"] / timing["runs"], 1e-4)
-            return max(1, min(int(BATCH_SECONDS / per_run), MAX_BATCH, exp.chunk_runs or CHUNK_RUNS,
-                              remaining // (4 * max(workers, 1))))
+            return max(
+                1,
+                min(
+                    int(BATCH_SECONDS / per_run),
+                    MAX_BATCH,
+                    exp.chunk_runs or CHUNK_RUNS,
+                    remaining // (4 * max(workers, 1)),
+                ),
+            )
 
         def batches() -> Iterator[list[Any]]:
 
@@ -333,10 +392,18 @@ def run_sweep(exp: Experiment, out: str | Path, *, workers: int | None = None, s
                 for run_id in itertools.islice(todo, k):
                     point_id = run_id // R
                     point = design.points[point_id]
-                    batch.append(RunTask(run_id=run_id, point_id=point_id, replicate=run_id % R,
-                                         seed=designs.run_seed(exp.seed, run_id), overrides=point,
-                                         columns={name: designs.column_value(v) for name, v in point.items()},
-                                         base=exp.base, tables=table_names))
+                    batch.append(
+                        RunTask(
+                            run_id=run_id,
+                            point_id=point_id,
+                            replicate=run_id % R,
+                            seed=designs.run_seed(exp.seed, run_id),
+                            overrides=point,
+                            columns={name: designs.column_value(v) for name, v in point.items()},
+                            base=exp.base,
+                            tables=table_names,
+                        )
+                    )
                 remaining -= len(batch)
                 if not batch:
                     return
@@ -383,8 +450,12 @@ def run_sweep(exp: Experiment, out: str | Path, *, workers: int | None = None, s
                     buf.add(ids, tables, failed=failed_ids, retried=[i for i in ids if i in retry])
                     if bar is not None:
                         bar.update(bar_task, advance=len(ids), failed=len(failed - retry) + failed_now)
-                    if (len(buf) >= (exp.chunk_runs or CHUNK_RUNS) or buf.rows >= exp.chunk_rows
-                            or buf.nbytes >= CHUNK_BYTES or time.monotonic() - buf.since >= exp.chunk_seconds):
+                    if (
+                        len(buf) >= (exp.chunk_runs or CHUNK_RUNS)
+                        or buf.rows >= exp.chunk_rows
+                        or buf.nbytes >= CHUNK_BYTES
+                        or time.monotonic() - buf.since >= exp.chunk_seconds
+                    ):
                         flush()
                 flush()
         except SweepInterrupted:
@@ -404,8 +475,17 @@ def run_sweep(exp: Experiment, out: str | Path, *, workers: int | None = None, s
         status = "interrupted" if interrupted else "complete"
         write_manifest(status, ran, failed_now, mf.utc_now(), describe)
         store.clean_temp(out)
-        return SweepResult(out=out, spec_hash=h, total=total, done=n_done, failed=len(st.failed_run_ids()),
-                           ran=ran, failed_now=failed_now, skipped=skipped, seconds=time.perf_counter() - t0,
-                           interrupted=interrupted)
+        return SweepResult(
+            out=out,
+            spec_hash=h,
+            total=total,
+            done=n_done,
+            failed=len(st.failed_run_ids()),
+            ran=ran,
+            failed_now=failed_now,
+            skipped=skipped,
+            seconds=time.perf_counter() - t0,
+            interrupted=interrupted,
+        )
     finally:
         st.close()

@@ -63,6 +63,7 @@ class SpecError(ValueError):
 
 # --- the file format ---------------------------------------------------------------------------
 
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -104,6 +105,7 @@ class SpecFile(_Section):
 
 
 # --- parameter types ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ParamInfo:
@@ -147,6 +149,7 @@ def _require_param(name: str, where: str) -> ParamInfo:
 
 # --- the validated experiment ------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Factor:
     """One parameter the design varies: levels (factorial) or bounds (sampled designs)."""
@@ -189,13 +192,23 @@ class Experiment:
     def resolved(self) -> dict[str, Any]:
         """The spec as it will run (after --quick), for the manifest and the hash."""
         return {
-            "name": self.name, "description": self.description, "scenario": self.scenario_ref,
-            "replicates": self.replicates, "seed": self.seed, "design": self.design,
-            "samples": self.samples, "design_file": str(self.design_file) if self.design_file else None,
-            "second_order": self.second_order, "morris_levels": self.morris_levels,
-            "parameters": {f.name: (list(f.levels) if f.levels is not None else {"min": f.lo, "max": f.hi})
-                           for f in self.factors},
-            "fixed": self.fixed, "tables": self.tables, "outcomes": self.outcomes, "quick": self.quick,
+            "name": self.name,
+            "description": self.description,
+            "scenario": self.scenario_ref,
+            "replicates": self.replicates,
+            "seed": self.seed,
+            "design": self.design,
+            "samples": self.samples,
+            "design_file": str(self.design_file) if self.design_file else None,
+            "second_order": self.second_order,
+            "morris_levels": self.morris_levels,
+            "parameters": {
+                f.name: (list(f.levels) if f.levels is not None else {"min": f.lo, "max": f.hi}) for f in self.factors
+            },
+            "fixed": self.fixed,
+            "tables": self.tables,
+            "outcomes": self.outcomes,
+            "quick": self.quick,
         }
 
 
@@ -219,11 +232,15 @@ def _factor(name: str, value: Any, design: str, where: str) -> Factor:
     sampled = design in SAMPLED
     if isinstance(value, list):
         if sampled:
-            raise SpecError(f'{where}: "{name}" gives levels, but design = "{design}" samples: '
-                            f"give bounds {{ min = ..., max = ... }} instead")
+            raise SpecError(
+                f'{where}: "{name}" gives levels, but design = "{design}" samples: '
+                f"give bounds {{ min = ..., max = ... }} instead"
+            )
         if design == "file":
-            raise SpecError(f'{where}: with design = "file" the points come from design_file; '
-                            f'move "{name}" to [fixed] or into the file')
+            raise SpecError(
+                f'{where}: with design = "file" the points come from design_file; '
+                f'move "{name}" to [fixed] or into the file'
+            )
         if not value:
             raise SpecError(f'{where}: "{name}" has no levels')
         return Factor(name, info, levels=tuple(value))
@@ -232,11 +249,14 @@ def _factor(name: str, value: Any, design: str, where: str) -> Factor:
         if extra or not {"min", "max"} <= set(value):
             raise SpecError(f'{where}: "{name}" bounds must be {{ min = ..., max = ... }}, not {value!r}')
         if not sampled:
-            raise SpecError(f'{where}: "{name}" gives bounds, but design = "{design}" needs levels: '
-                            f"give a list of values, or use design = \"lhs\", \"sobol\" or \"morris\"")
+            raise SpecError(
+                f'{where}: "{name}" gives bounds, but design = "{design}" needs levels: '
+                f'give a list of values, or use design = "lhs", "sobol" or "morris"'
+            )
         if info.kind not in ("float", "int"):
-            raise SpecError(f'{where}: "{name}" is a {info.kind} parameter: it can only be varied in a '
-                            f'factorial or file design')
+            raise SpecError(
+                f'{where}: "{name}" is a {info.kind} parameter: it can only be varied in a factorial or file design'
+            )
         lo, hi = value["min"], value["max"]
         if not (_finite(lo) and _finite(hi)):
             raise SpecError(f'{where}: "{name}" bounds must be finite numbers, not {lo!r} and {hi!r}')
@@ -247,8 +267,10 @@ def _factor(name: str, value: Any, design: str, where: str) -> Factor:
         if info.kind == "int" and not (float(lo).is_integer() and float(hi).is_integer()):
             raise SpecError(f'{where}: "{name}" is an integer parameter: its bounds must be whole numbers')
         return Factor(name, info, lo=float(lo), hi=float(hi))
-    raise SpecError(f'{where}: "{name}" must be a list of levels or {{ min = ..., max = ... }} bounds, not '
-                    f"{value!r} (a constant belongs in [fixed])")
+    raise SpecError(
+        f'{where}: "{name}" must be a list of levels or {{ min = ..., max = ... }} bounds, not '
+        f"{value!r} (a constant belongs in [fixed])"
+    )
 
 
 def _read(source: str | Path) -> tuple[str, Path | None, str]:
@@ -307,8 +329,9 @@ def parse_spec(text: str, base_dir: Path | None = None, source: str = "<spec>", 
         if not parameters:
             raise SpecError(f'{where}: design = "{design}" needs at least one parameter with bounds in [parameters]')
         if design == "sobol" and samples & (samples - 1):
-            raise SpecError(f'{where}: design = "sobol" needs samples to be a power of 2 (e.g. 64, 256, 1024), '
-                            f"not {samples}")
+            raise SpecError(
+                f'{where}: design = "sobol" needs samples to be a power of 2 (e.g. 64, 256, 1024), not {samples}'
+            )
     if design == "file" and not ex.design_file:
         raise SpecError(f'{where}: design = "file" needs design_file = "points.csv" in [experiment]')
     if design != "file" and ex.design_file:
@@ -324,13 +347,13 @@ def parse_spec(text: str, base_dir: Path | None = None, source: str = "<spec>", 
         q = Path(p).expanduser()
         return q if q.is_absolute() or base_dir is None else base_dir / q
 
-
     scenario_ref = ex.scenario
     if ex.scenario not in PRESETS:
         sp = rel(ex.scenario)
         if not sp.is_file():
-            raise SpecError(f"{where}: scenario '{ex.scenario}' is neither a preset "
-                            f"({', '.join(PRESETS)}) nor a scenario file")
+            raise SpecError(
+                f"{where}: scenario '{ex.scenario}' is neither a preset ({', '.join(PRESETS)}) nor a scenario file"
+            )
         scenario_ref = str(sp.resolve())
     try:
         base = load_scenario(scenario_ref)
@@ -356,11 +379,29 @@ def parse_spec(text: str, base_dir: Path | None = None, source: str = "<spec>", 
         raise SpecError(f"{where}: [outputs] tables is empty: name at least one of {', '.join(TABLES)}")
 
     return Experiment(
-        name=ex.name, description=ex.description, scenario=ex.scenario, scenario_ref=scenario_ref, base=base,
-        replicates=replicates, seed=ex.seed, design=design, samples=samples, design_file=design_file,
-        second_order=ex.second_order, morris_levels=ex.morris_levels, factors=factors, fixed=fixed,
-        tables=tables, outcomes=list(outs.outcomes), chunk_runs=outs.chunk_runs, chunk_rows=outs.chunk_rows,
-        chunk_seconds=outs.chunk_seconds, quick=quick, source=source, text=text, data=data,
+        name=ex.name,
+        description=ex.description,
+        scenario=ex.scenario,
+        scenario_ref=scenario_ref,
+        base=base,
+        replicates=replicates,
+        seed=ex.seed,
+        design=design,
+        samples=samples,
+        design_file=design_file,
+        second_order=ex.second_order,
+        morris_levels=ex.morris_levels,
+        factors=factors,
+        fixed=fixed,
+        tables=tables,
+        outcomes=list(outs.outcomes),
+        chunk_runs=outs.chunk_runs,
+        chunk_rows=outs.chunk_rows,
+        chunk_seconds=outs.chunk_seconds,
+        quick=quick,
+        source=source,
+        text=text,
+        data=data,
     )
 
 

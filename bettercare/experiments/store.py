@@ -136,8 +136,9 @@ class Store:
                     final.parent.mkdir(parents=True, exist_ok=True)
                     os.replace(staged, final)
                 else:
-                    raise StoreError(f"'{self.root}' is damaged: chunk {rec['chunk']} lists {info['path']}, "
-                                     f"which is missing")
+                    raise StoreError(
+                        f"'{self.root}' is damaged: chunk {rec['chunk']} lists {info['path']}, which is missing"
+                    )
         for p in (self.root / STAGING).iterdir():
             p.unlink()  # uncommitted: the runs in it will run again
         for p in (self.root / COMMITS).iterdir():
@@ -165,8 +166,9 @@ class Store:
         return max((rec["chunk"] for rec in self.commits), default=-1) + 1
 
     # -- writing ---------------------------------------------------------------------------
-    def commit(self, run_ids: list[int], failed: list[int], tables: dict[str, list[pa.Table]],
-               retried: list[int] = ()) -> dict[str, Any]:
+    def commit(
+        self, run_ids: list[int], failed: list[int], tables: dict[str, list[pa.Table]], retried: list[int] = ()
+    ) -> dict[str, Any]:
         """Commit one chunk: `tables` maps a table name (or "errors") to the runs' Arrow tables.
 
         `retried` names runs of this chunk that an earlier chunk committed as failed."""
@@ -208,6 +210,7 @@ def _failed(commits: list[dict[str, Any]]) -> set[int]:
 
 
 # --- reading -----------------------------------------------------------------------------------
+
 
 def _file_for(root: Path, info: dict[str, Any]) -> Path | None:
     final = root / info["path"]

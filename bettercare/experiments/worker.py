@@ -62,8 +62,12 @@ def tag_table(df: pd.DataFrame | dict[str, Any], task: RunTask) -> pa.Table:
     straight to Arrow skips a DataFrame per run)."""
     if isinstance(df, dict):
         # Floats typed as such, and NaN stored as null, as from_pandas does for the other tables.
-        body = pa.table({k: pa.array([v], pa.float64(), from_pandas=True) if isinstance(v, float) else pa.array([v])
-                         for k, v in df.items()})
+        body = pa.table(
+            {
+                k: pa.array([v], pa.float64(), from_pandas=True) if isinstance(v, float) else pa.array([v])
+                for k, v in df.items()
+            }
+        )
     else:
         body = pa.Table.from_pandas(df.reset_index(drop=True), preserve_index=False).replace_schema_metadata(None)
     n = body.num_rows
@@ -91,8 +95,11 @@ def run_task(task: RunTask) -> RunOutcome:
         tables = {name: tag_table(built[name], task) for name in task.tables}
         return RunOutcome(task.run_id, True, tables, None, time.perf_counter() - t0, os.getpid())
     except Exception as exc:  # noqa: BLE001 - every failure of a run is recorded, and the sweep goes on
-        error = {"error_type": type(exc).__name__, "message": " ".join(str(exc).split()),
-                 "traceback": traceback.format_exc()}
+        error = {
+            "error_type": type(exc).__name__,
+            "message": " ".join(str(exc).split()),
+            "traceback": traceback.format_exc(),
+        }
         return RunOutcome(task.run_id, False, {}, error, time.perf_counter() - t0, os.getpid())
 
 
@@ -117,8 +124,10 @@ def run_batch(tasks: list[RunTask]) -> BatchOutcome:
         for name, table in o.tables.items():
             parts.setdefault(name, []).append(table)
         o.tables = {}
-    tables = {name: pa.concat_tables(ts, promote_options="permissive").combine_chunks() if len(ts) > 1 else ts[0]
-              for name, ts in parts.items()}
+    tables = {
+        name: pa.concat_tables(ts, promote_options="permissive").combine_chunks() if len(ts) > 1 else ts[0]
+        for name, ts in parts.items()
+    }
     return BatchOutcome(outcomes, tables)
 
 

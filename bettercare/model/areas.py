@@ -48,8 +48,12 @@ def _assign_trusts(areas: pd.DataFrame, ccg_members: pd.DataFrame, per_trust: in
     # Neighbours: areas that share a CCG are adjacent on the ground.
     shared = ccg_members.merge(ccg_members, on="org_code")
     shared = shared[shared.area_code_x != shared.area_code_y]
-    neighbour = (shared.sort_values("share_y", ascending=False)
-                 .drop_duplicates("area_code_x").set_index("area_code_x")["area_code_y"].to_dict())
+    neighbour = (
+        shared.sort_values("share_y", ascending=False)
+        .drop_duplicates("area_code_x")
+        .set_index("area_code_x")["area_code_y"]
+        .to_dict()
+    )
     names = areas.set_index("area_code")["area_name"]
     # Areas under 30% of a catchment share a neighbour's trust; the rest have their own.
     small = pops < 0.3 * per_trust
@@ -82,12 +86,19 @@ def _assign_trusts(areas: pd.DataFrame, ccg_members: pd.DataFrame, per_trust: in
 
 def _finish(areas: pd.DataFrame, ccg_members: pd.DataFrame, per_trust: int) -> Geography:
     trust_members = _assign_trusts(areas, ccg_members, per_trust)
-    council_members = pd.DataFrame({"area_code": areas.area_code, "org_code": "LA-" + areas.area_code,
-                                  "org_name": areas.area_name + " Council", "kind": "council", "share": 1.0})
+    council_members = pd.DataFrame(
+        {
+            "area_code": areas.area_code,
+            "org_code": "LA-" + areas.area_code,
+            "org_name": areas.area_name + " Council",
+            "kind": "council",
+            "share": 1.0,
+        }
+    )
     members = pd.concat([council_members, ccg_members, trust_members], ignore_index=True)
     pop = areas.set_index("area_code")["population"]
     members["population"] = members["share"] * members["area_code"].map(pop)
-    orgs = (members.groupby(["org_code", "org_name", "kind"], as_index=False, sort=False)["population"].sum())
+    orgs = members.groupby(["org_code", "org_name", "kind"], as_index=False, sort=False)["population"].sum()
     n_areas = members.groupby("org_code")["area_code"].nunique()
     per_area = members.groupby(["area_code", "kind"]).size().unstack(fill_value=0)
     solo = members.assign(only_here=members.org_code.map(n_areas) == 1).groupby("area_code")["only_here"].all()
@@ -106,8 +117,15 @@ def england(min_ccg_share: float = 0.05, population_per_trust: int = 450_000) ->
     areas, links = _england_tables()
     links = links[links.share >= min_ccg_share].copy()
     links["share"] = links["share"] / links.groupby("area_code")["share"].transform("sum")
-    ccg_members = pd.DataFrame({"area_code": links.area_code, "org_code": links.ccg_code,
-                              "org_name": links.ccg_name, "kind": "ccg", "share": links.share})
+    ccg_members = pd.DataFrame(
+        {
+            "area_code": links.area_code,
+            "org_code": links.ccg_code,
+            "org_name": links.ccg_name,
+            "kind": "ccg",
+            "share": links.share,
+        }
+    )
     return _finish(areas[["area_code", "area_name", "population"]].copy(), ccg_members, population_per_trust)
 
 
@@ -120,8 +138,13 @@ def synthetic(n: int, rng: np.random.Generator, population_per_trust: int = 450_
     pops = rng.choice(real.population.to_numpy(), size=n) * rng.lognormal(0.0, 0.1, size=n)
     k_ccg = rng.choice(real.n_ccgs.to_numpy(), size=n)
     codes = [f"S{i:05d}" for i in range(n)]
-    areas = pd.DataFrame({"area_code": codes, "area_name": [f"Synthetic area {i + 1}" for i in range(n)],
-                          "population": pops.round().astype(int)})
+    areas = pd.DataFrame(
+        {
+            "area_code": codes,
+            "area_name": [f"Synthetic area {i + 1}" for i in range(n)],
+            "population": pops.round().astype(int),
+        }
+    )
     rows = []
     prev_last = None
     for i, code in enumerate(codes):
@@ -147,5 +170,6 @@ def select(geo: Geography, names: list[str], coterminous_only: bool) -> Geograph
         keep = keep[keep.coterminous]
     members = geo.members[geo.members.area_code.isin(keep.area_code)]
     orgs = geo.orgs[geo.orgs.org_code.isin(members.org_code)]
-    return Geography(areas=keep.reset_index(drop=True), members=members.reset_index(drop=True),
-                     orgs=orgs.reset_index(drop=True))
+    return Geography(
+        areas=keep.reset_index(drop=True), members=members.reset_index(drop=True), orgs=orgs.reset_index(drop=True)
+    )

@@ -94,12 +94,19 @@ _CACHE: OrderedDict[tuple, PrePeriod] = OrderedDict()
 
 def month_edges(model: FlowModel, first: date, months: int) -> np.ndarray:
     """Days since the model's start of the first day of `months` + 1 consecutive calendar months."""
-    return np.array([float((date(first.year + (first.month - 1 + k) // 12, (first.month - 1 + k) % 12 + 1, 1)
-                            - model.start).days) for k in range(months + 1)])
+    return np.array(
+        [
+            float(
+                (date(first.year + (first.month - 1 + k) // 12, (first.month - 1 + k) % 12 + 1, 1) - model.start).days
+            )
+            for k in range(months + 1)
+        ]
+    )
 
 
-def pre_period(params: FlowParams, codes: tuple[str, ...], population: np.ndarray,
-               council_change: float = 0.0, months: int = 12) -> PrePeriod:
+def pre_period(
+    params: FlowParams, codes: tuple[str, ...], population: np.ndarray, council_change: float = 0.0, months: int = 12
+) -> PrePeriod:
     """The pre-period and the counterfactual of these areas, computed once per (flow parameters,
     areas, council budget change, months) in a process."""
     pop = np.asarray(population, float)
@@ -116,11 +123,16 @@ def pre_period(params: FlowParams, codes: tuple[str, ...], population: np.ndarra
     first_step = len(model.history)
     model.run_until(month_start(months))
     cf = model.window_totals(month_edges(model, DELIVERY_START, months), first_step)
-    out = PrePeriod(inputs=inputs, state=state,
-                    admissions_by_month=totals["admissions"], delayed_days_by_month=totals["delayed_days"],
-                    care_home_2014_15=totals["care_home_admissions"].sum(axis=0),
-                    cf_admissions=cf["admissions"], cf_delayed_days=cf["delayed_days"],
-                    cf_care_home=cf["care_home_admissions"])
+    out = PrePeriod(
+        inputs=inputs,
+        state=state,
+        admissions_by_month=totals["admissions"],
+        delayed_days_by_month=totals["delayed_days"],
+        care_home_2014_15=totals["care_home_admissions"].sum(axis=0),
+        cf_admissions=cf["admissions"],
+        cf_delayed_days=cf["delayed_days"],
+        cf_care_home=cf["care_home_admissions"],
+    )
     _CACHE[key] = out
     while len(_CACHE) > CACHE_SIZE:
         _CACHE.popitem(last=False)
@@ -238,8 +250,14 @@ class Delivery:
         self._quarter_base_adm += self.pre.admissions_by_month[m % 12]
         self._quarter_base_dtoc += self.pre.delayed_days_by_month[m % 12].sum(axis=1)
         self.months_done += 1
-        out = {"admissions": adm, "dtoc_days": dtoc.sum(axis=1), "dtoc_days_by_agency": dtoc,
-               "care_home_admissions_65": ch, "admissions_cf": adm_cf, "dtoc_days_cf": dtoc_cf.sum(axis=1)}
+        out = {
+            "admissions": adm,
+            "dtoc_days": dtoc.sum(axis=1),
+            "dtoc_days_by_agency": dtoc,
+            "care_home_admissions_65": ch,
+            "admissions_cf": adm_cf,
+            "dtoc_days_cf": dtoc_cf.sum(axis=1),
+        }
         if m % 3 == 2:
             out.update(self._quarter())
         return out

@@ -69,8 +69,13 @@ class FlowInputs:
     rate_effect: np.ndarray
 
     @classmethod
-    def from_population(cls, params: FlowParams, population: np.ndarray,
-                        rng: np.random.Generator | None = None, z: np.ndarray | None = None) -> FlowInputs:
+    def from_population(
+        cls,
+        params: FlowParams,
+        population: np.ndarray,
+        rng: np.random.Generator | None = None,
+        z: np.ndarray | None = None,
+    ) -> FlowInputs:
         """National per-capita rates scaled by population, with a bounded area random effect.
 
         The effect is a clipped log-normal renormalised so that the national rate is unchanged;
@@ -163,8 +168,13 @@ class FlowState:
 
     def people(self) -> np.ndarray:
         """Everyone in the system, per area."""
-        return (self.acute + self.assessment + self.other + self.recent
-                + (self.queue_hospital + self.queue_community + self.service).sum(axis=1))
+        return (
+            self.acute
+            + self.assessment
+            + self.other
+            + self.recent
+            + (self.queue_hospital + self.queue_community + self.service).sum(axis=1)
+        )
 
     def delayed(self) -> np.ndarray:
         """Delayed patients by agency, (n, 3)."""
@@ -223,8 +233,9 @@ class FlowOutcomes:
             return self.ascof_2a2 / counterfactual.ascof_2a2 - 1.0
 
 
-def realised_savings_gbp(outcomes: FlowOutcomes, counterfactual: FlowOutcomes,
-                         admission_gbp: float, bed_day_gbp: float) -> np.ndarray:
+def realised_savings_gbp(
+    outcomes: FlowOutcomes, counterfactual: FlowOutcomes, admission_gbp: float, bed_day_gbp: float
+) -> np.ndarray:
     """Modelled NHS savings against the no-BCF run, per area: of either sign.
 
     Avoided admissions at the average admission cost plus avoided delayed days at the bed-day
@@ -235,8 +246,9 @@ def realised_savings_gbp(outcomes: FlowOutcomes, counterfactual: FlowOutcomes,
     return savings_gbp(adm, days, admission_gbp, bed_day_gbp)
 
 
-def savings_gbp(avoided_admissions: np.ndarray, avoided_delayed_days: np.ndarray,
-                admission_gbp: float, bed_day_gbp: float) -> np.ndarray:
+def savings_gbp(
+    avoided_admissions: np.ndarray, avoided_delayed_days: np.ndarray, admission_gbp: float, bed_day_gbp: float
+) -> np.ndarray:
     """NHS savings of avoided admissions and avoided delayed days (either may be negative)."""
     return avoided_admissions * admission_gbp + avoided_delayed_days * bed_day_gbp
 
@@ -248,8 +260,14 @@ class FlowModel:
     BCF (the wired model passes minus `money.social_care_cut`); the pre-period never uses it.
     """
 
-    def __init__(self, params: FlowParams, inputs: FlowInputs, start: date = PRE_PERIOD_START,
-                 dt_weeks: float = 1.0, council_change: float = 0.0):
+    def __init__(
+        self,
+        params: FlowParams,
+        inputs: FlowInputs,
+        start: date = PRE_PERIOD_START,
+        dt_weeks: float = 1.0,
+        council_change: float = 0.0,
+    ):
         self.p = params
         self.inputs = inputs
         self.start = start
@@ -257,12 +275,21 @@ class FlowModel:
         self.council_change = council_change
         p = params
         n = inputs.n
-        self.stay_weeks = np.array([p.home_care_stay_weeks, p.reablement_stay_weeks,
-                                    p.care_home_stay_weeks, p.nhs_non_acute_stay_weeks])
-        self.wait_weeks = np.array([p.wait_social_care_days, p.wait_social_care_days,
-                                    p.wait_social_care_days, p.wait_nhs_days]) / DAYS_PER_WEEK
-        self.dest_share = np.array([p.share_home_care, p.share_reablement, p.share_care_home,
-                                    1.0 - p.share_home_care - p.share_reablement - p.share_care_home])
+        self.stay_weeks = np.array(
+            [p.home_care_stay_weeks, p.reablement_stay_weeks, p.care_home_stay_weeks, p.nhs_non_acute_stay_weeks]
+        )
+        self.wait_weeks = (
+            np.array([p.wait_social_care_days, p.wait_social_care_days, p.wait_social_care_days, p.wait_nhs_days])
+            / DAYS_PER_WEEK
+        )
+        self.dest_share = np.array(
+            [
+                p.share_home_care,
+                p.share_reablement,
+                p.share_care_home,
+                1.0 - p.share_home_care - p.share_reablement - p.share_care_home,
+            ]
+        )
         self.acute_weeks = p.acute_stay_days / DAYS_PER_WEEK
         self.assess_weeks = p.assessment_days / DAYS_PER_WEEK
         self.other_weeks = p.other_delay_days / DAYS_PER_WEEK
@@ -270,12 +297,14 @@ class FlowModel:
         weeks_per_year = DAYS_PER_YEAR / DAYS_PER_WEEK
         self.weeks_per_year = weeks_per_year
         # Unit cost of an ADDITIONAL place a week: new home care is bought at the sustainable price.
-        self.place_gbp_week = np.array([
-            p.home_care_sustainable_gbp_hour * p.home_care_hours_week,
-            p.home_care_sustainable_gbp_hour * p.reablement_hours_week,
-            p.care_home_fee_gbp_week,
-            p.non_acute_bed_day_gbp * DAYS_PER_WEEK,
-        ])
+        self.place_gbp_week = np.array(
+            [
+                p.home_care_sustainable_gbp_hour * p.home_care_hours_week,
+                p.home_care_sustainable_gbp_hour * p.reablement_hours_week,
+                p.care_home_fee_gbp_week,
+                p.non_acute_bed_day_gbp * DAYS_PER_WEEK,
+            ]
+        )
         self.ceiling_share = np.array([p.home_care_ceiling, p.home_care_ceiling, p.other_ceiling, p.other_ceiling])
 
         # Equilibrium at the start, at the trend level (no season): admissions total so that
@@ -375,8 +404,13 @@ class FlowModel:
             delayed_before = s.delayed()
             acute_before = s.acute + s.assessment + s.other + s.queue_hospital.sum(axis=1)
 
-        def through(stock: np.ndarray, inflow: np.ndarray, rate: np.ndarray | float,
-                    decay: np.ndarray | float | None = None, positive: bool = True) -> np.ndarray:
+        def through(
+            stock: np.ndarray,
+            inflow: np.ndarray,
+            rate: np.ndarray | float,
+            decay: np.ndarray | float | None = None,
+            positive: bool = True,
+        ) -> np.ndarray:
             """Outflow over the step of a first-order stock with exit `rate` (a week) and an
             inflow spread evenly over the step: the exact solution, so no stock goes negative
             and the equilibrium (inflow / rate) does not depend on dt. `positive`: the rate is
@@ -392,7 +426,9 @@ class FlowModel:
 
         # Capacity: counterfactual path and additional money, each through the acquisition delay.
         acq = 1.0 - np.exp(-dt / p.acquisition_weeks)
-        s.capacity_base += (self.capacity0 * (self.budget_index(mid) * self.capacity_scale)[None, :] - s.capacity_base) * acq
+        s.capacity_base += (
+            self.capacity0 * (self.budget_index(mid) * self.capacity_scale)[None, :] - s.capacity_base
+        ) * acq
         ceiling = self.ceiling_share * self.capacity0
         extra_target = np.minimum(drive.extra_gbp_week / self.place_gbp_week, ceiling)
         s.capacity_extra += (extra_target - s.capacity_extra) * acq
@@ -401,8 +437,12 @@ class FlowModel:
         capacity = s.capacity_base + s.capacity_extra
 
         # Admissions: trend x season x the trust's practice, less the schemes' effect, plus readmissions.
-        external = np.maximum(self.external_rate0 * self.trend(mid) * drive.admission_practice
-                              - drive.avoided_admissions_week, 0.0) * dt
+        external = (
+            np.maximum(
+                self.external_rate0 * self.trend(mid) * drive.admission_practice - drive.avoided_admissions_week, 0.0
+            )
+            * dt
+        )
         recent_out = s.recent * (1.0 - self._decay_recent)
         readmitted = p.readmission_share * recent_out
         admissions = external + readmitted
@@ -449,12 +489,18 @@ class FlowModel:
         acute_after = s.acute + s.assessment + s.other + s.queue_hospital.sum(axis=1)
         self._after = (s, s.week, delayed_after, acute_after)
         flows = StepFlows(
-            start_day=begin, days=dt * DAYS_PER_WEEK, admissions=admissions, readmissions=readmitted,
-            care_home_admissions=placed[:, CARE_HOME], reablement_starts=placed[:, REABLEMENT],
-            delayed=(delayed_before + delayed_after) / 2, acute_occupied=(acute_before + acute_after) / 2,
+            start_day=begin,
+            days=dt * DAYS_PER_WEEK,
+            admissions=admissions,
+            readmissions=readmitted,
+            care_home_admissions=placed[:, CARE_HOME],
+            reablement_starts=placed[:, REABLEMENT],
+            delayed=(delayed_before + delayed_after) / 2,
+            acute_occupied=(acute_before + acute_after) / 2,
             entered=external + community.sum(axis=1),
             left=recent_out - readmitted + service_out.sum(axis=1),
-            gbp_allocated=gbp_allocated, gbp_spent=gbp_spent,
+            gbp_allocated=gbp_allocated,
+            gbp_spent=gbp_spent,
         )
         self.history.append(flows)
         return flows
@@ -486,11 +532,13 @@ class FlowModel:
         edges = np.asarray(edges_days, float)
         t0 = np.array([f.start_day for f in steps])
         days = np.array([f.days for f in steps])
-        overlap = np.clip(np.minimum((t0 + days)[:, None], edges[None, 1:])
-                          - np.maximum(t0[:, None], edges[None, :-1]), 0, None)  # (T, W) days
+        overlap = np.clip(
+            np.minimum((t0 + days)[:, None], edges[None, 1:]) - np.maximum(t0[:, None], edges[None, :-1]), 0, None
+        )  # (T, W) days
         share = overlap / days[:, None]
-        out = {attr: np.tensordot(share, np.stack([getattr(f, attr) for f in steps]), axes=(0, 0))
-               for attr in self.COUNTS}
+        out = {
+            attr: np.tensordot(share, np.stack([getattr(f, attr) for f in steps]), axes=(0, 0)) for attr in self.COUNTS
+        }
         for attr, name in self.LEVELS.items():
             out[name] = np.tensordot(overlap, np.stack([getattr(f, attr) for f in steps]), axes=(0, 0))
         return out
@@ -510,11 +558,17 @@ class FlowModel:
         slope = p.ascof_2b1_2013_14 - p.ascof_2b1_2012_13
         ascof_2b1 = p.ascof_2b1_2013_14 + slope * (financial_year(start) - 2013)
         return FlowOutcomes(
-            start=start, end=end, emergency_admissions=w["admissions"], delayed_days=w["delayed_days"],
-            monthly_delayed_days=self._monthly(steps), care_home_admissions_65=ch,
+            start=start,
+            end=end,
+            emergency_admissions=w["admissions"],
+            delayed_days=w["delayed_days"],
+            monthly_delayed_days=self._monthly(steps),
+            care_home_admissions_65=ch,
             ascof_2a2=ch / years / self.inputs.population_65 * PER_100K,
-            ascof_2b1=float(ascof_2b1), acute_bed_days=w["acute_bed_days"],
-            gbp_allocated=w["gbp_allocated"], gbp_spent=w["gbp_spent"],
+            ascof_2b1=float(ascof_2b1),
+            acute_bed_days=w["acute_bed_days"],
+            gbp_allocated=w["gbp_allocated"],
+            gbp_spent=w["gbp_spent"],
         )
 
     def _monthly(self, steps: list[StepFlows]) -> dict[str, np.ndarray]:
@@ -527,8 +581,11 @@ class FlowModel:
         while date(y, m, 1) <= last:
             months.append((y, m))
             y, m = y + m // 12, m % 12 + 1
-        edges = np.array([(date(y, m, 1) - self.start).days for y, m in months]
-                         + [(date(y + m // 12, m % 12 + 1, 1) - self.start).days for y, m in months[-1:]], float)
+        edges = np.array(
+            [(date(y, m, 1) - self.start).days for y, m in months]
+            + [(date(y + m // 12, m % 12 + 1, 1) - self.start).days for y, m in months[-1:]],
+            float,
+        )
         t0 = np.array([f.start_day for f in steps])
         t1 = t0 + np.array([f.days for f in steps])
         overlap = np.clip(np.minimum(t1[:, None], edges[None, 1:]) - np.maximum(t0[:, None], edges[None, :-1]), 0, None)

@@ -36,8 +36,16 @@ ENGLAND_POPULATION = 54_300_000
 class BetterCareModel(mesa.Model):
     """All areas of England (or a chosen few, or synthetic ones) under one centre."""
 
-    def __init__(self, params: Parameters | None = None, rng: int | None = None, geography: geo.Geography | None = None,
-                 record_offers: bool = True, *, scenario: str = "england-2014", **overrides: Any):
+    def __init__(
+        self,
+        params: Parameters | None = None,
+        rng: int | None = None,
+        geography: geo.Geography | None = None,
+        record_offers: bool = True,
+        *,
+        scenario: str = "england-2014",
+        **overrides: Any,
+    ):
         """Build the model from `params`, or else from the preset `scenario` (england-2014, calibrated).
 
         Dotted parameter names may be given as keyword arguments, the way `mesa.batch_run` passes
@@ -124,22 +132,32 @@ class BetterCareModel(mesa.Model):
         self.phase = Phase.PLANNING
         for t in self.tables:
             t.open(window=self.w1, start_week=0)
-        self.datacollector = mesa.DataCollector(model_reporters={
-            "phase": "phase", "week": "week_no", "month": "month_no",
-            "trust_mean": lambda m: float(m.area_trust.mean()),
-            "signed_off": lambda m: int(np.isfinite(m.signed_off_week).sum()),
-            "agreed": lambda m: int(sum(t.agreed is not None for t in m.tables)),
-            "integration_index": lambda m: float(m.maturity.mean()),
-        })
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                "phase": "phase",
+                "week": "week_no",
+                "month": "month_no",
+                "trust_mean": lambda m: float(m.area_trust.mean()),
+                "signed_off": lambda m: int(np.isfinite(m.signed_off_week).sum()),
+                "agreed": lambda m: int(sum(t.agreed is not None for t in m.tables)),
+                "integration_index": lambda m: float(m.maturity.mean()),
+            }
+        )
         self.datacollector.collect(self)
 
     # --- set-up helpers ----------------------------------------------------------------------
     def _rules(self, p4p_rule: str, target: float) -> Rules:
         p = self.params
-        return Rules(p4p_rule=p4p_rule, p4p_share=p.centre.p4p_share, withheld_to=p.centre.withheld_to,
-                     ambition_target=target, divert_room=p.money.divert_room,
-                     fixed_cost_share=p.acute.fixed_cost_share,
-                     p4p_gbp_per_admission=p.costs.p4p_gbp_per_admission, admission_gbp=p.costs.admission_gbp)
+        return Rules(
+            p4p_rule=p4p_rule,
+            p4p_share=p.centre.p4p_share,
+            withheld_to=p.centre.withheld_to,
+            ambition_target=target,
+            divert_room=p.money.divert_room,
+            fixed_cost_share=p.acute.fixed_cost_share,
+            p4p_gbp_per_admission=p.costs.p4p_gbp_per_admission,
+            admission_gbp=p.costs.admission_gbp,
+        )
 
     def _acute_share_matrix(self) -> tuple[list[str], np.ndarray]:
         members = self.geography.members
@@ -171,12 +189,22 @@ class BetterCareModel(mesa.Model):
         if not self.record_offers:
             return
         oid = len(self._offers)
-        self._offers.append((oid, table.area, self.phase.value, week, table.rounds, table.codes[proposer], offer,
-                             *table.plans[offer]))
+        self._offers.append(
+            (oid, table.area, self.phase.value, week, table.rounds, table.codes[proposer], offer, *table.plans[offer])
+        )
         for j, code in enumerate(table.codes):
             resp = "proposed" if j == proposer else ("accept" if accepts[j] else "reject")
-            self._responses.append((oid, code, table.parties[j].kind, float(table.utility[j, offer]),
-                                    float(table.reservation[j]), float(table.targets[j]), resp))
+            self._responses.append(
+                (
+                    oid,
+                    code,
+                    table.parties[j].kind,
+                    float(table.utility[j, offer]),
+                    float(table.reservation[j]),
+                    float(table.targets[j]),
+                    resp,
+                )
+            )
 
     # --- schedule ----------------------------------------------------------------------------
     @property
@@ -306,8 +334,9 @@ class BetterCareModel(mesa.Model):
         a = table.area
         u_all = org.utility(table.features)  # every candidate, under the rules of the last rescore
         u_plan = org.utility(features(plan[None], self.minimum_gbp[a], self.admissions[a], self.rules))[0]
-        u_res = org.utility(features(imposed(self.rules.ambition_target)[None], self.minimum_gbp[a],
-                                     self.admissions[a], self.rules))[0]
+        u_res = org.utility(
+            features(imposed(self.rules.ambition_target)[None], self.minimum_gbp[a], self.admissions[a], self.rules)
+        )[0]
         span = max(u_all.max() - u_all.min(), 1e-9)
         return max(0.0, (u_res - u_plan) / span)
 
@@ -322,9 +351,22 @@ class BetterCareModel(mesa.Model):
         self._people(weeks=52 / 12)
         by_agency = out["dtoc_days_by_agency"]
         for a in range(self.n_areas):
-            self._series.append((a, m, out["admissions"][a], out["admissions_cf"][a], out["dtoc_days"][a],
-                                 by_agency[a, 0], by_agency[a, 1], by_agency[a, 2], out["dtoc_days_cf"][a],
-                                 out["care_home_admissions_65"][a], self.maturity[a], self.area_trust[a]))
+            self._series.append(
+                (
+                    a,
+                    m,
+                    out["admissions"][a],
+                    out["admissions_cf"][a],
+                    out["dtoc_days"][a],
+                    by_agency[a, 0],
+                    by_agency[a, 1],
+                    by_agency[a, 2],
+                    out["dtoc_days_cf"][a],
+                    out["care_home_admissions_65"][a],
+                    self.maturity[a],
+                    self.area_trust[a],
+                )
+            )
         self.month_no += 1
         if self.month_no >= p.delivery.months:
             self._close_year()
@@ -386,9 +428,9 @@ class BetterCareModel(mesa.Model):
             if t.outsiders and self.defensiveness[a] > 0:
                 # A defensive trust left out of the table sours on the partners who made the plan.
                 e = np.ones((len(members), len(members)))
-                e[len(t.codes):, :len(t.codes)] = 0.0
+                e[len(t.codes) :, : len(t.codes)] = 0.0
                 w = np.zeros_like(e)
-                w[len(t.codes):, :len(t.codes)] = self.defensiveness[a]
+                w[len(t.codes) :, : len(t.codes)] = self.defensiveness[a]
                 self.trust.experience(members, e, weight=w)
             if t.n > 1:
                 self.area_trust[a] = off_diagonal_mean(self.trust.matrix(t.codes))

@@ -218,5 +218,7 @@ class Table:
             stance.belief_error = np.concatenate([stance.belief_error, errors[j]], axis=1)
             stance.refused_below = np.hstack([stance.refused_below, np.full((self.n, 1), np.inf)])
         if self.credible is not None:
-            self.credible = np.append(self.credible, self.claim_ceiling(self.savings_basis[-1:])[0] >= plan[Slot.AMBITION])
+            self.credible = np.append(
+                self.credible, self.claim_ceiling(self.savings_basis[-1:])[0] >= plan[Slot.AMBITION]
+            )
         return len(self.plans) - 1

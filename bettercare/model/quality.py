@@ -129,8 +129,12 @@ def quality(points: np.ndarray, d: np.ndarray, agreement: np.ndarray) -> dict[st
         fairness = float(((u - d)[has_room] / room[has_room]).min()) if has_room.any() else float("nan")
     else:
         fairness = float("nan")
-    return {"pareto_distance": pareto_distance, "nash_distance": nash_distance,
-            "nash_product_ratio": ratio, "fairness": fairness}
+    return {
+        "pareto_distance": pareto_distance,
+        "nash_distance": nash_distance,
+        "nash_product_ratio": ratio,
+        "fairness": fairness,
+    }
 
 
 def table_quality(table: Table) -> dict[str, float]:
@@ -141,7 +145,7 @@ def table_quality(table: Table) -> dict[str, float]:
     mask = np.zeros(k, bool)
     if credible is not None:
         c = np.asarray(credible, bool)[:k]
-        mask[:len(c)] = c
+        mask[: len(c)] = c
     if table.imposed or table.agreed is None:
         if table.plan is None:
             return dict.fromkeys(QUALITY_COLUMNS, float("nan"))

@@ -34,15 +34,22 @@ class RunResult:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         national = pd.DataFrame([self.national])
-        return {"national": national, "areas": self.areas, "organisations": self.organisations,
-                "offers": self.offers, "timeseries": self.timeseries}
+        return {
+            "national": national,
+            "areas": self.areas,
+            "organisations": self.organisations,
+            "offers": self.offers,
+            "timeseries": self.timeseries,
+        }
 
 
 # The tables `collect` builds on request; the national fields it always returns.
 ROW_TABLES = tuple(t for t in TABLES if t != "national")
 
 
-def collect(model, tables: tuple[str, ...] | list[str] = ROW_TABLES) -> tuple[dict[str, float], dict[str, pd.DataFrame]]:
+def collect(
+    model, tables: tuple[str, ...] | list[str] = ROW_TABLES
+) -> tuple[dict[str, float], dict[str, pd.DataFrame]]:
     """National fields, and the tidy tables named in `tables` (a sweep builds only those it keeps).
 
     Fields and columns come in the order the output registry declares (bettercare/model/outputs.py).
@@ -59,10 +66,12 @@ def collect(model, tables: tuple[str, ...] | list[str] = ROW_TABLES) -> tuple[di
     verdict = np.array([str(s) for s in model.status], dtype=object)
     imposed = np.array([t.imposed for t in model.tables])
     claimed = plans[:, Slot.AMBITION] * model.admissions * p.costs.admission_gbp
-    assured = np.array([model.reviews[a].assured_gbp if a in model.reviews and not imposed[a] else 0.0
-                        for a in range(model.n_areas)])
-    realism = np.array([model.reviews[a].ratio if a in model.reviews and not imposed[a] else np.nan
-                        for a in range(model.n_areas)])
+    assured = np.array(
+        [model.reviews[a].assured_gbp if a in model.reviews and not imposed[a] else 0.0 for a in range(model.n_areas)]
+    )
+    realism = np.array(
+        [model.reviews[a].ratio if a in model.reviews and not imposed[a] else np.nan for a in range(model.n_areas)]
+    )
     realised_adm = d.admissions_change()
     realised_dtoc = d.delayed_days_change()
     realised_savings = d.realised_savings()
@@ -89,7 +98,9 @@ def collect(model, tables: tuple[str, ...] | list[str] = ROW_TABLES) -> tuple[di
         "plans_approved": int((verdict == Status.APPROVED).sum()),
         "plans_approved_with_conditions": int((verdict == Status.CONDITIONS).sum()),
         "plans_imposed": int(imposed.sum()),
-        "weeks_to_agreement_mean": float(np.nanmean(model.first_agreed_week)) if np.isfinite(model.first_agreed_week).any() else float("nan"),
+        "weeks_to_agreement_mean": float(np.nanmean(model.first_agreed_week))
+        if np.isfinite(model.first_agreed_week).any()
+        else float("nan"),
         "signed_off_first_6_weeks": int((model.signed_off_week < model.w2 + 6).sum()),
         "pool_minimum_gbp": total(M),
         "pool_total_gbp": total(M * pool_rel),
@@ -131,8 +142,23 @@ def collect(model, tables: tuple[str, ...] | list[str] = ROW_TABLES) -> tuple[di
     af = model.area_frame
     out: dict[str, pd.DataFrame] = {}
     if "areas" in tables:
-        out["areas"] = _areas(model, af, verdict, M, pool_rel, plans, spend, claimed, assured, realised_savings,
-                              realism, realised_adm, planned_dtoc, realised_dtoc, improved_by_area)
+        out["areas"] = _areas(
+            model,
+            af,
+            verdict,
+            M,
+            pool_rel,
+            plans,
+            spend,
+            claimed,
+            assured,
+            realised_savings,
+            realism,
+            realised_adm,
+            planned_dtoc,
+            realised_dtoc,
+            improved_by_area,
+        )
     if "organisations" in tables:
         out["organisations"] = _organisations(model, codes, inc1, cost1)
     if "offers" in tables:
@@ -144,34 +170,67 @@ def collect(model, tables: tuple[str, ...] | list[str] = ROW_TABLES) -> tuple[di
     return national, {name: out[name] for name in ROW_TABLES if name in out}
 
 
-def _areas(model, af, verdict, M, pool_rel, plans, spend, claimed, assured, realised_savings, realism,
-           realised_adm, planned_dtoc, realised_dtoc, improved_by_area) -> pd.DataFrame:
+def _areas(
+    model,
+    af,
+    verdict,
+    M,
+    pool_rel,
+    plans,
+    spend,
+    claimed,
+    assured,
+    realised_savings,
+    realism,
+    realised_adm,
+    planned_dtoc,
+    realised_dtoc,
+    improved_by_area,
+) -> pd.DataFrame:
     d = model.delivery
-    return pd.DataFrame({
-        "area_code": af.area_code, "area_name": af.area_name, "population": af.population,
-        "coterminous": af.coterminous, "acute_at_table": model.acute_at_table,
-        "parties": [t.n for t in model.tables],
-        "first_agreed_week": model.first_agreed_week, "signed_off_week": model.signed_off_week,
-        "verdict": verdict.astype(str), "reviews": model.review_count,
-        "pool_minimum_gbp": M, "pool_total_gbp": M * pool_rel,
-        "topup_council_gbp": M * plans[:, Slot.COUNCIL_TOPUP], "topup_ccg_gbp": M * plans[:, Slot.CCG_TOPUP],
-        **{f"spend_{name}_gbp": spend[:, i] for i, name in enumerate(LINE_NAMES)},
-        "ambition": plans[:, Slot.AMBITION], "planned_savings_gbp": claimed,
-        "assured_savings_gbp": assured, "realised_savings_gbp": realised_savings, "plan_realism": realism,
-        "true_return": model.true_return,
-        "planned_emergency_admissions_change": -plans[:, Slot.AMBITION] * model.admissions * d.months_done / 12,
-        "realised_emergency_admissions_change": realised_adm,
-        "emergency_admissions_effect": d.admissions_effect(),
-        "planned_dtoc_days_change": planned_dtoc, "realised_dtoc_days_change": realised_dtoc,
-        "dtoc_days_effect": d.delayed_days_effect(),
-        "care_home_admissions_2a2_effect_pct": 100 * d.care_home_relative_change(),
-        "performance_money_released_gbp": d.released, "performance_money_withheld_gbp": d.withheld,
-        "diverted_gbp": d.diverted, "additional_gbp": d.additional_gbp, "acute_defensiveness": model.defensiveness,
-        "trust_start": model.area_trust_start, "trust_end": model.area_trust,
-        "maturity_start": model.maturity_start, "maturity_end": model.maturity,
-        "joint_working_improved_share": improved_by_area,
-        **tables_quality(model.tables),
-    })
+    return pd.DataFrame(
+        {
+            "area_code": af.area_code,
+            "area_name": af.area_name,
+            "population": af.population,
+            "coterminous": af.coterminous,
+            "acute_at_table": model.acute_at_table,
+            "parties": [t.n for t in model.tables],
+            "first_agreed_week": model.first_agreed_week,
+            "signed_off_week": model.signed_off_week,
+            "verdict": verdict.astype(str),
+            "reviews": model.review_count,
+            "pool_minimum_gbp": M,
+            "pool_total_gbp": M * pool_rel,
+            "topup_council_gbp": M * plans[:, Slot.COUNCIL_TOPUP],
+            "topup_ccg_gbp": M * plans[:, Slot.CCG_TOPUP],
+            **{f"spend_{name}_gbp": spend[:, i] for i, name in enumerate(LINE_NAMES)},
+            "ambition": plans[:, Slot.AMBITION],
+            "planned_savings_gbp": claimed,
+            "assured_savings_gbp": assured,
+            "realised_savings_gbp": realised_savings,
+            "plan_realism": realism,
+            "true_return": model.true_return,
+            "planned_emergency_admissions_change": -plans[:, Slot.AMBITION] * model.admissions * d.months_done / 12,
+            "realised_emergency_admissions_change": realised_adm,
+            "emergency_admissions_effect": d.admissions_effect(),
+            "planned_dtoc_days_change": planned_dtoc,
+            "realised_dtoc_days_change": realised_dtoc,
+            "dtoc_days_effect": d.delayed_days_effect(),
+            "care_home_admissions_2a2_effect_pct": 100 * d.care_home_relative_change(),
+            "performance_money_released_gbp": d.released,
+            "performance_money_withheld_gbp": d.withheld,
+            "diverted_gbp": d.diverted,
+            "additional_gbp": d.additional_gbp,
+            "acute_defensiveness": model.defensiveness,
+            "trust_start": model.area_trust_start,
+            "trust_end": model.area_trust,
+            "maturity_start": model.maturity_start,
+            "maturity_end": model.maturity,
+            "joint_working_improved_share": improved_by_area,
+            **tables_quality(model.tables),
+        }
+    )
 
 
 def _organisations(model, codes, inc1, cost1) -> pd.DataFrame:
@@ -185,33 +244,65 @@ def _organisations(model, codes, inc1, cost1) -> pd.DataFrame:
     margin_end = dict(zip(codes, (inc1 - cost1) / np.maximum(inc1, 1.0)))
     n_tables = model.geography.members.groupby("org_code")["area_code"].nunique()
     for code, o in model.orgs.items():
-        rows.append({
-            "org_code": code, "org_name": o.name, "kind": o.kind, "population": o.population,
-            "areas": int(n_tables.get(code, 0)), "beta": o.beta, "holdout": o.holdout,
-            "trust_out_mean": float(out_mean.get(code, np.nan)),
-            "trust_in_mean": float(in_mean.get(code, np.nan)),
-            "trust_in_centre": float(to_centre[code]),
-            "margin_start": getattr(o, "margin", np.nan),
-            "margin_end": margin_end.get(code, np.nan),
-            "in_deficit_end": bool(in_deficit_end[code]) if code in in_deficit_end else None,
-        })
+        rows.append(
+            {
+                "org_code": code,
+                "org_name": o.name,
+                "kind": o.kind,
+                "population": o.population,
+                "areas": int(n_tables.get(code, 0)),
+                "beta": o.beta,
+                "holdout": o.holdout,
+                "trust_out_mean": float(out_mean.get(code, np.nan)),
+                "trust_in_mean": float(in_mean.get(code, np.nan)),
+                "trust_in_centre": float(to_centre[code]),
+                "margin_start": getattr(o, "margin", np.nan),
+                "margin_end": margin_end.get(code, np.nan),
+                "in_deficit_end": bool(in_deficit_end[code]) if code in in_deficit_end else None,
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def _offers(model, af) -> pd.DataFrame:
-    offers = pd.DataFrame(model._offers, columns=["offer_id", "area", "phase", "week", "round", "proposer",
-                                                   "candidate", *[s.name.lower() for s in Slot]])
-    responses = pd.DataFrame(model._responses, columns=["offer_id", "org_code", "kind", "utility",
-                                                         "reservation", "target", "response"])
+    offers = pd.DataFrame(
+        model._offers,
+        columns=[
+            "offer_id",
+            "area",
+            "phase",
+            "week",
+            "round",
+            "proposer",
+            "candidate",
+            *[s.name.lower() for s in Slot],
+        ],
+    )
+    responses = pd.DataFrame(
+        model._responses, columns=["offer_id", "org_code", "kind", "utility", "reservation", "target", "response"]
+    )
     offers = responses.merge(offers, on="offer_id", how="left")
     offers.insert(1, "area_code", af.area_code.to_numpy()[offers.pop("area").to_numpy()] if len(offers) else [])
     return offers
 
 
 def _timeseries(model, af) -> pd.DataFrame:
-    ts = pd.DataFrame(model._series, columns=["area", "month", "admissions", "counterfactual_admissions",
-                                              "dtoc_days", "dtoc_days_nhs", "dtoc_days_social_care",
-                                              "dtoc_days_both", "counterfactual_dtoc_days",
-                                              "care_home_admissions_65", "maturity", "trust_mean"])
+    ts = pd.DataFrame(
+        model._series,
+        columns=[
+            "area",
+            "month",
+            "admissions",
+            "counterfactual_admissions",
+            "dtoc_days",
+            "dtoc_days_nhs",
+            "dtoc_days_social_care",
+            "dtoc_days_both",
+            "counterfactual_dtoc_days",
+            "care_home_admissions_65",
+            "maturity",
+            "trust_mean",
+        ],
+    )
     ts.insert(0, "area_code", af.area_code.to_numpy()[ts.pop("area").to_numpy()] if len(ts) else [])
     return ts

@@ -9,7 +9,9 @@ from .results import RunResult, collect
 from .scenario import Scenario, resolve_scenario
 
 
-def run(scenario: str | Scenario = "england-2014", seed: int | None = 1, overrides: dict[str, Any] | None = None) -> RunResult:
+def run(
+    scenario: str | Scenario = "england-2014", seed: int | None = 1, overrides: dict[str, Any] | None = None
+) -> RunResult:
     """Run a scenario (preset name, TOML path or Scenario) to the end of delivery.
 
     The seed feeds `model.rng`; every random draw in the run comes from it.
@@ -18,5 +20,11 @@ def run(scenario: str | Scenario = "england-2014", seed: int | None = 1, overrid
     model = BetterCareModel(sc.params, rng=seed)
     model.run_model()
     national, tables = collect(model)
-    return RunResult(seed=seed, scenario=sc.name, params=sc.params.flat(), national=national,
-                     model_series=model.datacollector.get_model_vars_dataframe(), **tables)
+    return RunResult(
+        seed=seed,
+        scenario=sc.name,
+        params=sc.params.flat(),
+        national=national,
+        model_series=model.datacollector.get_model_vars_dataframe(),
+        **tables,
+    )

@@ -28,79 +28,191 @@ class TrustParams(_Group):
     initial: float = Field(0.5, ge=0, le=1, description="Initial trust between partners at a table (H1)")
     centre_initial: float = Field(0.5, ge=0, le=1, description="Initial trust of local organisations in the centre")
     gain_good: float = Field(0.08, ge=0, le=1, description="Learning rate for a good experience (Jonker & Treur)")
-    gain_bad: float = Field(0.2, ge=0, le=1, description="Learning rate for a bad experience; above gain_good, trust breaks faster than it builds")
-    info_sharing: float = Field(0.8, ge=0, le=1, description="How much trust makes partners share information: cuts planning optimism and perspective error (H1)")
-    colocation: float = Field(0.0, ge=0, le=1, description="Share of teams co-located in one office; adds weekly contact that builds trust (H6)")
-    turnover: float = Field(0.15, ge=0, le=1, description="Annual turnover of the leaders who hold relationships; a leaver resets their trust to the prior (H6)")
+    gain_bad: float = Field(
+        0.2,
+        ge=0,
+        le=1,
+        description="Learning rate for a bad experience; above gain_good, trust breaks faster than it builds",
+    )
+    info_sharing: float = Field(
+        0.8,
+        ge=0,
+        le=1,
+        description="How much trust makes partners share information: cuts planning optimism and perspective error (H1)",
+    )
+    colocation: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Share of teams co-located in one office; adds weekly contact that builds trust (H6)",
+    )
+    turnover: float = Field(
+        0.15,
+        ge=0,
+        le=1,
+        description="Annual turnover of the leaders who hold relationships; a leaver resets their trust to the prior (H6)",
+    )
 
 
 class NegotiationParams(_Group):
-    compromise: float = Field(1.0, ge=0.01, le=10, description="Concession exponent beta for all partners: <1 Boulware (holds out), >1 Conceder (H2)")
-    holdout: Literal["none", "council", "ccg", "acute"] = Field("none", description="Which partner type refuses to compromise (H2)")
-    holdout_compromise: float = Field(0.0, ge=0, le=10, description="Beta of the holdout partner; 0 never concedes (H2)")
-    initial_concession: float = Field(0.0, ge=0, le=1, description="Faratin's k: the concession made at the first round")
-    reciprocity: float = Field(0.5, ge=0, le=2, description="Tit-for-tat: share of a trusted partner's concession returned (H1)")
-    perspective_noise: float = Field(0.4, ge=0, le=2, description="Error in estimating a partner's utility at zero trust; shrinks linearly with trust (H1)")
-    trust_bonus: float = Field(0.1, ge=0, le=0.5, description="Acceptance threshold is lowered by this times trust in the proposer")
+    compromise: float = Field(
+        1.0,
+        ge=0.01,
+        le=10,
+        description="Concession exponent beta for all partners: <1 Boulware (holds out), >1 Conceder (H2)",
+    )
+    holdout: Literal["none", "council", "ccg", "acute"] = Field(
+        "none", description="Which partner type refuses to compromise (H2)"
+    )
+    holdout_compromise: float = Field(
+        0.0, ge=0, le=10, description="Beta of the holdout partner; 0 never concedes (H2)"
+    )
+    initial_concession: float = Field(
+        0.0, ge=0, le=1, description="Faratin's k: the concession made at the first round"
+    )
+    reciprocity: float = Field(
+        0.5, ge=0, le=2, description="Tit-for-tat: share of a trusted partner's concession returned (H1)"
+    )
+    perspective_noise: float = Field(
+        0.4,
+        ge=0,
+        le=2,
+        description="Error in estimating a partner's utility at zero trust; shrinks linearly with trust (H1)",
+    )
+    trust_bonus: float = Field(
+        0.1, ge=0, le=0.5, description="Acceptance threshold is lowered by this times trust in the proposer"
+    )
     candidates: int = Field(384, ge=16, le=4096, description="Candidate plans scored at each table")
-    individual_variation: float = Field(0.2, ge=0, le=1, description="Log-normal spread of each organisation's incentive weights")
+    individual_variation: float = Field(
+        0.2, ge=0, le=1, description="Log-normal spread of each organisation's incentive weights"
+    )
 
 
 class DeadlineParams(_Group):
     weeks: int = Field(16, ge=1, le=104, description="Weeks from guidance to the first plan deadline (H3)")
-    pressure: float = Field(1.0, ge=0, le=3, description="How strongly a short deadline raises beta and planning optimism (H3)")
-    penalty: float = Field(0.1, ge=0, le=1, description="Utility a partner loses if the centre imposes a plan (deadline penalty)")
-    final_weeks: int = Field(27, ge=1, le=104, description="Weeks from submission to escalation, after which the centre imposes plans")
+    pressure: float = Field(
+        1.0, ge=0, le=3, description="How strongly a short deadline raises beta and planning optimism (H3)"
+    )
+    penalty: float = Field(
+        0.1, ge=0, le=1, description="Utility a partner loses if the centre imposes a plan (deadline penalty)"
+    )
+    final_weeks: int = Field(
+        27, ge=1, le=104, description="Weeks from submission to escalation, after which the centre imposes plans"
+    )
     reference_weeks: int = Field(16, ge=1, le=104, description="Window at which deadline pressure is neutral")
 
 
 class PauseParams(_Group):
-    enabled: bool = Field(True, description="The centre pauses planning and revises the rules mid-course (2014 history)")
+    enabled: bool = Field(
+        True, description="The centre pauses planning and revises the rules mid-course (2014 history)"
+    )
     weeks: int = Field(14, ge=0, le=52, description="Length of the pause before revised guidance")
     revised_weeks: int = Field(10, ge=1, le=52, description="Weeks from revised guidance to the revised plan deadline")
-    revised_p4p_rule: Literal["multi_metric", "admissions_ambition", "none"] = Field("admissions_ambition", description="Pay-for-performance rule after the pause")
+    revised_p4p_rule: Literal["multi_metric", "admissions_ambition", "none"] = Field(
+        "admissions_ambition", description="Pay-for-performance rule after the pause"
+    )
 
 
 class AcuteParams(_Group):
-    at_table: float = Field(0.25, ge=0, le=1, description="Share of areas whose acute trusts sit at the table as required signatories (H4)")
-    deficit_sensitivity: float = Field(2.0, ge=0, le=10, description="How much a trust's deficit sharpens its defence of activity income (H4)")
-    fixed_cost_share: float = Field(0.7, ge=0, le=1, description="Share of an admission's cost that is fixed in the short run (marginal tariff 30%)")
-    margin_mean: float = Field(-0.005, ge=-0.2, le=0.2, description="Mean initial surplus of acute trusts as a share of income")
+    at_table: float = Field(
+        0.25, ge=0, le=1, description="Share of areas whose acute trusts sit at the table as required signatories (H4)"
+    )
+    deficit_sensitivity: float = Field(
+        2.0, ge=0, le=10, description="How much a trust's deficit sharpens its defence of activity income (H4)"
+    )
+    fixed_cost_share: float = Field(
+        0.7, ge=0, le=1, description="Share of an admission's cost that is fixed in the short run (marginal tariff 30%)"
+    )
+    margin_mean: float = Field(
+        -0.005, ge=-0.2, le=0.2, description="Mean initial surplus of acute trusts as a share of income"
+    )
     margin_sd: float = Field(0.02, ge=0, le=0.2, description="Spread of initial surplus across trusts")
-    population_per_trust: int = Field(450_000, ge=50_000, le=2_000_000, description="Catchment used to size synthetic acute trusts")
+    population_per_trust: int = Field(
+        450_000, ge=50_000, le=2_000_000, description="Catchment used to size synthetic acute trusts"
+    )
 
 
 class CentreParams(_Group):
-    style: Literal["command", "enabling"] = Field("command", description="Command and control, or enabling support (H5)")
-    p4p_rule: Literal["multi_metric", "admissions_ambition", "none"] = Field("multi_metric", description="Pay-for-performance rule at the start (H5)")
-    p4p_share: float = Field(0.263, ge=0, le=0.5, description="Share of the minimum pool paid on performance under multi_metric (GBP 1bn of 3.8bn)")
-    withheld_to: Literal["nhs", "centre"] = Field("nhs", description="Where unearned performance money goes: local NHS (2014 rule) or back to the centre (H5)")
-    ambition_target: float = Field(0.0307, ge=0, le=0.2, description="Average emergency-admissions cut the revised rules ask for")
-    capacity: int = Field(30, ge=1, le=2000, description="Plans the centre can assure per week (no central programme team)")
-    stress_test_noise: float = Field(0.3, ge=0, le=3, description="Log-sd of the centre's estimate of a plan's realistic impact")
-    approve_ratio: float = Field(3.0, ge=1, le=50, description="Claimed over stress-tested savings at or below which a plan is approved outright")
-    conditions_ratio: float = Field(10.0, ge=1, le=100, description="Ratio at or below which a plan is approved with conditions; above it, resubmit")
+    style: Literal["command", "enabling"] = Field(
+        "command", description="Command and control, or enabling support (H5)"
+    )
+    p4p_rule: Literal["multi_metric", "admissions_ambition", "none"] = Field(
+        "multi_metric", description="Pay-for-performance rule at the start (H5)"
+    )
+    p4p_share: float = Field(
+        0.263,
+        ge=0,
+        le=0.5,
+        description="Share of the minimum pool paid on performance under multi_metric (GBP 1bn of 3.8bn)",
+    )
+    withheld_to: Literal["nhs", "centre"] = Field(
+        "nhs", description="Where unearned performance money goes: local NHS (2014 rule) or back to the centre (H5)"
+    )
+    ambition_target: float = Field(
+        0.0307, ge=0, le=0.2, description="Average emergency-admissions cut the revised rules ask for"
+    )
+    capacity: int = Field(
+        30, ge=1, le=2000, description="Plans the centre can assure per week (no central programme team)"
+    )
+    stress_test_noise: float = Field(
+        0.3, ge=0, le=3, description="Log-sd of the centre's estimate of a plan's realistic impact"
+    )
+    approve_ratio: float = Field(
+        3.0, ge=1, le=50, description="Claimed over stress-tested savings at or below which a plan is approved outright"
+    )
+    conditions_ratio: float = Field(
+        10.0, ge=1, le=100, description="Ratio at or below which a plan is approved with conditions; above it, resubmit"
+    )
 
 
 class PlanningParams(_Group):
-    optimism: float = Field(3.0, ge=0, le=30, description="Bias in partners' belief of scheme returns at zero trust and neutral pressure (H3)")
-    ambition_max: float = Field(0.10, ge=0.01, le=0.5, description="Largest emergency-admissions cut a candidate plan may claim")
+    optimism: float = Field(
+        3.0,
+        ge=0,
+        le=30,
+        description="Bias in partners' belief of scheme returns at zero trust and neutral pressure (H3)",
+    )
+    ambition_max: float = Field(
+        0.10, ge=0.01, le=0.5, description="Largest emergency-admissions cut a candidate plan may claim"
+    )
 
 
 class MoneyParams(_Group):
-    minimum_gbp: float = Field(3.8e9, gt=0, le=1e11, description="National minimum pooled fund, GBP, split by population")
-    new_money_share: float = Field(0.0, ge=0, le=1, description="Share of the NHS minimum that is new money rather than taken from NHS budgets (H8)")
-    divert_room: float = Field(0.3, ge=0, le=1, description="Councils' room to divert unringfenced social-care money to other services (H8)")
-    max_topup: float = Field(0.6, ge=0, le=2, description="Largest top-up a partner may add, as a share of the area minimum")
-    social_care_cut: float = Field(0.02, ge=-0.2, le=0.2, description="Real-terms annual cut in council adult social care outside the pool: council-funded capacity falls by it each year from 2015-16 without the BCF")
+    minimum_gbp: float = Field(
+        3.8e9, gt=0, le=1e11, description="National minimum pooled fund, GBP, split by population"
+    )
+    new_money_share: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Share of the NHS minimum that is new money rather than taken from NHS budgets (H8)",
+    )
+    divert_room: float = Field(
+        0.3, ge=0, le=1, description="Councils' room to divert unringfenced social-care money to other services (H8)"
+    )
+    max_topup: float = Field(
+        0.6, ge=0, le=2, description="Largest top-up a partner may add, as a share of the area minimum"
+    )
+    social_care_cut: float = Field(
+        0.02,
+        ge=-0.2,
+        le=0.2,
+        description="Real-terms annual cut in council adult social care outside the pool: council-funded capacity falls by it each year from 2015-16 without the BCF",
+    )
 
 
 class AreasParams(_Group):
-    source: Literal["england", "synthetic"] = Field("england", description="Real 150 HWB areas or synthetic ones drawn to match England")
+    source: Literal["england", "synthetic"] = Field(
+        "england", description="Real 150 HWB areas or synthetic ones drawn to match England"
+    )
     synthetic_n: int = Field(150, ge=1, le=20_000, description="Number of synthetic areas (scale tests)")
     names: list[str] = Field(default_factory=list, description="Run only these areas, by name (empty: all)")
-    coterminous_only: bool = Field(False, description="Run only areas with one council, one CCG and one acute trust (H7)")
-    min_ccg_share: float = Field(0.05, ge=0, le=1, description="Smallest population share for a CCG to sit at an area's table")
+    coterminous_only: bool = Field(
+        False, description="Run only areas with one council, one CCG and one acute trust (H7)"
+    )
+    min_ccg_share: float = Field(
+        0.05, ge=0, le=1, description="Smallest population share for a CCG to sit at an area's table"
+    )
 
     @field_validator("names")
     @classmethod
@@ -115,58 +227,160 @@ class DeliveryParams(_Group):
     """The delivery year: the flow model (`flow.*`) driven by the plans through three hooks."""
 
     months: int = Field(12, ge=1, le=60, description="Months of delivery simulated, from April 2015")
-    return_mean: float = Field(0.05, ge=-1, le=2, description="Mean avoided-admission cost per GBP of scheme spend (evidence: mostly null)")
-    return_sd: float = Field(0.2, ge=0, le=2, description="Spread of the true scheme return across areas (evidence: wide)")
-    social_care_spillover: float = Field(0.34, ge=0, le=2, description="NHS spend saved per GBP of adult social care (DH estimate): what partners claimed in their plans; delivery does not credit it")
-    maturity_rate: float = Field(0.03, ge=0, le=1, description="Monthly rate at which joint working (maturity) moves towards the partners' trust")
-    joint_assessment_speedup: float = Field(0.3, ge=0, le=0.9, description="Cut in the discharge assessment time at full joint working (maturity 1): discharge to assess, trusted assessors, seven-day social work (explore: no source in hand)")
-    defensive_admissions: float = Field(0.01, ge=0, le=0.1, description="Rise in the emergency admission rate at full acute defensiveness (explore)")
-    defensive_discharge: float = Field(0.05, ge=0, le=0.5, description="Slowdown in declaring patients medically fit at full acute defensiveness (explore)")
-    survey_outcome_weight: float = Field(1.0, ge=0, le=10, description="Weight of the measured admissions change (relative to 2014-15) in a partner's answer to 'has joint working improved?', against its change in trust (explore)")
+    return_mean: float = Field(
+        0.05, ge=-1, le=2, description="Mean avoided-admission cost per GBP of scheme spend (evidence: mostly null)"
+    )
+    return_sd: float = Field(
+        0.2, ge=0, le=2, description="Spread of the true scheme return across areas (evidence: wide)"
+    )
+    social_care_spillover: float = Field(
+        0.34,
+        ge=0,
+        le=2,
+        description="NHS spend saved per GBP of adult social care (DH estimate): what partners claimed in their plans; delivery does not credit it",
+    )
+    maturity_rate: float = Field(
+        0.03, ge=0, le=1, description="Monthly rate at which joint working (maturity) moves towards the partners' trust"
+    )
+    joint_assessment_speedup: float = Field(
+        0.3,
+        ge=0,
+        le=0.9,
+        description="Cut in the discharge assessment time at full joint working (maturity 1): discharge to assess, trusted assessors, seven-day social work (explore: no source in hand)",
+    )
+    defensive_admissions: float = Field(
+        0.01, ge=0, le=0.1, description="Rise in the emergency admission rate at full acute defensiveness (explore)"
+    )
+    defensive_discharge: float = Field(
+        0.05,
+        ge=0,
+        le=0.5,
+        description="Slowdown in declaring patients medically fit at full acute defensiveness (explore)",
+    )
+    survey_outcome_weight: float = Field(
+        1.0,
+        ge=0,
+        le=10,
+        description="Weight of the measured admissions change (relative to 2014-15) in a partner's answer to 'has joint working improved?', against its change in trust (explore)",
+    )
 
 
 class CostParams(_Group):
     admission_gbp: float = Field(2360.0, ge=0, le=1e5, description="Average cost of an emergency admission (NAO 2018)")
     bed_day_gbp: float = Field(300.0, ge=0, le=5000, description="Cost of a hospital bed day")
-    p4p_gbp_per_admission: float = Field(1490.0, ge=0, le=1e5, description="Performance money per avoided admission under the ambition rule")
-    admissions_per_person: float = Field(0.1038, ge=0, le=1, description="Emergency admissions per person a year the partners planned on (5.64m / 54.3m); delivery counts admissions in the flow model")
+    p4p_gbp_per_admission: float = Field(
+        1490.0, ge=0, le=1e5, description="Performance money per avoided admission under the ambition rule"
+    )
+    admissions_per_person: float = Field(
+        0.1038,
+        ge=0,
+        le=1,
+        description="Emergency admissions per person a year the partners planned on (5.64m / 54.3m); delivery counts admissions in the flow model",
+    )
 
 
 class CouncilWeights(_Group):
     """A council's utility weights over plan features (bettercare/vocabulary/plan.py, `Feature`)."""
 
-    social_care: float = Field(1.0, ge=0, le=10, description="Value a council puts on protecting adult social care (square root of spend)")
-    community: float = Field(0.2, ge=0, le=10, description="Value a council puts on community health, reablement and discharge (square root of spend)")
-    avoidance: float = Field(0.1, ge=0, le=10, description="Value a council puts on admission-avoidance schemes (square root of spend)")
-    council_topup: float = Field(-0.8, ge=-10, le=0, description="Council's utility per unit of its own top-up (share of the minimum): a cost")
-    p4p_at_risk: float = Field(-1.0, ge=-10, le=0, description="Council's utility per unit of performance money the area may lose (share of the minimum)")
-    freedom: float = Field(1.0, ge=0, le=10, description="Value a council puts on unringfenced social-care money it may divert (H8)")
+    social_care: float = Field(
+        1.0, ge=0, le=10, description="Value a council puts on protecting adult social care (square root of spend)"
+    )
+    community: float = Field(
+        0.2,
+        ge=0,
+        le=10,
+        description="Value a council puts on community health, reablement and discharge (square root of spend)",
+    )
+    avoidance: float = Field(
+        0.1, ge=0, le=10, description="Value a council puts on admission-avoidance schemes (square root of spend)"
+    )
+    council_topup: float = Field(
+        -0.8, ge=-10, le=0, description="Council's utility per unit of its own top-up (share of the minimum): a cost"
+    )
+    p4p_at_risk: float = Field(
+        -1.0,
+        ge=-10,
+        le=0,
+        description="Council's utility per unit of performance money the area may lose (share of the minimum)",
+    )
+    freedom: float = Field(
+        1.0, ge=0, le=10, description="Value a council puts on unringfenced social-care money it may divert (H8)"
+    )
     ambition: float = Field(0.03, ge=0, le=10, description="Value a council puts on each 3% of claimed admissions cut")
-    target_gap: float = Field(-1.0, ge=-10, le=0, description="Council's utility per 3% of ambition short of the centre's target")
-    council_pools_more: float = Field(-0.1, ge=-5, le=0, description="Council's utility of topping up at all: a section 75 agreement to negotiate and govern (times an exponential draw per organisation)")
+    target_gap: float = Field(
+        -1.0, ge=-10, le=0, description="Council's utility per 3% of ambition short of the centre's target"
+    )
+    council_pools_more: float = Field(
+        -0.1,
+        ge=-5,
+        le=0,
+        description="Council's utility of topping up at all: a section 75 agreement to negotiate and govern (times an exponential draw per organisation)",
+    )
 
 
 class CCGWeights(_Group):
     """A CCG's utility weights over plan features."""
 
-    social_care: float = Field(0.1, ge=0, le=10, description="Value a CCG puts on protecting adult social care (square root of spend)")
-    community: float = Field(0.6, ge=0, le=10, description="Value a CCG puts on community health, reablement and discharge (square root of spend)")
-    avoidance: float = Field(0.8, ge=0, le=10, description="Value a CCG puts on admission-avoidance schemes (square root of spend)")
-    ccg_topup: float = Field(-0.8, ge=-10, le=0, description="CCG's utility per unit of its own top-up (share of the minimum): a cost")
-    nhs_outflow: float = Field(-0.6, ge=-10, le=0, description="CCG's utility per unit of NHS money moved to social care above the floor (share of the minimum)")
+    social_care: float = Field(
+        0.1, ge=0, le=10, description="Value a CCG puts on protecting adult social care (square root of spend)"
+    )
+    community: float = Field(
+        0.6,
+        ge=0,
+        le=10,
+        description="Value a CCG puts on community health, reablement and discharge (square root of spend)",
+    )
+    avoidance: float = Field(
+        0.8, ge=0, le=10, description="Value a CCG puts on admission-avoidance schemes (square root of spend)"
+    )
+    ccg_topup: float = Field(
+        -0.8, ge=-10, le=0, description="CCG's utility per unit of its own top-up (share of the minimum): a cost"
+    )
+    nhs_outflow: float = Field(
+        -0.6,
+        ge=-10,
+        le=0,
+        description="CCG's utility per unit of NHS money moved to social care above the floor (share of the minimum)",
+    )
     ambition: float = Field(0.3, ge=0, le=10, description="Value a CCG puts on each 3% of claimed admissions cut")
-    p4p_at_risk: float = Field(-0.5, ge=-10, le=0, description="CCG's utility per unit of performance money the area may lose (share of the minimum)")
-    target_gap: float = Field(-1.0, ge=-10, le=0, description="CCG's utility per 3% of ambition short of the centre's target")
-    ccg_pools_more: float = Field(-0.1, ge=-5, le=0, description="CCG's utility of topping up at all: a section 75 agreement to negotiate and govern (times an exponential draw per organisation)")
+    p4p_at_risk: float = Field(
+        -0.5,
+        ge=-10,
+        le=0,
+        description="CCG's utility per unit of performance money the area may lose (share of the minimum)",
+    )
+    target_gap: float = Field(
+        -1.0, ge=-10, le=0, description="CCG's utility per 3% of ambition short of the centre's target"
+    )
+    ccg_pools_more: float = Field(
+        -0.1,
+        ge=-5,
+        le=0,
+        description="CCG's utility of topping up at all: a section 75 agreement to negotiate and govern (times an exponential draw per organisation)",
+    )
 
 
 class AcuteWeights(_Group):
     """An acute trust's utility weights over plan features."""
 
-    income_loss: float = Field(-1.0, ge=-10, le=0, description="Acute trust's utility per unit of activity income lost against fixed costs, before its deficit sharpens it (H4)")
-    risk_share: float = Field(1.5, ge=0, le=10, description="Value an acute trust puts on the acute risk-share line (share of the minimum)")
-    community: float = Field(0.3, ge=0, le=10, description="Value an acute trust puts on community health, reablement and discharge (square root of spend)")
-    target_gap: float = Field(-1.0, ge=-10, le=0, description="Acute trust's utility per 3% of ambition short of the centre's target")
+    income_loss: float = Field(
+        -1.0,
+        ge=-10,
+        le=0,
+        description="Acute trust's utility per unit of activity income lost against fixed costs, before its deficit sharpens it (H4)",
+    )
+    risk_share: float = Field(
+        1.5, ge=0, le=10, description="Value an acute trust puts on the acute risk-share line (share of the minimum)"
+    )
+    community: float = Field(
+        0.3,
+        ge=0,
+        le=10,
+        description="Value an acute trust puts on community health, reablement and discharge (square root of spend)",
+    )
+    target_gap: float = Field(
+        -1.0, ge=-10, le=0, description="Acute trust's utility per 3% of ambition short of the centre's target"
+    )
 
 
 class IncentiveParams(_Group):
@@ -228,7 +442,10 @@ class Scenario(BaseModel):
 
 
 PRESETS: dict[str, tuple[str, dict[str, Any]]] = {
-    "england-2014": ("The 2014 history, calibrated: a short window, the pause, the 3.07% ambition, command-style assurance", {}),
+    "england-2014": (
+        "The 2014 history, calibrated: a short window, the pause, the 3.07% ambition, command-style assurance",
+        {},
+    ),
     "high-trust": ("H1: partners start with high trust", {"trust.initial": 0.85}),
     "low-trust": ("H1: partners start with low trust", {"trust.initial": 0.15}),
     "holdout-council": ("H2: the council refuses to compromise", {"negotiation.holdout": "council"}),
@@ -239,7 +456,10 @@ PRESETS: dict[str, tuple[str, dict[str, Any]]] = {
     "hospitals-in": ("H4: acute trusts sign every plan", {"acute.at_table": 1.0}),
     "enabling-centre": ("H5: an enabling centre; unearned money stays local", {"centre.style": "enabling"}),
     "p4p-takeaway": ("H5: unearned performance money goes back to the centre", {"centre.withheld_to": "centre"}),
-    "co-located": ("H6: co-located teams with stable leaders (Sunderland)", {"trust.colocation": 0.8, "trust.turnover": 0.05}),
+    "co-located": (
+        "H6: co-located teams with stable leaders (Sunderland)",
+        {"trust.colocation": 0.8, "trust.turnover": 0.05},
+    ),
     "high-turnover": ("H6: leaders turn over fast", {"trust.turnover": 0.5}),
     "coterminous": ("H7: coterminous areas only (Wigan)", {"areas.coterminous_only": True}),
     "new-money": ("H8: the NHS minimum is new money, not taken from NHS budgets", {"money.new_money_share": 1.0}),
@@ -284,8 +504,10 @@ def describe_range(dotted: str) -> str:
 def parameter_table() -> list[dict[str, Any]]:
     """Every parameter: dotted name, default, allowed range and description."""
     defaults = Parameters().flat()
-    return [{"name": name, "default": defaults[name], "range": describe_range(name), "description": f.description or ""}
-            for name, f in _fields().items()]
+    return [
+        {"name": name, "default": defaults[name], "range": describe_range(name), "description": f.description or ""}
+        for name, f in _fields().items()
+    ]
 
 
 def _one_line(err: ValidationError, values: dict[str, Any]) -> str:
@@ -347,8 +569,9 @@ def calibrated() -> dict[str, Any]:
         return dict(tomllib.load(fh).get("parameters", {}))
 
 
-def resolve_scenario(scenario: str | Path | Scenario | Parameters = "england-2014",
-                     overrides: dict[str, Any] | None = None) -> Scenario:
+def resolve_scenario(
+    scenario: str | Path | Scenario | Parameters = "england-2014", overrides: dict[str, Any] | None = None
+) -> Scenario:
     """A preset name, TOML path, Scenario or Parameters, with dotted `overrides` applied and
     validated: the one way every entry point (run, replicates, traces) turns what it was given
     into a Scenario."""
@@ -357,8 +580,9 @@ def resolve_scenario(scenario: str | Path | Scenario | Parameters = "england-201
     if isinstance(scenario, Scenario):
         if not overrides:
             return scenario
-        return Scenario(name=scenario.name, description=scenario.description,
-                        params=build_parameters(scenario.params, overrides))
+        return Scenario(
+            name=scenario.name, description=scenario.description, params=build_parameters(scenario.params, overrides)
+        )
     return load_scenario(scenario, overrides)
 
 
@@ -387,5 +611,8 @@ def load_scenario(name_or_path: str | Path = "england-2014", overrides: dict[str
             flat[key] = value
     flat.update(overrides or {})
     base = load_scenario(base_name)
-    return Scenario(name=meta.get("name", path.stem), description=meta.get("description", ""),
-                    params=build_parameters(base.params, flat))
+    return Scenario(
+        name=meta.get("name", path.stem),
+        description=meta.get("description", ""),
+        params=build_parameters(base.params, flat),
+    )

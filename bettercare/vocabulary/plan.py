@@ -169,8 +169,11 @@ def features(plans: np.ndarray, minimum_gbp: float, admissions: float, rules: Ru
     out[:, Feature.NHS_OUTFLOW] = excess_sc
     per_m = admissions / max(minimum_gbp, 1.0)
     out[:, Feature.INCOME_LOSS] = amb * per_m * rules.admission_gbp * rules.fixed_cost_share
-    out[:, Feature.P4P_AT_RISK] = p4p_pot(plans, minimum_gbp, admissions, rules) / max(minimum_gbp, 1.0) * (
-        1.0 if rules.withheld_to == "centre" else 0.5)
+    out[:, Feature.P4P_AT_RISK] = (
+        p4p_pot(plans, minimum_gbp, admissions, rules)
+        / max(minimum_gbp, 1.0)
+        * (1.0 if rules.withheld_to == "centre" else 0.5)
+    )
     out[:, Feature.FREEDOM] = rules.divert_room * excess_sc
     out[:, Feature.TARGET_GAP] = np.maximum(rules.ambition_target - amb, 0.0) / 0.03
     out[:, Feature.COUNCIL_POOLS_MORE] = plans[:, Slot.COUNCIL_TOPUP] > 0

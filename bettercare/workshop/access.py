@@ -35,8 +35,9 @@ class RateLimiter:
     Only failures count, so people who type the code right are never slowed down.
     """
 
-    def __init__(self, per_client: int = 5, per_room: int = 30, window: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self, per_client: int = 5, per_room: int = 30, window: float = 60.0, clock: Callable[[], float] = time.monotonic
+    ):
         self.per_client = per_client
         self.per_room = per_room
         self.window = window

@@ -17,8 +17,15 @@ import urllib.request
 from dataclasses import dataclass, field
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
 LOCAL = re.compile(r"^(https?|wss?)://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?/")
 
 
@@ -57,21 +64,30 @@ def start_server(*args: str, port: int | None = None, timeout: float = 60.0, env
     port = port or free_port()
     started = time.perf_counter()
     env = dict(os.environ, PYTHONUNBUFFERED="1", **(env or {}))
-    proc = subprocess.Popen([sys.executable, "-m", "bettercare.workshop", "--port", str(port), *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bettercare.workshop", "--port", str(port), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
     server = Server(port, proc, started, base=f"http://127.0.0.1:{port}")
 
     def read():
         for line in proc.stdout:
             server.output.append(line.rstrip("\n"))
+
     threading.Thread(target=read, daemon=True).start()
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc.poll() is not None:
             raise RuntimeError("the workshop stopped:\n" + "\n".join(server.output))
         lines = list(server.output)
-        server.facilitator_urls = [m.group(1) for line in lines if line.startswith("Facilitator")
-                                   and (m := re.search(r"(http://\S+/k/\S+)", line))]
+        server.facilitator_urls = [
+            m.group(1)
+            for line in lines
+            if line.startswith("Facilitator") and (m := re.search(r"(http://\S+/k/\S+)", line))
+        ]
         server.codes = [m.group(1) for line in lines if (m := re.search(r"room code (\w+)", line))]
         want = int(args[args.index("--rooms") + 1]) if "--rooms" in args else 1
         if len(server.facilitator_urls) >= want and len(server.codes) >= want:
@@ -108,6 +124,7 @@ def offline_context(browser, width: int = 1440, height: int = 1000):
         else:
             guard.blocked.append(url)
             r.abort()
+
     ctx.route("**/*", route)
     ctx.on("response", lambda resp: guard.failed.append(f"{resp.status} {resp.url}") if resp.status >= 400 else None)
     ctx.set_default_timeout(30_000)

@@ -24,8 +24,24 @@ from .story import LINE_SHORT, gbp, spend_gbp
 
 # One colour per party, distinct for colour-blind readers: Okabe & Ito's eight, then Paul Tol's
 # "muted" set, so that Kent's eleven parties still get eleven colours. Markers differ too.
-PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000", "#F0E442",
-           "#882255", "#44AA99", "#999933", "#AA4499", "#332288", "#DDCC77", "#117733", "#88CCEE"]
+PALETTE = [
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#000000",
+    "#F0E442",
+    "#882255",
+    "#44AA99",
+    "#999933",
+    "#AA4499",
+    "#332288",
+    "#DDCC77",
+    "#117733",
+    "#88CCEE",
+]
 MARKERS = ["o", "s", "^", "v", "P", "X", "h", "<", ">", "p", "*", "d", "8", "H", "o", "s"]
 MATRIX_FROM = 6  # parties: from here the trust network is drawn as a matrix
 DPI = 80
@@ -71,8 +87,15 @@ def pause_gap(deadlines: dict[str, int]) -> tuple[int, int] | None:
     return None
 
 
-def dance(parties: list[Party], offers: list[OfferRow], deadlines: dict[str, int], title: str = "",
-          only: int | None = None, width: float = 7.5, height: float = 3.6) -> Figure:
+def dance(
+    parties: list[Party],
+    offers: list[OfferRow],
+    deadlines: dict[str, int],
+    title: str = "",
+    only: int | None = None,
+    width: float = 7.5,
+    height: float = 3.6,
+) -> Figure:
     """Each party's utility (0-100) of every offer, week by week: the negotiation dance.
 
     The weeks of the centre's pause, when nobody talks, are squeezed into one shaded band, so the
@@ -98,14 +121,14 @@ def dance(parties: list[Party], offers: list[OfferRow], deadlines: dict[str, int
             for part in (~after, after):  # no line across the pause
                 if part.any():
                     ax.plot(xs[part], u[part], "-", color=cols[j], lw=1.8, alpha=0.85)
-            ax.plot([], [], "-", color=cols[j], marker=MARKERS[j % len(MARKERS)], lw=1.8,
-                    label=parties[j].name)
+            ax.plot([], [], "-", color=cols[j], marker=MARKERS[j % len(MARKERS)], lw=1.8, label=parties[j].name)
             r = np.array([o.responses[j] for o in offers])
             m = MARKERS[j % len(MARKERS)]
-            for what, style in (("proposed", dict(marker="D", s=46, color=cols[j], edgecolors="black", linewidths=0.8)),
-                                ("accept", dict(marker=m, s=30, color=cols[j])),
-                                ("reject", dict(marker=m, s=30, facecolors="white", edgecolors=cols[j],
-                                                linewidths=1.4))):
+            for what, style in (
+                ("proposed", dict(marker="D", s=46, color=cols[j], edgecolors="black", linewidths=0.8)),
+                ("accept", dict(marker=m, s=30, color=cols[j])),
+                ("reject", dict(marker=m, s=30, facecolors="white", edgecolors=cols[j], linewidths=1.4)),
+            ):
                 sel = r == what
                 if sel.any():
                     ax.scatter(xs[sel], u[sel], zorder=3, **style)
@@ -119,8 +142,16 @@ def dance(parties: list[Party], offers: list[OfferRow], deadlines: dict[str, int
     if gap and weeks.size and weeks.max() >= gap[0]:
         x0 = gap[0] + 0.2
         ax.axvspan(x0, x0 + 0.6, color="#bbbbbb", alpha=0.5, lw=0)
-        ax.text(x0 + 0.3, 50, f"the pause: weeks {gap[0]}-{gap[1] - 1}, no talks", rotation=90, ha="center",
-                va="center", fontsize=7, color="#444444")
+        ax.text(
+            x0 + 0.3,
+            50,
+            f"the pause: weeks {gap[0]}-{gap[1] - 1}, no talks",
+            rotation=90,
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="#444444",
+        )
     for label, w in deadlines.items():
         xw = float(x_of(w))
         if label != "revised guidance" and xw <= xmax + 4:
@@ -139,14 +170,27 @@ def dance(parties: list[Party], offers: list[OfferRow], deadlines: dict[str, int
         ax.text(0.5, 0.5, "No offers yet: press Step", ha="center", va="center", transform=ax.transAxes, color="#777")
     else:
         ncol = 1 if len(show) <= 4 else 2
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5, frameon=False, ncol=ncol,
-                  title="◆ proposes   ● accepts   ○ rejects\n┈ bottom line", title_fontsize=7.5)
+        ax.legend(
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            fontsize=7.5,
+            frameon=False,
+            ncol=ncol,
+            title="◆ proposes   ● accepts   ○ rejects\n┈ bottom line",
+            title_fontsize=7.5,
+        )
     ax.grid(alpha=0.25)
     return fig
 
 
-def trust_matrix(parties: list[Party], trust: np.ndarray, outsiders: list[str] | None = None, title: str = "",
-                 width: float = 5.4, height: float = 4.6) -> Figure:
+def trust_matrix(
+    parties: list[Party],
+    trust: np.ndarray,
+    outsiders: list[str] | None = None,
+    title: str = "",
+    width: float = 5.4,
+    height: float = 4.6,
+) -> Figure:
     """Trust between many parties as a matrix: row trusts column, 0 (red) to 1 (blue)."""
     import matplotlib  # noqa: PLC0415 - optional extra
 
@@ -163,19 +207,40 @@ def trust_matrix(parties: list[Party], trust: np.ndarray, outsiders: list[str] |
     for i in range(n):
         for j in range(n):
             if i != j:
-                ax.text(j, i, f"{trust[i, j]:.1f}", ha="center", va="center", fontsize=6,
-                        color="black" if 0.25 < trust[i, j] < 0.75 else "white")
+                ax.text(
+                    j,
+                    i,
+                    f"{trust[i, j]:.1f}",
+                    ha="center",
+                    va="center",
+                    fontsize=6,
+                    color="black" if 0.25 < trust[i, j] < 0.75 else "white",
+                )
     fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02, label="trust")
     mean = (trust.sum() - np.trace(trust)) / max(n * n - n, 1)
     ax.set_title(title or f"Trust at the table (mean {mean:.2f}): row trusts column", fontsize=9)
     if outsiders:
-        ax.text(0.5, -0.16, "Not at the table: " + ", ".join(_short(o, 22) for o in outsiders), ha="center",
-                transform=ax.transAxes, fontsize=7, color="#777777", style="italic")
+        ax.text(
+            0.5,
+            -0.16,
+            "Not at the table: " + ", ".join(_short(o, 22) for o in outsiders),
+            ha="center",
+            transform=ax.transAxes,
+            fontsize=7,
+            color="#777777",
+            style="italic",
+        )
     return fig
 
 
-def trust_network(parties: list[Party], trust: np.ndarray, outsiders: list[str] | None = None, title: str = "",
-                  width: float = 4.6, height: float = 3.9) -> Figure:
+def trust_network(
+    parties: list[Party],
+    trust: np.ndarray,
+    outsiders: list[str] | None = None,
+    title: str = "",
+    width: float = 4.6,
+    height: float = 3.9,
+) -> Figure:
     """Who trusts whom at the table: arrows from truster to trusted, coloured and sized by trust
     (a matrix from `MATRIX_FROM` parties on, where arrows would be a blob)."""
     import matplotlib  # noqa: PLC0415 - optional extra
@@ -196,25 +261,59 @@ def trust_network(parties: list[Party], trust: np.ndarray, outsiders: list[str] 
             if i == j:
                 continue
             v = float(trust[i, j])
-            arrow = FancyArrowPatch(pos[i], pos[j], connectionstyle="arc3,rad=0.18", arrowstyle="-|>",
-                                    mutation_scale=12, lw=1 + 4 * v, color=cmap(v), shrinkA=22, shrinkB=22,
-                                    alpha=0.9)
+            arrow = FancyArrowPatch(
+                pos[i],
+                pos[j],
+                connectionstyle="arc3,rad=0.18",
+                arrowstyle="-|>",
+                mutation_scale=12,
+                lw=1 + 4 * v,
+                color=cmap(v),
+                shrinkA=22,
+                shrinkB=22,
+                alpha=0.9,
+            )
             ax.add_patch(arrow)
             mid = (pos[i] + pos[j]) / 2
             normal = np.array([pos[j][1] - pos[i][1], pos[i][0] - pos[j][0]]) * 0.12
             if n <= 5:
-                ax.text(*(mid + normal), f"{v:.2f}", fontsize=7, ha="center", va="center",
-                        bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8))
+                ax.text(
+                    *(mid + normal),
+                    f"{v:.2f}",
+                    fontsize=7,
+                    ha="center",
+                    va="center",
+                    bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8),
+                )
     for i, p in enumerate(parties):
         ax.scatter(*pos[i], s=900, color=cols[i], zorder=3, edgecolor="black", linewidth=0.8)
-        ink = "black" if cols[i] in ("#E69F00", "#F0E442", "#56B4E9", "#DDCC77", "#88CCEE", "#44AA99", "#999933") \
+        ink = (
+            "black"
+            if cols[i] in ("#E69F00", "#F0E442", "#56B4E9", "#DDCC77", "#88CCEE", "#44AA99", "#999933")
             else "white"
-        ax.text(pos[i][0], pos[i][1], p.kind.upper() if p.kind != "acute" else "ACUTE", ha="center", va="center",
-                fontsize=6.5, color=ink, zorder=4, weight="bold")
+        )
+        ax.text(
+            pos[i][0],
+            pos[i][1],
+            p.kind.upper() if p.kind != "acute" else "ACUTE",
+            ha="center",
+            va="center",
+            fontsize=6.5,
+            color=ink,
+            zorder=4,
+            weight="bold",
+        )
         ax.text(pos[i][0], pos[i][1] - 0.27, _short(p.name, 24), ha="center", va="top", fontsize=7, zorder=4)
     if outsiders:
-        ax.text(0, -1.55, "Not at the table: " + ", ".join(_short(o, 22) for o in outsiders), ha="center",
-                fontsize=7, color="#777777", style="italic")
+        ax.text(
+            0,
+            -1.55,
+            "Not at the table: " + ", ".join(_short(o, 22) for o in outsiders),
+            ha="center",
+            fontsize=7,
+            color="#777777",
+            style="italic",
+        )
     mean = (trust.sum() - np.trace(trust)) / max(n * n - n, 1)
     ax.set_title(title or f"Trust at the table (mean {mean:.2f})", fontsize=10)
     ax.set_xlim(-1.6, 1.6)
@@ -224,8 +323,14 @@ def trust_network(parties: list[Party], trust: np.ndarray, outsiders: list[str] 
     return fig
 
 
-def pool(plan: np.ndarray | None, minimum_gbp: float, kind: str = "offer", title: str = "",
-         width: float = 5.2, height: float = 3.2) -> Figure:
+def pool(
+    plan: np.ndarray | None,
+    minimum_gbp: float,
+    kind: str = "offer",
+    title: str = "",
+    width: float = 5.2,
+    height: float = 3.2,
+) -> Figure:
     """The pool by scheme line (£m), with the mandated floors."""
     fig = Figure(figsize=(width, height))
     fig.subplots_adjust(left=0.34, right=0.97, bottom=0.16, top=0.9)
@@ -253,8 +358,12 @@ def pool(plan: np.ndarray | None, minimum_gbp: float, kind: str = "offer", title
     return fig
 
 
-def trust_over_time(series: list[tuple[str, list[tuple[int, float]]]], title: str = "Trust at the table over time",
-                    width: float = 5.2, height: float = 2.8) -> Figure:
+def trust_over_time(
+    series: list[tuple[str, list[tuple[int, float]]]],
+    title: str = "Trust at the table over time",
+    width: float = 5.2,
+    height: float = 2.8,
+) -> Figure:
     fig = Figure(figsize=(width, height))
     fig.subplots_adjust(left=0.12, right=0.97, bottom=0.17, top=0.88)
     ax = fig.add_subplot()
@@ -278,10 +387,19 @@ def trust_over_time(series: list[tuple[str, list[tuple[int, float]]]], title: st
 # Offers are only ever appended while a recorder lives, so (recorder, number of offers) names a
 # dance; a room change that does not touch a chart (a seat taken, a turn opened) reuses its PNG.
 
+
 def dance_png(view, only: int | None = None) -> bytes:
     key = ("dance", view.recorder_id, len(view.offers), only, tuple(view.deadlines.items()))
-    return cached(key, lambda: dance(view.parties, view.offers, view.deadlines, only=only,
-                                     title=("What each offer was worth to you" if only is not None else "")))
+    return cached(
+        key,
+        lambda: dance(
+            view.parties,
+            view.offers,
+            view.deadlines,
+            only=only,
+            title=("What each offer was worth to you" if only is not None else ""),
+        ),
+    )
 
 
 def trust_png(view) -> bytes:

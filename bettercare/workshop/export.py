@@ -44,29 +44,40 @@ def to_csv(df: pd.DataFrame) -> str:
 LINE_COLUMNS = ["social_care", "community_health", "admission_avoidance", "acute_risk_share", "other"]
 
 
-def offers_frame(parties, offers, minimum_gbp: float, area_name: str, sentences: dict[int, str] | None = None
-                 ) -> pd.DataFrame:
+def offers_frame(
+    parties, offers, minimum_gbp: float, area_name: str, sentences: dict[int, str] | None = None
+) -> pd.DataFrame:
     rows = []
     for o in offers:
         spend = spend_gbp(o.plan, minimum_gbp)
         proposer = parties[o.proposer]
         for j, p in enumerate(parties):
-            rows.append({
-                "offer_id": o.oid, "area": area_name, "phase": o.phase, "week": o.week, "round": o.round,
-                "proposer": proposer.name, "proposer_kind": proposer.kind,
-                "proposer_played_by": o.people.get(o.proposer, "agent"),
-                "party": p.name, "party_kind": p.kind, "played_by": o.people.get(j, "agent"),
-                "response": o.responses[j], "worth_0_100": round(float(o.utility[j]) * 100, 2),
-                "bottom_line_0_100": round(float(o.reservation[j]) * 100, 2),
-                "target_0_100": round(float(o.target[j]) * 100, 2),
-                "agreed": o.agreed,
-                "pool_gbp": round(pool_gbp(o.plan, minimum_gbp)),
-                "council_topup_gbp": round(float(o.plan[Slot.COUNCIL_TOPUP]) * minimum_gbp),
-                "ccg_topup_gbp": round(float(o.plan[Slot.CCG_TOPUP]) * minimum_gbp),
-                **{f"spend_{c}_gbp": round(float(v)) for c, v in zip(LINE_COLUMNS, spend)},
-                "ambition": round(float(o.plan[Slot.AMBITION]), 5),
-                "in_words": (sentences or {}).get(o.oid, ""),
-            })
+            rows.append(
+                {
+                    "offer_id": o.oid,
+                    "area": area_name,
+                    "phase": o.phase,
+                    "week": o.week,
+                    "round": o.round,
+                    "proposer": proposer.name,
+                    "proposer_kind": proposer.kind,
+                    "proposer_played_by": o.people.get(o.proposer, "agent"),
+                    "party": p.name,
+                    "party_kind": p.kind,
+                    "played_by": o.people.get(j, "agent"),
+                    "response": o.responses[j],
+                    "worth_0_100": round(float(o.utility[j]) * 100, 2),
+                    "bottom_line_0_100": round(float(o.reservation[j]) * 100, 2),
+                    "target_0_100": round(float(o.target[j]) * 100, 2),
+                    "agreed": o.agreed,
+                    "pool_gbp": round(pool_gbp(o.plan, minimum_gbp)),
+                    "council_topup_gbp": round(float(o.plan[Slot.COUNCIL_TOPUP]) * minimum_gbp),
+                    "ccg_topup_gbp": round(float(o.plan[Slot.CCG_TOPUP]) * minimum_gbp),
+                    **{f"spend_{c}_gbp": round(float(v)) for c, v in zip(LINE_COLUMNS, spend)},
+                    "ambition": round(float(o.plan[Slot.AMBITION]), 5),
+                    "in_words": (sentences or {}).get(o.oid, ""),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -81,8 +92,18 @@ def room_offers(room) -> pd.DataFrame:
 
 def log_frame(room) -> pd.DataFrame:
     with room._cond:
-        return pd.DataFrame([{"id": e.id, "time": time.strftime("%H:%M:%S", time.localtime(e.time)),
-                              "who": e.who, "ok": e.ok, "what": e.text} for e in room.log])
+        return pd.DataFrame(
+            [
+                {
+                    "id": e.id,
+                    "time": time.strftime("%H:%M:%S", time.localtime(e.time)),
+                    "who": e.who,
+                    "ok": e.ok,
+                    "what": e.text,
+                }
+                for e in room.log
+            ]
+        )
 
 
 def session_zip(room) -> bytes:
@@ -92,9 +113,17 @@ def session_zip(room) -> bytes:
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("offers.csv", to_csv(room_offers(room)))
         z.writestr("log.csv", to_csv(log_frame(room)))
-        z.writestr("settings.json", json.dumps({"room": room.code, **asdict(view.settings),
-                                                "parties": [{"name": p.name, "kind": KIND_LABEL[p.kind]}
-                                                            for p in view.parties]}, indent=2))
+        z.writestr(
+            "settings.json",
+            json.dumps(
+                {
+                    "room": room.code,
+                    **asdict(view.settings),
+                    "parties": [{"name": p.name, "kind": KIND_LABEL[p.kind]} for p in view.parties],
+                },
+                indent=2,
+            ),
+        )
         z.writestr("dance.png", charts.dance_png(view))
         z.writestr("trust_network.png", charts.trust_png(view))
         z.writestr("pool.png", charts.pool_png(view))
@@ -104,8 +133,9 @@ def session_zip(room) -> bytes:
             story = table_story(room.recorder, view.outcome["area"] if view.outcome else None, view.deadlines)
         text = "What happened at the table\n\n" + "\n".join(f"{i + 1}. {s}" for i, s in enumerate(story))
         if room.replay is not None:
-            text += ("\n\nWhy A and B differed\n\n"
-                     + "\n".join(f"{i + 1}. {s}" for i, s in enumerate(replay_story(room.replay))))
+            text += "\n\nWhy A and B differed\n\n" + "\n".join(
+                f"{i + 1}. {s}" for i, s in enumerate(replay_story(room.replay))
+            )
         z.writestr("debrief.txt", text + "\n")
         if view.outcome is not None:
             z.writestr("outcome.csv", to_csv(pd.DataFrame([view.outcome["area"]])))
@@ -114,13 +144,24 @@ def session_zip(room) -> bytes:
             for i, run in enumerate(replay.runs):
                 tag = "AB"[i]
                 rec = run.recorder
-                z.writestr(f"replay_{tag}_offers.csv",
-                           to_csv(offers_frame(rec.parties, rec.offers, rec.minimum_gbp, rec.area_name,
-                                               run.sentences)))
-                z.writestr(f"replay_{tag}_dance.png", charts.to_png(charts.dance(
-                    rec.parties, rec.offers, {}, title=f"{run.label}: the negotiation dance")))
-            z.writestr("replay_trust_over_time.png", charts.to_png(charts.trust_over_time(
-                [(r.label, r.trust_series()) for r in replay.runs], title="Trust over time: A against B")))
+                z.writestr(
+                    f"replay_{tag}_offers.csv",
+                    to_csv(offers_frame(rec.parties, rec.offers, rec.minimum_gbp, rec.area_name, run.sentences)),
+                )
+                z.writestr(
+                    f"replay_{tag}_dance.png",
+                    charts.to_png(
+                        charts.dance(rec.parties, rec.offers, {}, title=f"{run.label}: the negotiation dance")
+                    ),
+                )
+            z.writestr(
+                "replay_trust_over_time.png",
+                charts.to_png(
+                    charts.trust_over_time(
+                        [(r.label, r.trust_series()) for r in replay.runs], title="Trust over time: A against B"
+                    )
+                ),
+            )
     return buf.getvalue()
 
 

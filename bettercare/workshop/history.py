@@ -107,7 +107,7 @@ class Recorder:
             self._seen += 1
             oid, area, phase, week, rounds, proposer_code, _cand = row[:7]
             k = len(m.tables[area].codes)
-            resp = responses[self._resp_pos:self._resp_pos + k]
+            resp = responses[self._resp_pos : self._resp_pos + k]
             self._resp_pos += k
             if area != self.focus:
                 continue
@@ -115,16 +115,35 @@ class Recorder:
             res = np.full(n, np.nan)
             tgt = np.full(n, np.nan)
             answers = ["?"] * n
-            for (_oid, code, _kind, u, r, t, a) in resp:
+            for _oid, code, _kind, u, r, t, a in resp:
                 j = self.index[code]
                 util[j], res[j], tgt[j], answers[j] = u, r, t, a
-            people = {j: self.people_moves[(week, p.code)] for j, p in enumerate(self.parties)
-                      if (week, p.code) in self.people_moves}
-            agents = {j: self.agent_moves[(week, p.code)] for j, p in enumerate(self.parties)
-                      if (week, p.code) in self.agent_moves}
-            self.offers.append(OfferRow(int(oid), int(week), int(rounds), str(phase), self.index[proposer_code],
-                                        np.asarray(row[7:7 + N_SLOTS], float), util, res, tgt, answers, people,
-                                        agents))
+            people = {
+                j: self.people_moves[(week, p.code)]
+                for j, p in enumerate(self.parties)
+                if (week, p.code) in self.people_moves
+            }
+            agents = {
+                j: self.agent_moves[(week, p.code)]
+                for j, p in enumerate(self.parties)
+                if (week, p.code) in self.agent_moves
+            }
+            self.offers.append(
+                OfferRow(
+                    int(oid),
+                    int(week),
+                    int(rounds),
+                    str(phase),
+                    self.index[proposer_code],
+                    np.asarray(row[7 : 7 + N_SLOTS], float),
+                    util,
+                    res,
+                    tgt,
+                    answers,
+                    people,
+                    agents,
+                )
+            )
 
     @property
     def n(self) -> int:
@@ -147,10 +166,15 @@ class Recorder:
         t = m.tables[self.focus]
         f = Frame(
             tick=len(self.frames) if tick is None else tick,
-            week=int(m.week_no), month=int(m.month_no), phase=str(m.phase), status=str(m.status[self.focus]),
-            trust=m.trust.matrix(self.codes()).copy(), n_offers=len(self.offers),
+            week=int(m.week_no),
+            month=int(m.month_no),
+            phase=str(m.phase),
+            status=str(m.status[self.focus]),
+            trust=m.trust.matrix(self.codes()).copy(),
+            n_offers=len(self.offers),
             agreed_week=t.agreed_week if t.agreed is not None else None,
-            on_table=self.on_table(), area_status=[str(s) for s in m.status],
+            on_table=self.on_table(),
+            area_status=[str(s) for s in m.status],
         )
         self.frames.append(f)
         return f

@@ -80,9 +80,13 @@ def limits(model, focus: int) -> dict[str, float]:
     """What a person's plan may hold at this table: top-ups in £m, ambition in %."""
     prm = model.params
     m = float(model.minimum_gbp[focus])
-    return {"minimum_gbp": m, "max_topup_m": math.floor(prm.money.max_topup * m / 1e5) / 10,
-            "ambition_max_pct": 100 * prm.planning.ambition_max,
-            "max_topup": float(prm.money.max_topup), "ambition_max": float(prm.planning.ambition_max)}
+    return {
+        "minimum_gbp": m,
+        "max_topup_m": math.floor(prm.money.max_topup * m / 1e5) / 10,
+        "ambition_max_pct": 100 * prm.planning.ambition_max,
+        "max_topup": float(prm.money.max_topup),
+        "ambition_max": float(prm.planning.ambition_max),
+    }
 
 
 def check_plan(model, plan: np.ndarray) -> str | None:
@@ -103,8 +107,11 @@ def score(table, plan: np.ndarray) -> np.ndarray:
 
 def suggestion(model, table, seat: int) -> np.ndarray:
     """What the model's agent would put on the table from this seat now."""
-    if getattr(table, "targets", None) is not None and getattr(table, "credible", None) is not None \
-            and len(table.credible) == len(table.plans):
+    if (
+        getattr(table, "targets", None) is not None
+        and getattr(table, "credible", None) is not None
+        and len(table.credible) == len(table.plans)
+    ):
         return table.plans[int(table.parties[seat].propose(table, seat))]
     return table.plans[int(np.argmax(table.utility[seat]))]
 

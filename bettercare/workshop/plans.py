@@ -124,5 +124,9 @@ def plan_to_form(plan: np.ndarray, limits: dict[str, float]) -> dict[str, Any]:
     ccg = min(round(float(plan[Slot.CCG_TOPUP]) * m / 1e6, 1), limits["max_topup_m"])
     up = [math.ceil(fp * 10 - 1e-9) / 10 for fp in floors_pct(council, ccg, m)]
     shares = [max(round(100 * float(s), 1), u) for s, u in zip(plan[LINES], up)]
-    return {"council_topup_m": council, "ccg_topup_m": ccg, "shares_pct": _round_to_100(shares, up=up),
-            "ambition_pct": round(100 * float(plan[Slot.AMBITION]), 1)}
+    return {
+        "council_topup_m": council,
+        "ccg_topup_m": ccg,
+        "shares_pct": _round_to_100(shares, up=up),
+        "ambition_pct": round(100 * float(plan[Slot.AMBITION]), 1),
+    }

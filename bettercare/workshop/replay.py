@@ -61,7 +61,6 @@ def value_label(parameter: str, value: float) -> str:
 def play(settings, parameter: str, value: float) -> ReplayRun:
     """One run by the agents alone, recorded step by step."""
 
-
     s = replace(settings, **{parameter: int(value) if parameter == "deadline_weeks" else float(value)})
     model, _, focus = modelport.build(s, lambda *_: None)  # nobody at the table: the agents answer
     rec = Recorder(model, focus)
@@ -77,8 +76,11 @@ def play(settings, parameter: str, value: float) -> ReplayRun:
                 sentences[row.oid] = offer_sentence(model, model.tables[focus], rec.parties, row, prev, rec.minimum_gbp)
             prev = row.plan
     national, tables = collect(model)
-    outcome = {"national": national, "area": tables["areas"].iloc[focus].to_dict(),
-               "months": int(model.params.delivery.months)}
+    outcome = {
+        "national": national,
+        "area": tables["areas"].iloc[focus].to_dict(),
+        "months": int(model.params.delivery.months),
+    }
     return ReplayRun(value_label(parameter, value), s, rec, sentences, outcome)
 
 

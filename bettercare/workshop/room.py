@@ -63,8 +63,18 @@ MAX_NAME = 40
 PARTICIPANT_KINDS = {"join", "leave", "propose", "respond"}
 FACILITATOR_KINDS = {"configure", "reset", "step", "play", "pause", "run", "skip", "timer", "free_seat", "replay"}
 
-__all__ = ["Action", "Outcome", "Participant", "Room", "Settings", "WORKSHOP_PRESETS", "PRESET_LABEL",
-           "new_action_id", "new_code", "new_token"]
+__all__ = [
+    "Action",
+    "Outcome",
+    "Participant",
+    "Room",
+    "Settings",
+    "WORKSHOP_PRESETS",
+    "PRESET_LABEL",
+    "new_action_id",
+    "new_code",
+    "new_token",
+]
 
 
 def new_action_id() -> str:
@@ -142,8 +152,15 @@ class LogEntry:
 class Room:
     """One workshop: a model, a table people sit at, and everyone's actions."""
 
-    def __init__(self, settings: Settings | None = None, code: str | None = None, token: str | None = None,
-                 join_url: str = "", store=None, name: str = ""):
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        code: str | None = None,
+        token: str | None = None,
+        join_url: str = "",
+        store=None,
+        name: str = "",
+    ):
         self.name = name
         self.store = store
         resumed = store is not None and not store.is_new()
@@ -203,6 +220,7 @@ class Room:
             with self._cond:
                 if fn in self._listeners:
                     self._listeners.remove(fn)
+
         return unsubscribe
 
     def _changed(self) -> None:
@@ -222,8 +240,7 @@ class Room:
     # --- the session on disk -------------------------------------------------------------------
     def _save_meta(self) -> None:
         if self.store is not None:
-            self.store.put(code=self.code, key=self.facilitator_token, settings=asdict(self.settings),
-                           epoch=self.epoch)
+            self.store.put(code=self.code, key=self.facilitator_token, settings=asdict(self.settings), epoch=self.epoch)
 
     def _journal(self, kind: str, data: dict[str, Any]) -> None:
         if self.store is not None and self._replaying is None:
@@ -240,8 +257,15 @@ class Room:
         for e in st.log():
             self.log.append(LogEntry(e["id"], e["time"], e["who"], e["text"], e["ok"]))
         for d in st.participants():
-            p = Participant(d["token"], d["name"], d["seat"], d["joined"], d["browser"] or "",
-                            role=d.get("role") or "lead", last_seat=d["last_seat"])
+            p = Participant(
+                d["token"],
+                d["name"],
+                d["seat"],
+                d["joined"],
+                d["browser"] or "",
+                role=d.get("role") or "lead",
+                last_seat=d["last_seat"],
+            )
             self.participants[p.token] = p
             if p.seat is not None and p.role == "lead":
                 self.holders[p.seat] = p.token
@@ -380,8 +404,11 @@ class Room:
         return [i for i, c in enumerate(self.table.codes) if c not in self.holders]
 
     def seats_in_browser(self, client: str) -> list[Participant]:
-        return [p for p in self.participants.values() if client and p.browser == client and p.seat is not None
-                and p.seat in self.table.codes]
+        return [
+            p
+            for p in self.participants.values()
+            if client and p.browser == client and p.seat is not None and p.seat in self.table.codes
+        ]
 
     def _do_join(self, a: Action) -> Outcome:
         d = a.data
@@ -406,16 +433,22 @@ class Room:
             return Outcome(False, f"You already sit as {mine}: leave that seat first.")
         if len(held) >= allowed:
             mine = ", ".join(self.party_name(self.table.codes.index(h.seat)) for h in held)
-            return Outcome(False, f"This browser already holds a seat ({mine}). One seat per browser, unless "
-                                  "the facilitator allows more.")
+            return Outcome(
+                False,
+                f"This browser already holds a seat ({mine}). One seat per browser, unless "
+                "the facilitator allows more.",
+            )
         code = self.table.codes[seat]
         role = "lead"
         if code in self.holders:
             team = self.team(seat)
             if len(team) >= self.settings.team_size:
-                return Outcome(False, f"{self.party_name(seat)} is taken: choose a free seat." if
-                               self.settings.team_size <= 1 else
-                               f"{self.party_name(seat)}'s team is full ({len(team)} laptops): choose another seat.")
+                return Outcome(
+                    False,
+                    f"{self.party_name(seat)} is taken: choose a free seat."
+                    if self.settings.team_size <= 1
+                    else f"{self.party_name(seat)}'s team is full ({len(team)} laptops): choose another seat.",
+                )
             role = "member"
         if p is None or (p.seat is not None and p.seat in self.table.codes):
             p = Participant(new_token(), name, None, time.time(), a.client)
@@ -430,16 +463,21 @@ class Room:
         kind = KIND_LABEL.get(self.table.parties[seat].kind, "")
         if role == "member":
             lead = self.holder(seat)
-            return Outcome(True, f"{name} joins the team of {self.party_name(seat)} ({kind}): {lead.name} moves for "
-                                 "the team; members see the brief and the offers.", {"token": p.token, "seat": seat})
+            return Outcome(
+                True,
+                f"{name} joins the team of {self.party_name(seat)} ({kind}): {lead.name} moves for "
+                "the team; members see the brief and the offers.",
+                {"token": p.token, "seat": seat},
+            )
         return Outcome(True, f"{name} sits as {self.party_name(seat)} ({kind}).", {"token": p.token, "seat": seat})
 
     def team(self, seat: int) -> list[Participant]:
         """Everyone at a seat: its lead first, then the members, in the order they joined."""
         code = self.table.codes[seat]
         lead = self.holder(seat)
-        members = sorted((p for p in self.participants.values() if p.seat == code and p.role == "member"),
-                         key=lambda p: p.joined)
+        members = sorted(
+            (p for p in self.participants.values() if p.seat == code and p.role == "member"), key=lambda p: p.joined
+        )
         return ([lead] if lead else []) + members
 
     def _do_leave(self, a: Action) -> Outcome:
@@ -456,8 +494,10 @@ class Room:
         code = p.seat
         if code is not None and self.holders.get(code) == p.token:
             del self.holders[code]
-            heirs = sorted((q for q in self.participants.values() if q.seat == code and q.role == "member"
-                            and q is not p), key=lambda q: q.joined)
+            heirs = sorted(
+                (q for q in self.participants.values() if q.seat == code and q.role == "member" and q is not p),
+                key=lambda q: q.joined,
+            )
             if heirs:
                 heirs[0].role = "lead"
                 self.holders[code] = heirs[0].token
@@ -479,13 +519,16 @@ class Room:
         if mine is None:
             return None, "You do not have a seat at the table: join first."
         if a.seat is None or a.seat != mine:
-            other = (self.party_name(a.seat) if isinstance(a.seat, int) and 0 <= a.seat < self.table.n
-                     else "another seat")
+            other = (
+                self.party_name(a.seat) if isinstance(a.seat, int) and 0 <= a.seat < self.table.n else "another seat"
+            )
             return None, f"You sit as {self.party_name(mine)}; you cannot act for {other}."
         if p.role == "member":
             lead = self.holder(mine)
-            return None, (f"{lead.name if lead else 'Your team lead'} moves for {self.party_name(mine)}; as a team "
-                          "member you see the brief and the offers.")
+            return None, (
+                f"{lead.name if lead else 'Your team lead'} moves for {self.party_name(mine)}; as a team "
+                "member you see the brief and the offers."
+            )
         return p, None
 
     def _check_turn(self, a: Action, kind: str) -> tuple[Turn | None, str | None]:
@@ -587,9 +630,17 @@ class Room:
         turn.closed = True
         p = self.holder(party)
         if answer is not None:
-            self._journal("answer", {"ask": turn.ask, "kind": kind, "value": turn.plan if kind == "propose"
-                                     else bool(answer), "week": week, "code": table.codes[party],
-                                     "person": p.name if p else ""})
+            self._journal(
+                "answer",
+                {
+                    "ask": turn.ask,
+                    "kind": kind,
+                    "value": turn.plan if kind == "propose" else bool(answer),
+                    "week": week,
+                    "code": table.codes[party],
+                    "person": p.name if p else "",
+                },
+            )
         if answer is None and why:
             self._log("room", f"{why}: the model's agent answered for {self.party_name(party)}")
             self.recorder.note_agent(week, table.codes[party], why)
@@ -657,9 +708,15 @@ class Room:
             if d["preset"] not in PRESET_LABEL and d["preset"] not in PRESETS:
                 return Outcome(False, f"No preset named {str(d['preset'])[:40]!r}.")
             keep = {k: d[k] for k in ("areas", "focus") if k in d}
-            new = Settings.for_preset(d["preset"], keep.get("areas"), seed=s.seed, turn_seconds=s.turn_seconds,
-                                      play_delay=s.play_delay, seats_per_browser=s.seats_per_browser,
-                                      team_size=s.team_size)
+            new = Settings.for_preset(
+                d["preset"],
+                keep.get("areas"),
+                seed=s.seed,
+                turn_seconds=s.turn_seconds,
+                play_delay=s.play_delay,
+                seats_per_browser=s.seats_per_browser,
+                team_size=s.team_size,
+            )
             if "focus" in keep:
                 new.focus = keep["focus"]
             d = {k: v for k, v in d.items() if k not in ("preset", "areas", "focus")}
@@ -747,8 +804,9 @@ class Room:
             self._build()
         except ScenarioError as exc:
             return Outcome(False, f"Those settings do not make a model: {exc}")
-        return Outcome(True, f"The room starts again: {preset_label(self.settings.preset)}, "
-                             f"{', '.join(self.settings.areas)}.")
+        return Outcome(
+            True, f"The room starts again: {preset_label(self.settings.preset)}, {', '.join(self.settings.areas)}."
+        )
 
     def _halt(self) -> None:
         """Stop the worker (people waited for are answered by agents) and wait until it has."""
@@ -774,7 +832,7 @@ class Room:
     def _do_step(self, a: Action) -> Outcome:
         if self.busy:
             return Outcome(False, "A step is under way: " + self.waiting_text())
-        if (why := self._stale_tick(a)):
+        if why := self._stale_tick(a):
             return Outcome(False, why)
         if self.model.done:
             return Outcome(False, "The run is over: reset to start again.")
@@ -816,8 +874,9 @@ class Room:
         return Outcome(True, f"The model's agents answer for {names}.")
 
     def _do_timer(self, a: Action) -> Outcome:
-        return self._do_configure(Action("configure", a.token, new_action_id(),
-                                         data={"turn_seconds": a.data.get("seconds", 0)}))
+        return self._do_configure(
+            Action("configure", a.token, new_action_id(), data={"turn_seconds": a.data.get("seconds", 0)})
+        )
 
     def _do_free_seat(self, a: Action) -> Outcome:
         if not isinstance(a.seat, int) or not 0 <= a.seat < self.table.n:
@@ -828,24 +887,30 @@ class Room:
         for p in reversed(team):  # members first, so that nobody is promoted
             self._unseat(p)
         names = ", ".join(p.name for p in team)
-        return Outcome(True, f"{names} no longer sit{'s' if len(team) == 1 else ''} as {self.party_name(a.seat)}; "
-                             "the agent plays it.")
+        return Outcome(
+            True,
+            f"{names} no longer sit{'s' if len(team) == 1 else ''} as {self.party_name(a.seat)}; the agent plays it.",
+        )
 
     def _do_replay(self, a: Action) -> Outcome:
 
-
         d = a.data
         try:
-            request = {"parameter": str(d.get("parameter", "trust")), "a": float(d.get("a", 0.3)),
-                       "b": float(d.get("b", 0.8))}
+            request = {
+                "parameter": str(d.get("parameter", "trust")),
+                "a": float(d.get("a", 0.3)),
+                "b": float(d.get("b", 0.8)),
+            }
             self._run_replay(request)
         except (ValueError, TypeError, ScenarioError) as exc:
             return Outcome(False, f"Replay not run: {exc}")
         if self.store is not None:
             self.store.put(replay=request)
         r = self.replay
-        return Outcome(True, f"Replay ready: {value_label(r.parameter, r.values[0])} against "
-                             f"{value_label(r.parameter, r.values[1])}.")
+        return Outcome(
+            True,
+            f"Replay ready: {value_label(r.parameter, r.values[0])} against {value_label(r.parameter, r.values[1])}.",
+        )
 
     def _run_replay(self, request: dict[str, Any]) -> None:
 
@@ -961,8 +1026,12 @@ class Room:
 
         national, tables = collect(self.model)
         row = tables["areas"].iloc[self.focus].to_dict()
-        return {"national": national, "area": row, "areas": tables["areas"],
-                "months": int(self.model.params.delivery.months)}
+        return {
+            "national": national,
+            "area": row,
+            "areas": tables["areas"],
+            "months": int(self.model.params.delivery.months),
+        }
 
     # --- reading ---------------------------------------------------------------------------------------
     def waiting_text(self) -> str:

@@ -36,8 +36,11 @@ from .store import SessionStore, session_path, session_problem
 
 APP = "bettercare.workshop.app"
 CLOSED = ("/resourcez",)  # the page itself asks /jupyter/api/kernels/ID when it reconnects
-SECURITY_HEADERS = [(b"x-frame-options", b"DENY"), (b"referrer-policy", b"no-referrer"),
-                    (b"x-content-type-options", b"nosniff")]
+SECURITY_HEADERS = [
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-content-type-options", b"nosniff"),
+]
 
 
 class WorkshopError(Exception):
@@ -112,34 +115,56 @@ class Gate:
                 message = dict(message)
                 message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
             await send(message)
+
         return await self.app(scope, receive, send_with_headers)
 
     def _facilitator(self, scope) -> bool:
 
         jar = _cookies(scope)
-        return any(r.is_facilitator(jar.get(cookie_name(FACILITATOR_COOKIE, name), ""))
-                   for name, r in state.rooms().items())
+        return any(
+            r.is_facilitator(jar.get(cookie_name(FACILITATOR_COOKIE, name), "")) for name, r in state.rooms().items()
+        )
 
     async def _redeem(self, nonce: str, send) -> None:
 
         link = LINKS.redeem(nonce.strip("/"))
         if link is None:
-            body = (b"<!doctype html><meta charset=utf-8><title>Link used</title><body style='font-family:sans-serif;"
-                    b"padding:2em'><h2>This link has been used already</h2><p>Each link opens one browser once. "
-                    b"Participants: <a href='/join'>join the table</a> again. Facilitators: restart the command "
-                    b"(with the same <code>--session</code>) for a new link.</p>")
+            body = (
+                b"<!doctype html><meta charset=utf-8><title>Link used</title><body style='font-family:sans-serif;"
+                b"padding:2em'><h2>This link has been used already</h2><p>Each link opens one browser once. "
+                b"Participants: <a href='/join'>join the table</a> again. Facilitators: restart the command "
+                b"(with the same <code>--session</code>) for a new link.</p>"
+            )
             return await self._plain(send, 410, body, b"text/html; charset=utf-8")
         cookie = (f"{link.cookie}={link.token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={COOKIE_MAX_AGE}").encode()
-        await send({"type": "http.response.start", "status": 303,
-                    "headers": [(b"location", link.path.encode()), (b"set-cookie", cookie),
-                                (b"cache-control", b"no-store"), *SECURITY_HEADERS]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 303,
+                "headers": [
+                    (b"location", link.path.encode()),
+                    (b"set-cookie", cookie),
+                    (b"cache-control", b"no-store"),
+                    *SECURITY_HEADERS,
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": b""})
 
     @staticmethod
     async def _plain(send, status: int, body: bytes, ctype: bytes = b"text/plain; charset=utf-8") -> None:
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", ctype), (b"content-length", str(len(body)).encode()),
-                                (b"cache-control", b"no-store"), *SECURITY_HEADERS]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", ctype),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"cache-control", b"no-store"),
+                    *SECURITY_HEADERS,
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 
@@ -147,7 +172,6 @@ def make_room(settings, code: str | None, join_url: str, session: str | None = N
 
     store = None
     if session:
-
         store = SessionStore(session_path(session))
     return Room(settings, code=code, join_url=join_url, store=store, name=name)
 
@@ -159,23 +183,30 @@ def facilitator_link(room, base: str) -> str:
     return f"{base}/k/{LINKS.issue(link)}"
 
 
-def serve(settings, host: str = "127.0.0.1", port: int = 8765, room_code: str | None = None,
-          session: str | None = None, rooms: int = 1, out: TextIO = sys.stdout) -> None:
+def serve(
+    settings,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    room_code: str | None = None,
+    session: str | None = None,
+    rooms: int = 1,
+    out: TextIO = sys.stdout,
+) -> None:
     """Serve `rooms` rooms: the first at /facilitator, /projector, /join; room N (2, 3, ...) at the
     same pages with ?room=N. Each has its own code, key and session file (NAME-N.sqlite)."""
 
     prepare_environment()
     lost = assets.missing()
     if lost:
-        raise WorkshopError(f"the workshop's browser assets are missing from {assets.cache_dir()} "
-                            f"({', '.join(lost)}): run `{assets.FETCH_HINT}` once (it needs npm)")
+        raise WorkshopError(
+            f"the workshop's browser assets are missing from {assets.cache_dir()} "
+            f"({', '.join(lost)}): run `{assets.FETCH_HINT}` once (it needs npm)"
+        )
     if room_code is not None:
-
-        if (why := code_problem(room_code)):
+        if why := code_problem(room_code):
             raise WorkshopError(f"--room-code {why}")
     if session:
-
-        if (why := session_problem(session)):
+        if why := session_problem(session):
             raise WorkshopError(why)
 
     try:  # a taken port is the usual trouble: say so before building any room
@@ -184,8 +215,10 @@ def serve(settings, host: str = "127.0.0.1", port: int = 8765, room_code: str | 
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind((host, port))
     except OSError as exc:
-        raise WorkshopError(f"cannot listen on {host}:{port} ({exc.strerror or exc}): another room may be running "
-                            "there; try --port 8766") from None
+        raise WorkshopError(
+            f"cannot listen on {host}:{port} ({exc.strerror or exc}): another room may be running "
+            "there; try --port 8766"
+        ) from None
     hosts = public_hosts(host)
     made = []
     for k in range(rooms):
@@ -204,8 +237,9 @@ def serve(settings, host: str = "127.0.0.1", port: int = 8765, room_code: str | 
     solara_settings.main.mode = "production"
     from solara.server.starlette import app as solara_app  # noqa: PLC0415 - optional extra
 
-    config = uvicorn.Config(Gate(solara_app), host=host, port=port, log_level="warning", lifespan="on",
-                            ws_per_message_deflate=False)
+    config = uvicorn.Config(
+        Gate(solara_app), host=host, port=port, log_level="warning", lifespan="on", ws_per_message_deflate=False
+    )
     server = uvicorn.Server(config)
 
     def announce():
@@ -231,8 +265,11 @@ def serve(settings, host: str = "127.0.0.1", port: int = 8765, room_code: str | 
             print(f"Projector (no key, read-only): {local}/projector{q}", file=out)
             print(f"Participants: {'  or  '.join(r.join_urls)}  (room code {r.code})", file=out)
         if not is_loopback(host):
-            print("This room is reachable from other machines: participants need the room code; keep the "
-                  "facilitator link to yourself.", file=out)
+            print(
+                "This room is reachable from other machines: participants need the room code; keep the "
+                "facilitator link to yourself.",
+                file=out,
+            )
         out.flush()
 
     threading.Thread(target=announce, name="workshop-announce", daemon=True).start()

@@ -68,23 +68,39 @@ class Settings:
 
         p = load_scenario(preset).params
         areas = list(areas) if areas else [PRESET_AREA.get(preset, "Wigan")]
-        base = dict(preset=preset, areas=areas, focus=areas[0], trust=p.trust.initial,
-                    compromise=p.negotiation.compromise, deadline_weeks=p.deadline.weeks,
-                    hospitals=p.acute.at_table)
+        base = dict(
+            preset=preset,
+            areas=areas,
+            focus=areas[0],
+            trust=p.trust.initial,
+            compromise=p.negotiation.compromise,
+            deadline_weeks=p.deadline.weeks,
+            hospitals=p.acute.at_table,
+        )
         base.update({k: v for k, v in kw.items() if v is not None})
         return cls(**base)
 
     def overrides(self) -> dict[str, Any]:
-        return {"areas.names": list(self.areas), "trust.initial": float(self.trust),
-                "negotiation.compromise": float(self.compromise), "deadline.weeks": int(self.deadline_weeks),
-                "acute.at_table": float(self.hospitals)}
+        return {
+            "areas.names": list(self.areas),
+            "trust.initial": float(self.trust),
+            "negotiation.compromise": float(self.compromise),
+            "deadline.weeks": int(self.deadline_weeks),
+            "acute.at_table": float(self.hospitals),
+        }
 
 
 STRUCTURAL = {"preset", "areas", "focus", "deadline_weeks", "hospitals", "seed"}
 LIVE = {"trust", "compromise"}
 OTHER_SETTINGS = {"turn_seconds", "play_delay", "seats_per_browser", "team_size"}
 RANGES: dict[str, tuple[float, float]] = {
-    "trust": (0.0, 1.0), "compromise": (0.05, 10.0), "deadline_weeks": (1, 104), "hospitals": (0.0, 1.0),
-    "seed": (0, 2**31 - 1), "turn_seconds": (0, 3600), "play_delay": (0.0, 10.0), "seats_per_browser": (1, 6),
+    "trust": (0.0, 1.0),
+    "compromise": (0.05, 10.0),
+    "deadline_weeks": (1, 104),
+    "hospitals": (0.0, 1.0),
+    "seed": (0, 2**31 - 1),
+    "turn_seconds": (0, 3600),
+    "play_delay": (0.0, 10.0),
+    "seats_per_browser": (1, 6),
     "team_size": (1, 8),
 }

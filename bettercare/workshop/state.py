@@ -15,7 +15,6 @@ def room(name: str = ""):
     without `bettercare workshop`."""
     with _lock:
         if not _rooms:
-
             _rooms[""] = Room()
         if name in _rooms:
             return _rooms[name]

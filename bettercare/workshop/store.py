@@ -47,8 +47,10 @@ def sessions_dir() -> Path:
 
 def session_problem(name: str) -> str | None:
     if not NAME.match(name):
-        return (f"--session {name!r} is not allowed: use 1-64 letters, digits, '.', '_' or '-', "
-                "starting with a letter or digit")
+        return (
+            f"--session {name!r} is not allowed: use 1-64 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
     return None
 
 
@@ -80,8 +82,10 @@ class SessionStore:
 
     def put(self, **items: Any) -> None:
         with self._lock:
-            self._db.executemany("INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET "
-                                 "value=excluded.value", [(k, json.dumps(v)) for k, v in items.items()])
+            self._db.executemany(
+                "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                [(k, json.dumps(v)) for k, v in items.items()],
+            )
 
     def is_new(self) -> bool:
         return self.get("code") is None
@@ -89,10 +93,13 @@ class SessionStore:
     # --- participants -----------------------------------------------------------------------
     def save_participant(self, p) -> None:
         with self._lock:
-            self._db.execute("INSERT INTO participants(token, name, seat, last_seat, browser, joined, role) "
-                             "VALUES(?,?,?,?,?,?,?) ON CONFLICT(token) DO UPDATE SET name=excluded.name, "
-                             "seat=excluded.seat, last_seat=excluded.last_seat, browser=excluded.browser, "
-                             "role=excluded.role", (p.token, p.name, p.seat, p.last_seat, p.browser, p.joined, p.role))
+            self._db.execute(
+                "INSERT INTO participants(token, name, seat, last_seat, browser, joined, role) "
+                "VALUES(?,?,?,?,?,?,?) ON CONFLICT(token) DO UPDATE SET name=excluded.name, "
+                "seat=excluded.seat, last_seat=excluded.last_seat, browser=excluded.browser, "
+                "role=excluded.role",
+                (p.token, p.name, p.seat, p.last_seat, p.browser, p.joined, p.role),
+            )
 
     def participants(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -113,8 +120,10 @@ class SessionStore:
     # --- the log ---------------------------------------------------------------------------------
     def add_log(self, e) -> None:
         with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO log(id, time, who, text, ok) VALUES(?,?,?,?,?)",
-                             (e.id, e.time, e.who, e.text, int(e.ok)))
+            self._db.execute(
+                "INSERT OR REPLACE INTO log(id, time, who, text, ok) VALUES(?,?,?,?,?)",
+                (e.id, e.time, e.who, e.text, int(e.ok)),
+            )
 
     def log(self) -> list[dict[str, Any]]:
         with self._lock:

@@ -22,8 +22,13 @@ LINE_LABELS = [
     "an acute risk-share",
     "carers, DFG and Care Act duties",
 ]
-LINE_SHORT = ["Social care", "Reablement & community", "Admission avoidance", "Acute risk-share",
-              "Carers, DFG, Care Act"]
+LINE_SHORT = [
+    "Social care",
+    "Reablement & community",
+    "Admission avoidance",
+    "Acute risk-share",
+    "Carers, DFG, Care Act",
+]
 
 PHASE_LABEL = {
     "planning": "Planning",
@@ -83,8 +88,10 @@ def headline(plan: np.ndarray, minimum_gbp: float, previous: np.ndarray | None =
     pool = pool_gbp(plan, minimum_gbp)
     top = pool - minimum_gbp
     extra = f" ({gbp(top)} above the minimum)" if top > 0.05e6 else ""
-    return (f"a {gbp(pool)} pool{extra} with {gbp(spend[line])} for {LINE_LABELS[line]}, "
-            f"aiming to cut emergency admissions by {pct(plan[Slot.AMBITION])}")
+    return (
+        f"a {gbp(pool)} pool{extra} with {gbp(spend[line])} for {LINE_LABELS[line]}, "
+        f"aiming to cut emergency admissions by {pct(plan[Slot.AMBITION])}"
+    )
 
 
 def reason(model, table, party: int, plan: np.ndarray) -> str:
@@ -101,8 +108,13 @@ def reason(model, table, party: int, plan: np.ndarray) -> str:
         return "it is worth too little to it"
     spend, spend_best = spend_gbp(plan, m_gbp), spend_gbp(best, m_gbp)
     income = float(plan[Slot.AMBITION]) * float(model.admissions[a]) * model.params.costs.admission_gbp
-    line_of = {Feature.SOCIAL_CARE: 0, Feature.COMMUNITY: 1, Feature.AVOIDANCE: 2, Feature.RISK_SHARE: 3,
-               Feature.OTHER: 4}
+    line_of = {
+        Feature.SOCIAL_CARE: 0,
+        Feature.COMMUNITY: 1,
+        Feature.AVOIDANCE: 2,
+        Feature.RISK_SHARE: 3,
+        Feature.OTHER: 4,
+    }
     if k in line_of:
         i = line_of[Feature(k)]
         return f"it puts only {gbp(spend[i])} into {LINE_LABELS[i]} (it wants {gbp(spend_best[i])})"
@@ -130,14 +142,18 @@ def reason(model, table, party: int, plan: np.ndarray) -> str:
     return "it is worth too little to it"
 
 
-def offer_sentence(model, table, parties: list[Party], row: OfferRow, previous: np.ndarray | None,
-                   minimum_gbp: float) -> str:
+def offer_sentence(
+    model, table, parties: list[Party], row: OfferRow, previous: np.ndarray | None, minimum_gbp: float
+) -> str:
     """One week at the table in one or two sentences."""
     proposer = parties[row.proposer]
-    by_agent = f" (the model's agent, for its player: {row.agents[row.proposer].lower()})" \
-        if row.proposer in row.agents else ""
+    by_agent = (
+        f" (the model's agent, for its player: {row.agents[row.proposer].lower()})"
+        if row.proposer in row.agents
+        else ""
+    )
     parts = [f"{who(proposer, row.people)}{by_agent} proposes {headline(row.plan, minimum_gbp, previous)}."]
-    if (payers := topup_payers(parties, row.plan, minimum_gbp)):
+    if payers := topup_payers(parties, row.plan, minimum_gbp):
         parts.append(payers)
     answers = []
     for j, r in enumerate(row.responses):
@@ -177,11 +193,16 @@ def topup_payers(parties: list[Party], plan: np.ndarray, minimum_gbp: float) -> 
 def phase_event(before: str, after: str, week: int, agreed_week: int | None, pause_weeks: int | None) -> str | None:
     """A sentence for a change of phase at the table, or None."""
     if after == "pause":
-        held = (f" The plan agreed in week {agreed_week} stands for now, but will be reopened under the new rules."
-                if agreed_week is not None else "")
+        held = (
+            f" The plan agreed in week {agreed_week} stands for now, but will be reopened under the new rules."
+            if agreed_week is not None
+            else ""
+        )
         span = f" for {pause_weeks} weeks" if pause_weeks else ""
-        return (f"The centre pauses planning{span}: it stress-tests the plans and rewrites the rules. "
-                f"Nobody talks until the revised guidance.{held}")
+        return (
+            f"The centre pauses planning{span}: it stress-tests the plans and rewrites the rules. "
+            f"Nobody talks until the revised guidance.{held}"
+        )
     if before == "pause" and after == "revised":
         return "Revised guidance: talks reopen under the new rules, with a new deadline."
     if after == "assurance":
@@ -201,8 +222,10 @@ def short_line(text: str) -> str:
     answers = [a.split(". ")[-1] for a in answers]
     if len(answers) > 3:
         yes = sum(a.endswith("accepts") for a in answers)
-        answers = [f"{yes} accept{'s' if yes == 1 else ''} and {len(answers) - yes} reject"
-                   f"{'s' if len(answers) - yes == 1 else ''}"]
+        answers = [
+            f"{yes} accept{'s' if yes == 1 else ''} and {len(answers) - yes} reject"
+            f"{'s' if len(answers) - yes == 1 else ''}"
+        ]
     tail = "; ".join(answers)
     agreed = " Agreed." if text.endswith("Agreed.") else ""
     return first + "." + (f" {tail}." if tail else "") + agreed
@@ -226,8 +249,12 @@ def countdown(model) -> str:
 
 def weeks_left(model) -> int | None:
     w = model.week_no
-    return {"planning": model.w1 - w, "pause": model.pause_end - w, "revised": model.w2 - w,
-            "assurance": model.w3 - w}.get(model.phase)
+    return {
+        "planning": model.w1 - w,
+        "pause": model.pause_end - w,
+        "revised": model.w2 - w,
+        "assurance": model.w3 - w,
+    }.get(model.phase)
 
 
 # --- the private brief ------------------------------------------------------------------------
@@ -313,6 +340,7 @@ def trust_lines(table, party: int, trust: np.ndarray, parties: list[Party]) -> l
 
 def outcome_cards(area: dict, months: int) -> list[tuple[str, str, str]]:
     """(title, headline figure, detail) for the debrief, from one row of the model's areas table."""
+
     def num(k):
         v = area.get(k)
         return float(v) if v is not None and v == v else float("nan")
@@ -322,8 +350,12 @@ def outcome_cards(area: dict, months: int) -> list[tuple[str, str, str]]:
     topups = num("topup_council_gbp") + num("topup_ccg_gbp")
     agreed = area.get("first_agreed_week")
     verdict = STATUS_LABEL.get(str(area.get("verdict")), str(area.get("verdict")))
-    when = (f"first agreed in week {int(agreed)}" if agreed is not None and agreed == agreed
-            else "never agreed at the table")
+    when = (
+        f"first agreed in week {int(agreed)}"
+        if agreed is not None and agreed == agreed
+        else "never agreed at the table"
+    )
+
     def cue(x: float) -> str:
         """Fewer admissions or delayed days is better; say so beside the sign."""
         if x != x or abs(x) < 0.5:
@@ -331,14 +363,26 @@ def outcome_cards(area: dict, months: int) -> list[tuple[str, str, str]]:
         return " ▼ fewer: better" if x < 0 else " ▲ more: worse"
 
     return [
-        ("Emergency admissions", f"{adm:+,.0f}{cue(adm)}",
-         f"over {months} months of delivery; the plan promised {adm_plan:+,.0f}"),
-        ("Delayed days", f"{dtoc:+,.0f}{cue(dtoc)}",
-         f"days of delayed transfers of care; the plan promised {dtoc_plan:+,.0f}"),
-        ("Money", gbp(num("pool_total_gbp")),
-         f"pooled ({gbp(topups)} of top-ups); performance money {gbp(num('performance_money_released_gbp'))} released, "
-         f"{gbp(num('performance_money_withheld_gbp'))} withheld; savings realised {gbp(num('realised_savings_gbp'))}"),
-        ("Trust", f"{num('trust_start'):.2f} → {num('trust_end'):.2f}",
-         f"joint working {num('maturity_start'):.2f} → {num('maturity_end'):.2f}"),
+        (
+            "Emergency admissions",
+            f"{adm:+,.0f}{cue(adm)}",
+            f"over {months} months of delivery; the plan promised {adm_plan:+,.0f}",
+        ),
+        (
+            "Delayed days",
+            f"{dtoc:+,.0f}{cue(dtoc)}",
+            f"days of delayed transfers of care; the plan promised {dtoc_plan:+,.0f}",
+        ),
+        (
+            "Money",
+            gbp(num("pool_total_gbp")),
+            f"pooled ({gbp(topups)} of top-ups); performance money {gbp(num('performance_money_released_gbp'))} released, "
+            f"{gbp(num('performance_money_withheld_gbp'))} withheld; savings realised {gbp(num('realised_savings_gbp'))}",
+        ),
+        (
+            "Trust",
+            f"{num('trust_start'):.2f} → {num('trust_end'):.2f}",
+            f"joint working {num('maturity_start'):.2f} → {num('maturity_end'):.2f}",
+        ),
         ("The plan", verdict[0].upper() + verdict[1:], when),
     ]

@@ -112,11 +112,22 @@ def table_view(room) -> TableView:
     for i, p in enumerate(rec.parties):
         person = room.holder(i)
         turn = room.open_turn(i)
-        seats.append(SeatView(i, p.code, p.name, p.kind, KIND_LABEL.get(p.kind, p.kind),
-                              person.name if person else None,
-                              turn.id if turn else None, turn.kind if turn else None,
-                              turn.week if turn else None, turn.deadline if turn else None,
-                              agent_note(rec, p.code, int(m.week_no)), tuple(q.name for q in room.team(i))))
+        seats.append(
+            SeatView(
+                i,
+                p.code,
+                p.name,
+                p.kind,
+                KIND_LABEL.get(p.kind, p.kind),
+                person.name if person else None,
+                turn.id if turn else None,
+                turn.kind if turn else None,
+                turn.week if turn else None,
+                turn.deadline if turn else None,
+                agent_note(rec, p.code, int(m.week_no)),
+                tuple(q.name for q in room.team(i)),
+            )
+        )
     sentences = _sentences(room)
     items = [(row.week, 1, sentences[row.oid]) for row in rec.offers[-12:]]
     items += [(w, 0, text) for w, text in events(rec, m)]
@@ -148,21 +159,53 @@ def table_view(room) -> TableView:
     trust = rec.trust_now().copy()
     areas = [(str(n), STATUS_LABEL.get(s, s)) for n, s in zip(m.area_frame.area_name, m.status)]
     return TableView(
-        code=room.code, join_url=room.join_url, team_size=room.settings.team_size, version=room.version, tick=room.tick,
-        week=int(m.week_no), month=int(m.month_no), phase=m.phase, phase_label=PHASE_LABEL.get(m.phase, m.phase),
-        countdown=countdown(m), weeks_left=weeks_left(m), done=m.done, busy=room.busy, playing=room.playing,
-        error=room.error, pending_settings=room.pending_settings, settings=replace(room.settings),
-        area_name=rec.area_name, areas=areas, seats=seats, outsiders=[o.name for o in rec.outsiders],
-        waiting=room.waiting_text() if room.waiting_for() else "", current=current, current_plan=current_plan,
-        lines=lines, parties=list(rec.parties), offers=list(rec.offers), trust=trust,
+        code=room.code,
+        join_url=room.join_url,
+        team_size=room.settings.team_size,
+        version=room.version,
+        tick=room.tick,
+        week=int(m.week_no),
+        month=int(m.month_no),
+        phase=m.phase,
+        phase_label=PHASE_LABEL.get(m.phase, m.phase),
+        countdown=countdown(m),
+        weeks_left=weeks_left(m),
+        done=m.done,
+        busy=room.busy,
+        playing=room.playing,
+        error=room.error,
+        pending_settings=room.pending_settings,
+        settings=replace(room.settings),
+        area_name=rec.area_name,
+        areas=areas,
+        seats=seats,
+        outsiders=[o.name for o in rec.outsiders],
+        waiting=room.waiting_text() if room.waiting_for() else "",
+        current=current,
+        current_plan=current_plan,
+        lines=lines,
+        parties=list(rec.parties),
+        offers=list(rec.offers),
+        trust=trust,
         mean_trust=mean_off_diagonal(trust),
         trust_history=[(f.tick, mean_off_diagonal(f.trust)) for f in rec.frames],
-        plan_now=plan_now, plan_kind=plan_kind, minimum_gbp=rec.minimum_gbp,
-        deadlines={"plan deadline": m.w1, "revised guidance": m.pause_end, "revised deadline": m.w2,
-                   "plans imposed": m.w3} if m.params.pause.enabled else {"plan deadline": m.w1, "plans imposed": m.w3},
+        plan_now=plan_now,
+        plan_kind=plan_kind,
+        minimum_gbp=rec.minimum_gbp,
+        deadlines={
+            "plan deadline": m.w1,
+            "revised guidance": m.pause_end,
+            "revised deadline": m.w2,
+            "plans imposed": m.w3,
+        }
+        if m.params.pause.enabled
+        else {"plan deadline": m.w1, "plans imposed": m.w3},
         status=STATUS_LABEL.get(m.status[room.focus], m.status[room.focus]),
         agreed_week=t.agreed_week if t.agreed is not None else None,
-        outcome=room.outcome, recorder_id=id(rec), log=list(room.log[-40:]), generation=room.generation,
+        outcome=room.outcome,
+        recorder_id=id(rec),
+        log=list(room.log[-40:]),
+        generation=room.generation,
     )
 
 
@@ -204,7 +247,10 @@ def brief(room, token: str, seat: int) -> dict[str, Any] | None:
             offer_score = float(t.utility[seat, t.offer] * 100)
         trust = rec.trust_now()
         return {
-            "name": p.name, "kind": p.kind, "label": KIND_LABEL.get(p.kind, p.kind), "area": rec.area_name,
+            "name": p.name,
+            "kind": p.kind,
+            "label": KIND_LABEL.get(p.kind, p.kind),
+            "area": rec.area_name,
             "priorities": priorities(p),
             "bottom_line": float(t.reservation[seat] * 100),
             "agent_bar": float(targets[seat] * 100) if targets is not None else None,

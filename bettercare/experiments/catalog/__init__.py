@@ -9,8 +9,18 @@ from __future__ import annotations
 from importlib import resources
 from typing import Any
 
-ORDER = ("trust-compromise-deadline", "h1-trust", "h2-holdout", "h3-deadline", "h4-hospitals", "h5-centre",
-         "h6-relationships", "h7-coterminous", "h8-no-new-money", "sensitivity")
+ORDER = (
+    "trust-compromise-deadline",
+    "h1-trust",
+    "h2-holdout",
+    "h3-deadline",
+    "h4-hospitals",
+    "h5-centre",
+    "h6-relationships",
+    "h7-coterminous",
+    "h8-no-new-money",
+    "sensitivity",
+)
 
 
 def _dir():
@@ -38,8 +48,14 @@ def entries() -> list[dict[str, Any]]:
     for name in names():
         full = parse_spec(text(name), source=f"catalog:{name}")
         quick = parse_spec(text(name), source=f"catalog:{name}", quick=True)
-        rows.append({"name": name, "design": full.design, "description": full.description,
-                     "runs": count_points(full) * full.replicates,
-                     "runs_quick": count_points(quick) * quick.replicates,
-                     "outcomes": full.outcomes})
+        rows.append(
+            {
+                "name": name,
+                "design": full.design,
+                "description": full.description,
+                "runs": count_points(full) * full.replicates,
+                "runs_quick": count_points(quick) * quick.replicates,
+                "outcomes": full.outcomes,
+            }
+        )
     return rows

@@ -84,6 +84,7 @@ _DEBUG = bool(os.environ.get("BETTERCARE_WORKSHOP_DEBUG"))
 
 # --- plumbing ------------------------------------------------------------------------------------
 
+
 def use_query() -> dict[str, str]:
     router = solara.use_router()
     q = parse_qs(router.search or "")
@@ -149,8 +150,11 @@ def use_room_version(room) -> int:
                     with ctx:
                         set_version(room.version)
                     if _DEBUG:
-                        print(f"[render] {threading.current_thread().name} v{room.version} "
-                              f"{time.perf_counter() - t0:.3f}s at {time.time() % 100:.3f}", flush=True)
+                        print(
+                            f"[render] {threading.current_thread().name} v{room.version} "
+                            f"{time.perf_counter() - t0:.3f}s at {time.time() % 100:.3f}",
+                            flush=True,
+                        )
                 except Exception:
                     break
                 stop.wait(0.05)  # at most 20 renders a second, however busy the room
@@ -161,6 +165,7 @@ def use_room_version(room) -> int:
         def cleanup():
             stop.set()
             wake.set()
+
         return cleanup
 
     solara.use_effect(connect, [id(room)])
@@ -203,14 +208,17 @@ def guarded(page):
     The page's element must be made inside the boundary's own render for reacton to route the
     page's exceptions to it (an element passed in as a child belongs to whoever made it).
     """
+
     @solara.component
     def Guarded():
         exc, clear = solara.use_exception()
         if exc is not None:
             print("".join(traceback.format_exception(exc)), file=sys.stderr, flush=True)
             with solara.Column(style={"padding": "20px"}):
-                solara.Error("Something went wrong on this page, and nothing was changed. Press the button to go "
-                             "on.", classes=["bc-page-error"])
+                solara.Error(
+                    "Something went wrong on this page, and nothing was changed. Press the button to go on.",
+                    classes=["bc-page-error"],
+                )
                 solara.Button("Go on", on_click=clear, color="primary")
             return
         page()
@@ -250,24 +258,38 @@ def Countdown(deadline: float | None):
                     return
                 if time.time() > deadline + 1:
                     return
+
         threading.Thread(target=loop, daemon=True).start()
         return stop.set
+
     solara.use_effect(tick, [deadline])
     if deadline is None:
         return
     left = max(0, int(deadline - now))
-    solara.Text(f"{left} s left: then the model's agent answers for you", classes=["bc-timer"],
-                style={"font-weight": "600", "color": "#b35c00"})
+    solara.Text(
+        f"{left} s left: then the model's agent answers for you",
+        classes=["bc-timer"],
+        style={"font-weight": "600", "color": "#b35c00"},
+    )
 
 
 # --- shared pieces --------------------------------------------------------------------------------
 
+
 @solara.component
 def TopBar(view, subtitle: str = "", show_code: bool = False):
     """The bar on every page. The room code shows only on the facilitator's and the projector's screens."""
-    with solara.Row(classes=["bc-top"], justify="space-between",
-                    style={"background": "#1f3b5a", "color": "white", "padding": "10px 18px", "align-items": "center",
-                           "flex-wrap": "wrap"}):
+    with solara.Row(
+        classes=["bc-top"],
+        justify="space-between",
+        style={
+            "background": "#1f3b5a",
+            "color": "white",
+            "padding": "10px 18px",
+            "align-items": "center",
+            "flex-wrap": "wrap",
+        },
+    ):
         with solara.Column(gap="0px", style={"background": "transparent"}):
             solara.Text("Better Care Fund workshop", classes=["bc-brand"])
             if subtitle:
@@ -299,8 +321,10 @@ def Narrative(view, n: int = 8):
         solara.HTML(tag="div", unsafe_innerHTML=esc(view.current), classes=["bc-current"])
     if not view.lines:
         if not view.current:
-            solara.Text("No offers yet. The first proposer opens when the facilitator steps the model.",
-                        classes=["bc-muted", "bc-lines"])
+            solara.Text(
+                "No offers yet. The first proposer opens when the facilitator steps the model.",
+                classes=["bc-muted", "bc-lines"],
+            )
         return
     with solara.Column(gap="4px", classes=["bc-lines"]):
         for week, text in view.lines[:n]:
@@ -332,23 +356,51 @@ def Slider(label: str, value, min, max, step, on_value, cls: str, integer: bool 
 @solara.component
 def Figure(option: dict, cls: str = "", height: int = 360, caption: str = "", grow: str = "1 1 420px"):
     """A live chart, drawn by ECharts in the browser (hover for values), with an optional caption."""
-    with solara.Column(gap="2px", classes=["bc-figure"] + ([cls] if cls else []),
-                       style={"flex": grow, "min-width": "0", "width": "100%"}):
-        solara.FigureEcharts(option=option, attributes={"style": f"height: {height}px; width: 100%;"},
-                             responsive=True)
+    with solara.Column(
+        gap="2px",
+        classes=["bc-figure"] + ([cls] if cls else []),
+        style={"flex": grow, "min-width": "0", "width": "100%"},
+    ):
+        solara.FigureEcharts(option=option, attributes={"style": f"height: {height}px; width: 100%;"}, responsive=True)
         if caption:
             solara.Text(caption, classes=["bc-caption"])
 
 
 @solara.component
 def Chart(png: bytes, caption: str = "", cls: str = "", width: str = "100%"):
-    with solara.Column(gap="2px", classes=["bc-chart"] + ([cls] if cls else []),
-                       style={"max-width": width, "width": "100%"}):
+    with solara.Column(
+        gap="2px", classes=["bc-chart"] + ([cls] if cls else []), style={"max-width": width, "width": "100%"}
+    ):
         solara.Image(png, width="100%")
         if caption:
             solara.Text(caption, classes=["bc-caption"])
 
 
-__all__ = ["CSS", "Chart", "Figure", "Clock", "Countdown", "guarded", "Message", "Narrative", "OutcomeCards", "Redirect",
-           "SPEEDS", "Slider", "TIMERS", "TopBar", "browser_id", "charts", "cookie", "esc", "facilitator_key",
-           "number", "room_path", "seat_tokens", "send", "use_query", "use_room", "use_view"]
+__all__ = [
+    "CSS",
+    "Chart",
+    "Figure",
+    "Clock",
+    "Countdown",
+    "guarded",
+    "Message",
+    "Narrative",
+    "OutcomeCards",
+    "Redirect",
+    "SPEEDS",
+    "Slider",
+    "TIMERS",
+    "TopBar",
+    "browser_id",
+    "charts",
+    "cookie",
+    "esc",
+    "facilitator_key",
+    "number",
+    "room_path",
+    "seat_tokens",
+    "send",
+    "use_query",
+    "use_room",
+    "use_view",
+]

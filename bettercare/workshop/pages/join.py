@@ -17,8 +17,10 @@ def Home():
     TopBar(view)
     with solara.Column(style={"padding": "24px", "max-width": "760px"}, classes=["bc-page"]):
         solara.Text("Welcome to the Better Care Fund partnership workshop.", style={"font-size": "20px"})
-        solara.Text("Councils, CCGs and hospitals agree a pooled budget against a deadline. Take a seat at the "
-                    "table: you will need the room code the facilitator shows.")
+        solara.Text(
+            "Councils, CCGs and hospitals agree a pooled budget against a deadline. Take a seat at the "
+            "table: you will need the room code the facilitator shows."
+        )
         with solara.Link(room_path("/join", room.name)):
             solara.Button("Join the table", color="primary", classes=["bc-big-button"])
         solara.Text("Facilitators: open the link printed when the workshop was started.", classes=["bc-muted"])
@@ -36,13 +38,20 @@ def Join():
     tokens = seat_tokens(room.name)
 
     def take(seat: int):
-        out = send(room, Action("join", tokens[0] if tokens else "", seat=seat, client=browser_id(),
-                                data={"code": code, "name": name}), set_message)
+        out = send(
+            room,
+            Action(
+                "join", tokens[0] if tokens else "", seat=seat, client=browser_id(), data={"code": code, "name": name}
+            ),
+            set_message,
+        )
         if out.ok:
             keep = [t for t in tokens if room.seat_of(t) is not None and t != out.data["token"]]
             allowed = room.settings.seats_per_browser
-            value = ".".join(([out.data["token"]] + keep)[:max(allowed, 1)])
-            set_go(f"/k/{LINKS.issue(Link(cookie_name(SEAT_COOKIE, room.name), value, room_path('/seat', room.name), room.name))}")
+            value = ".".join(([out.data["token"]] + keep)[: max(allowed, 1)])
+            set_go(
+                f"/k/{LINKS.issue(Link(cookie_name(SEAT_COOKIE, room.name), value, room_path('/seat', room.name), room.name))}"
+            )
 
     TopBar(view, "Take a seat")
     if go:
@@ -52,8 +61,10 @@ def Join():
             solara.HTML(tag="a", unsafe_innerHTML="Open my seat", attributes={"href": go})
         return
     with solara.Column(style={"padding": "20px", "max-width": "820px"}, classes=["bc-page"]):
-        solara.Text(f"The {view.area_name} table. Choose a free seat: the model's agents play the others.",
-                    style={"font-size": "17px"})
+        solara.Text(
+            f"The {view.area_name} table. Choose a free seat: the model's agents play the others.",
+            style={"font-size": "17px"},
+        )
         solara.InputText("Room code", value=code, on_value=set_code, continuous_update=True)
         solara.InputText("Your name", value=name, on_value=set_name, continuous_update=True)
         with solara.Row(style={"flex-wrap": "wrap"}):
@@ -64,9 +75,18 @@ def Join():
                     if s.person:
                         solara.Text(f"taken by {', '.join(s.team)}", classes=["bc-muted"])
                         if len(s.team) < view.team_size:
-                            solara.Button(f"Join {s.person}'s team", on_click=lambda i=s.index: take(i), small=True,
-                                          classes=[f"bc-take-{s.index}", "bc-join-team"])
+                            solara.Button(
+                                f"Join {s.person}'s team",
+                                on_click=lambda i=s.index: take(i),
+                                small=True,
+                                classes=[f"bc-take-{s.index}", "bc-join-team"],
+                            )
                     else:
-                        solara.Button(f"Sit as {s.name}", on_click=lambda i=s.index: take(i), color="primary",
-                                      small=True, classes=[f"bc-take-{s.index}"])
+                        solara.Button(
+                            f"Sit as {s.name}",
+                            on_click=lambda i=s.index: take(i),
+                            color="primary",
+                            small=True,
+                            classes=[f"bc-take-{s.index}"],
+                        )
         Message(message)

@@ -24,22 +24,23 @@ def Projector():
             Clock(view)
             people = [s for s in view.seats if s.person]
             shown = view.seats if len(view.seats) <= 4 else people
-            seats = "; ".join(f"{s.name}: {s.person or 'agent'}" + (" (to move)" if s.turn_kind else "")
-                              for s in shown)
+            seats = "; ".join(f"{s.name}: {s.person or 'agent'}" + (" (to move)" if s.turn_kind else "") for s in shown)
             if len(shown) < len(view.seats):
                 seats += ("; " if seats else "") + f"the model's agents play {len(view.seats) - len(shown)} seats"
             solara.Text(seats, classes=["bc-muted", "bc-projector-seats"], style={"font-size": "16px"})
-        story = view.current or (view.lines[0][1] if view.lines else
-                                 "No offers yet: the first proposer opens when the facilitator steps the model.")
+        story = view.current or (
+            view.lines[0][1]
+            if view.lines
+            else "No offers yet: the first proposer opens when the facilitator steps the model."
+        )
         solara.HTML(tag="div", unsafe_innerHTML=esc(short_line(story)), classes=["bc-story"])
         with solara.Div(classes=["bc-cols"], style={"flex-wrap": "nowrap"}):
-            Figure(figures.dance(view.parties, view.offers, view.deadlines), cls="bc-dance", height=340,
-                   grow="1.6 1 0")
-            Figure(figures.trust(view.parties, view.trust, view.outsiders), cls="bc-trust", height=340,
-                   grow="1 1 0")
+            Figure(figures.dance(view.parties, view.offers, view.deadlines), cls="bc-dance", height=340, grow="1.6 1 0")
+            Figure(figures.trust(view.parties, view.trust, view.outsiders), cls="bc-trust", height=340, grow="1 1 0")
         with solara.Div(classes=["bc-cols"]):
-            Figure(figures.pool(view.plan_now, view.minimum_gbp, view.plan_kind), cls="bc-pool", height=300,
-                   grow="1 1 45%")
+            Figure(
+                figures.pool(view.plan_now, view.minimum_gbp, view.plan_kind), cls="bc-pool", height=300, grow="1 1 45%"
+            )
             with solara.Column(classes=["bc-lines"], gap="4px", style={"flex": "1 1 40%"}):
                 for week, text in view.lines[1:6]:
                     label = f"Week {week}" if week >= 0 else "The centre"

@@ -58,13 +58,16 @@ def Seat():
         ctx = kernel_context.get_current_context()
         room.attach(token, ctx.id)
         return lambda: room.detach(token, ctx.id)
+
     solara.use_effect(presence, [token])
 
     if participant is None:
         TopBar(view, "Not seated")
         with solara.Column(style={"padding": "20px"}, classes=["bc-page"]):
-            solara.Error("This browser has no seat in this room. Join the table (you need the room code).",
-                         classes=["bc-no-seat"])
+            solara.Error(
+                "This browser has no seat in this room. Join the table (you need the room code).",
+                classes=["bc-no-seat"],
+            )
             with solara.Link(room_path("/join", room.name)):
                 solara.Button("Join the table", color="primary")
         return
@@ -73,8 +76,10 @@ def Seat():
     if seat is None or not 0 <= seat < len(view.seats):
         TopBar(view, f"{participant.name}: no seat")
         with solara.Column(style={"padding": "20px"}, classes=["bc-page"]):
-            solara.Warning("You do not have a seat at the table now (you left, the facilitator freed your seat, "
-                           "or the table changed). Take a free seat again.")
+            solara.Warning(
+                "You do not have a seat at the table now (you left, the facilitator freed your seat, "
+                "or the table changed). Take a free seat again."
+            )
             with solara.Link(room_path("/join", room.name)):
                 solara.Button("Choose a seat", color="primary")
         return
@@ -86,8 +91,10 @@ def Seat():
             solara.Warning(f"You are looking at the seat of {me.name}. You sit as {mine}.", classes=["bc-not-yours"])
         Clock(view)
         if len(me.team) > 1:
-            solara.Text(f"Your team at this seat: {me.team[0]} (moves for the team), {', '.join(me.team[1:])}",
-                        classes=["bc-team"])
+            solara.Text(
+                f"Your team at this seat: {me.team[0]} (moves for the team), {', '.join(me.team[1:])}",
+                classes=["bc-team"],
+            )
         lead = participant.role == "lead" or seat != own
         with solara.Div(classes=["bc-cols"]):
             with solara.Column(classes=["bc-col"]):
@@ -96,8 +103,11 @@ def Seat():
                 else:
                     with solara.Card(classes=["bc-turn"]):
                         what = {"propose": "is preparing the team's plan", "respond": "answers the offer for the team"}
-                        solara.Text(f"{me.team[0]} {what.get(me.turn_kind, 'moves for the team')}; talk it through "
-                                    "together. You see the brief and the offers.", classes=["bc-member-note"])
+                        solara.Text(
+                            f"{me.team[0]} {what.get(me.turn_kind, 'moves for the team')}; talk it through "
+                            "together. You see the brief and the offers.",
+                            classes=["bc-member-note"],
+                        )
                         if me.turn_kind == "respond" and view.current:
                             solara.HTML(tag="div", unsafe_innerHTML=esc(view.current), classes=["bc-current"])
                 solara.Text("The table", style={"font-weight": "600", "font-size": "16px"})
@@ -106,8 +116,9 @@ def Seat():
             with solara.Column(classes=["bc-col-narrow"]):
                 Brief(room, view, token, seat)
         with solara.Row():
-            solara.Button("Leave the table", on_click=lambda: send(room, Action("leave", token)), text=True,
-                          classes=["bc-leave"])
+            solara.Button(
+                "Leave the table", on_click=lambda: send(room, Action("leave", token)), text=True, classes=["bc-leave"]
+            )
 
 
 def Heading(text: str):
@@ -120,28 +131,41 @@ def Brief(room, view, token: str, seat: int):
     b = solara.use_memo(lambda: get_brief(room, token, seat), [view.version, token, seat])
     if b is None:
         with solara.Card("Private brief"):
-            solara.Text(f"The brief of {view.seats[seat].name} is private to whoever sits there.",
-                        classes=["bc-muted"])
+            solara.Text(f"The brief of {view.seats[seat].name} is private to whoever sits there.", classes=["bc-muted"])
         return
-    with solara.Card(f"Your brief: {b['name']}", subtitle=f"{b['label']} at the {b['area']} table",
-                     classes=["bc-brief"]):
+    with solara.Card(
+        f"Your brief: {b['name']}", subtitle=f"{b['label']} at the {b['area']} table", classes=["bc-brief"]
+    ):
         Heading("What you care about most")
         solara.HTML(tag="ul", unsafe_innerHTML="".join(f"<li>{esc(x)}</li>" for x in b["priorities"]))
         Heading("Your bottom line")
-        bar = (f" The model's agent in your seat would now hold out for offers worth about {b['agent_bar']:.0f}."
-               if b["agent_bar"] is not None else "")
-        solara.HTML(tag="div", unsafe_innerHTML=esc(
-            f"If nothing is agreed, the centre imposes its minimum plan, worth {b['bottom_line']:.0f} points to you "
-            f"(your best plan is worth 100).{bar}"), classes=["bc-bottom-line"])
+        bar = (
+            f" The model's agent in your seat would now hold out for offers worth about {b['agent_bar']:.0f}."
+            if b["agent_bar"] is not None
+            else ""
+        )
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=esc(
+                f"If nothing is agreed, the centre imposes its minimum plan, worth {b['bottom_line']:.0f} points to you "
+                f"(your best plan is worth 100).{bar}"
+            ),
+            classes=["bc-bottom-line"],
+        )
         Heading("Pressures")
         solara.HTML(tag="ul", unsafe_innerHTML="".join(f"<li>{esc(x)}</li>" for x in b["pressures"]))
         if b["trust"]:
             Heading("How much you trust the others (0-1)")
             solara.HTML(tag="ul", unsafe_innerHTML="".join(f"<li>{esc(x)}</li>" for x in b["trust"]))
         if b["own_history"]:
-            Figure(figures.dance(view.parties, view.offers, view.deadlines, only=seat,
-                                 title="What each offer was worth to you"),
-                   caption="Each offer's worth to you, week by week.", cls="bc-own-dance", height=300)
+            Figure(
+                figures.dance(
+                    view.parties, view.offers, view.deadlines, only=seat, title="What each offer was worth to you"
+                ),
+                caption="Each offer's worth to you, week by week.",
+                cls="bc-own-dance",
+                height=300,
+            )
 
 
 @solara.component
@@ -155,25 +179,39 @@ def TurnPanel(room, view, token: str, seat: int):
             solara.Info(s.agent_note, dense=True, classes=["bc-agent-note"])
         if s.turn_kind == "propose":
             with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
-                solara.Text(f"Your turn: put a plan on the table (week {s.turn_week}).",
-                            style={"font-size": "18px", "font-weight": "600"}, classes=["bc-your-turn"])
+                solara.Text(
+                    f"Your turn: put a plan on the table (week {s.turn_week}).",
+                    style={"font-size": "18px", "font-weight": "600"},
+                    classes=["bc-your-turn"],
+                )
                 Countdown(s.turn_deadline)
             PlanForm(room, view, token, seat, s.turn_id, s.turn_week, set_message).key(f"plan-{s.turn_id}")
         elif s.turn_kind == "respond":
             with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
-                solara.Text(f"Your turn: accept or reject the offer (week {s.turn_week}).",
-                            style={"font-size": "18px", "font-weight": "600"}, classes=["bc-your-turn"])
+                solara.Text(
+                    f"Your turn: accept or reject the offer (week {s.turn_week}).",
+                    style={"font-size": "18px", "font-weight": "600"},
+                    classes=["bc-your-turn"],
+                )
                 Countdown(s.turn_deadline)
             if view.current:
                 solara.HTML(tag="div", unsafe_innerHTML=esc(view.current), classes=["bc-current"])
             b = get_brief(room, token, seat)
             if b is not None and b["offer_score"] is not None:
-                solara.HTML(tag="div", unsafe_innerHTML=f"This offer is worth <b>{min(b['offer_score'], 100):.0f}</b> "
-                            f"points to you; your bottom line is {b['bottom_line']:.0f}.", classes=["bc-offer-score"])
+                solara.HTML(
+                    tag="div",
+                    unsafe_innerHTML=f"This offer is worth <b>{min(b['offer_score'], 100):.0f}</b> "
+                    f"points to you; your bottom line is {b['bottom_line']:.0f}.",
+                    classes=["bc-offer-score"],
+                )
 
             def answer(accept: bool):
-                send(room, Action("respond", token, seat=seat, turn=s.turn_id, week=s.turn_week,
-                                  data={"accept": accept}), set_message)
+                send(
+                    room,
+                    Action("respond", token, seat=seat, turn=s.turn_id, week=s.turn_week, data={"accept": accept}),
+                    set_message,
+                )
+
             with solara.Div(classes=["bc-buttons"]):
                 solara.Button("Accept", on_click=lambda: answer(True), color="success", classes=["bc-accept"])
                 solara.Button("Reject", on_click=lambda: answer(False), color="error", classes=["bc-reject"])
@@ -198,12 +236,19 @@ def ShareBox(i: int, value: float, on_value):
     typed = solara.use_ref(text)
     typed.current = text
     solara.use_effect(lambda: set_text(f"{value:.1f}"), [value])
-    box = solara.v.TextField(v_model=text, on_v_model=set_text, label="%", dense=True, hide_details=True,
-                             class_=f"bc-share-input bc-share-input-{i}")
+    box = solara.v.TextField(
+        v_model=text,
+        on_v_model=set_text,
+        label="%",
+        dense=True,
+        hide_details=True,
+        class_=f"bc-share-input bc-share-input-{i}",
+    )
 
     def changed(*_):
         balanced = on_value(i, typed.current)
         set_text(f"{balanced:.1f}")
+
     solara.v.use_event(box, "change", changed)
     return box
 
@@ -239,23 +284,54 @@ def PlanForm(room, view, token: str, seat: int, turn_id: int, week: int, set_mes
     def submit():
         send(room, Action("propose", token, seat=seat, turn=turn_id, week=week, data=data), set_message)
 
-    solara.Text("The model's agent in your seat would propose the plan below; change what you like. Moving one "
-                "share moves the others, so the shares always add up to 100%.", classes=["bc-muted"])
+    solara.Text(
+        "The model's agent in your seat would propose the plan below; change what you like. Moving one "
+        "share moves the others, so the shares always add up to 100%.",
+        classes=["bc-muted"],
+    )
     with solara.Div(classes=["bc-cols"]):
         with solara.Column(classes=["bc-col-narrow"]):
-            Slider(f"Council top-up: £{council:.1f}m", council, 0, lim["max_topup_m"], 0.1,
-                   lambda v: set_council(clip(v, lim["max_topup_m"], council)), "bc-plan-council")
-            Slider(f"CCG top-up: £{ccg:.1f}m", ccg, 0, lim["max_topup_m"], 0.1,
-                   lambda v: set_ccg(clip(v, lim["max_topup_m"], ccg)), "bc-plan-ccg")
-            Slider(f"Cut in emergency admissions: {ambition:.1f}%", ambition, 0, lim["ambition_max_pct"], 0.1,
-                   lambda v: set_ambition(clip(v, lim["ambition_max_pct"], ambition)), "bc-plan-ambition")
+            Slider(
+                f"Council top-up: £{council:.1f}m",
+                council,
+                0,
+                lim["max_topup_m"],
+                0.1,
+                lambda v: set_council(clip(v, lim["max_topup_m"], council)),
+                "bc-plan-council",
+            )
+            Slider(
+                f"CCG top-up: £{ccg:.1f}m",
+                ccg,
+                0,
+                lim["max_topup_m"],
+                0.1,
+                lambda v: set_ccg(clip(v, lim["max_topup_m"], ccg)),
+                "bc-plan-ccg",
+            )
+            Slider(
+                f"Cut in emergency admissions: {ambition:.1f}%",
+                ambition,
+                0,
+                lim["ambition_max_pct"],
+                0.1,
+                lambda v: set_ambition(clip(v, lim["ambition_max_pct"], ambition)),
+                "bc-plan-ambition",
+            )
         with solara.Column(classes=["bc-col-narrow"]):
             for i, label in enumerate(LINE_LABELS):
                 floor = FLOORS[i] * m
                 floor_txt = f", floor {gbp(floor)}" if floor > 0 else ""
                 with solara.Div(classes=["bc-share-row"]):
-                    Slider(f"{label[0].upper() + label[1:]}: {gbp(shares[i] / 100 * pool)}{floor_txt}",
-                           shares[i], 0, 100, 0.1, lambda v, i=i: set_share(i, v), f"bc-plan-share-{i}")
+                    Slider(
+                        f"{label[0].upper() + label[1:]}: {gbp(shares[i] / 100 * pool)}{floor_txt}",
+                        shares[i],
+                        0,
+                        100,
+                        0.1,
+                        lambda v, i=i: set_share(i, v),
+                        f"bc-plan-share-{i}",
+                    )
                     ShareBox(i, shares[i], set_share)
     total = sum(shares)
     summary = f"Pool {gbp(pool)} · shares add up to {total:.1f}%"
@@ -263,14 +339,23 @@ def PlanForm(room, view, token: str, seat: int, turn_id: int, week: int, set_mes
         summary += f" · worth {scored.data['score']:.0f} of 100 points to you"
     solara.Text(summary, classes=["bc-plan-summary"], style={"font-weight": "600"})
     if not scored.ok:
-        solara.Text(f"As it stands this plan would be refused: {scored.message}", classes=["bc-plan-hint"],
-                    style={"color": "#b35c00"})
+        solara.Text(
+            f"As it stands this plan would be refused: {scored.message}",
+            classes=["bc-plan-hint"],
+            style={"color": "#b35c00"},
+        )
     with solara.Div(classes=["bc-buttons"]):
         solara.Button("Put this plan on the table", on_click=submit, color="primary", classes=["bc-propose"])
-        solara.Button("Make 100%", on_click=lambda: set_shares(plans.make_100(shares, floors)), text=True,
-                      classes=["bc-make-100"])
-        solara.Button("Back to the agent's suggestion", on_click=lambda: load(start), text=True,
-                      classes=["bc-back-to-agent"])
+        solara.Button(
+            "Make 100%", on_click=lambda: set_shares(plans.make_100(shares, floors)), text=True, classes=["bc-make-100"]
+        )
+        solara.Button(
+            "Back to the agent's suggestion", on_click=lambda: load(start), text=True, classes=["bc-back-to-agent"]
+        )
         if view.offers:
-            solara.Button("Start from the last offer", text=True, classes=["bc-last-offer"],
-                          on_click=lambda: load(room.plan_to_form(view.offers[-1].plan)))
+            solara.Button(
+                "Start from the last offer",
+                text=True,
+                classes=["bc-last-offer"],
+                on_click=lambda: load(room.plan_to_form(view.offers[-1].plan)),
+            )
