@@ -580,14 +580,7 @@ def validate(
     workers: Annotated[
         int, typer.Option("--workers", min=1, help="Processes to run on (capped at the runs and at 2 per core).")
     ] = 2,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(
-            "--scheduler",
-            metavar="ADDRESS",
-            help="Run on a Dask cluster: tcp://host:8786, a scheduler JSON file, or 'local' (the dask extra).",
-        ),
-    ] = None,
+    scheduler: SchedulerOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON objects.")] = False,
 ) -> None:
     """Compare england-2014 with the public record: one row per reference fact (a report; exit 0)."""
@@ -665,14 +658,7 @@ def calibrate(
         int, typer.Option("--seed", min=0, max=MAX_SEED, help="Seed of the design and of the replicate seeds.")
     ] = 2014,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Processes to run on (at most 2 per core).")] = 2,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(
-            "--scheduler",
-            metavar="ADDRESS",
-            help="Run on a Dask cluster: tcp://host:8786, a scheduler JSON file, or 'local' (the dask extra).",
-        ),
-    ] = None,
+    scheduler: SchedulerOption = None,
     write: Annotated[
         bool, typer.Option("--write/--dry-run", help="Write the fit into the england-2014 scenario.")
     ] = True,
@@ -758,7 +744,7 @@ def report(
     typer.echo(f"wrote {path}")
 
 
-from bettercare.experiments.cli import sweep_command  # noqa: E402  (light: no heavy imports)
+from bettercare.experiments.cli import SchedulerOption, sweep_command  # noqa: E402  (light: no heavy imports)
 
 app.command("sweep")(sweep_command)
 

@@ -18,6 +18,18 @@ import typer
 EXIT_BAD_INPUT = 2
 
 
+# The --scheduler option of every command that runs many runs (sweep, validate, calibrate).
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Run on a Dask cluster: tcp://host:8786, a scheduler JSON file, or 'local' for a LocalCluster "
+        "(the sweep extra).",
+    ),
+]
+
+
 def _error(message: str) -> int:
     sys.stderr.write(f"error: {' '.join(str(message).split())}\n")
     sys.stderr.flush()
@@ -191,14 +203,7 @@ def sweep_command(
             "--workers", "-w", metavar="N", help="Local worker processes (default: one per core; 0: in this process)."
         ),
     ] = None,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(
-            "--scheduler",
-            metavar="ADDRESS",
-            help="Run on a Dask cluster: tcp://host:8786, a scheduler JSON file, or 'local' for a LocalCluster.",
-        ),
-    ] = None,
+    scheduler: SchedulerOption = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue the sweep in --out (refused if the spec changed).")
     ] = False,
