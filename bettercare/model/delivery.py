@@ -27,9 +27,9 @@ Three hooks carry the table into delivery (FlowDrive):
 from __future__ import annotations
 
 import zlib
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -89,9 +89,6 @@ class PrePeriod:
     cf_care_home: np.ndarray  # (months, n)
 
 
-_CACHE: OrderedDict[tuple, PrePeriod] = OrderedDict()
-
-
 def month_edges(model: FlowModel, first: date, months: int) -> np.ndarray:
     """Days since the model's start of the first day of `months` + 1 consecutive calendar months."""
     return np.array(
@@ -110,11 +107,14 @@ def pre_period(
     """The pre-period and the counterfactual of these areas, computed once per (flow parameters,
     areas, council budget change, months) in a process."""
     pop = np.asarray(population, float)
-    key = (params.model_dump_json(), codes, pop.tobytes(), council_change, months)
-    hit = _CACHE.get(key)
-    if hit is not None:
-        _CACHE.move_to_end(key)
-        return hit
+    return _pre_period(params.model_dump_json(), tuple(codes), pop.tobytes(), float(council_change), int(months))
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _pre_period(params_json: str, codes: tuple[str, ...], population: bytes, council_change: float, months: int):
+    """`pre_period` on hashable arguments, so that functools caches it."""
+    params = FlowParams.model_validate_json(params_json)
+    pop = np.frombuffer(population, float).copy()
     inputs = FlowInputs.from_population(params, pop, z=area_z(codes))
     model = FlowModel(params, inputs, council_change=council_change)
     model.run_until(DELIVERY_START)
@@ -123,7 +123,7 @@ def pre_period(
     first_step = len(model.history)
     model.run_until(month_start(months))
     cf = model.window_totals(month_edges(model, DELIVERY_START, months), first_step)
-    out = PrePeriod(
+    return PrePeriod(
         inputs=inputs,
         state=state,
         admissions_by_month=totals["admissions"],
@@ -133,10 +133,6 @@ def pre_period(
         cf_delayed_days=cf["delayed_days"],
         cf_care_home=cf["care_home_admissions"],
     )
-    _CACHE[key] = out
-    while len(_CACHE) > CACHE_SIZE:
-        _CACHE.popitem(last=False)
-    return out
 
 
 class Delivery:
