@@ -181,8 +181,9 @@ class Table:
         refused = np.flatnonzero(~accepts)
         bars = np.array([self.parties[j].acceptance_bar(self, j, p) for j in refused])
         previous = self.parties[p].note_own_offer(self, p, offer)
-        for j, o in enumerate(self.parties):
-            o.learn(self, j, p, offer, previous, refused, bars)
+        if len(refused) or previous >= 0:  # else there is nothing to learn: a first offer, accepted
+            for j, o in enumerate(self.parties):
+                o.learn(self, j, p, offer, previous, refused, bars)
         m.record_offer(self, week, p, offer, accepts)
         if accepts[self.required].all():
             # Reaching agreement is itself a shared good experience (a commitment made together).
