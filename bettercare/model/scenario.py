@@ -394,6 +394,14 @@ class IncentiveParams(_Group):
     acute: AcuteWeights = Field(default_factory=AcuteWeights)
 
 
+class MechanismParams(_Group):
+    """Switches for the ablation experiment (`mechanisms` in the catalog; docs/mechanisms.md).
+
+    Each switch turns one causal mechanism on or off; it never writes an effect in. All are on
+    in every preset.
+    """
+
+
 class Parameters(_Group):
     trust: TrustParams = Field(default_factory=TrustParams)
     negotiation: NegotiationParams = Field(default_factory=NegotiationParams)
@@ -408,6 +416,7 @@ class Parameters(_Group):
     delivery: DeliveryParams = Field(default_factory=DeliveryParams)
     costs: CostParams = Field(default_factory=CostParams)
     flow: FlowParams = Field(default_factory=FlowParams)
+    mechanisms: MechanismParams = Field(default_factory=MechanismParams)
 
     def flat(self) -> dict[str, Any]:
         """Dotted name -> value, for output rows and manifests."""
