@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import shutil
@@ -117,7 +118,7 @@ class BatchRunAdapter(mesa.Model):
             point = point * len(LEVELS[name]) + LEVELS[name].index(params[name])
         replicate = int(rng)
         self.run_id = point * _REPLICATES + replicate
-        seed = run_seed(SEED, self.run_id)
+        seed = run_seed(SEED, self.run_id, math.prod(map(len, LEVELS.values())) * _REPLICATES)
         super().__init__(rng=seed)
         # The same model call as the sweep's worker: no offer log, since no offers table is kept.
         scenario = load_scenario("england-2014", {**params, **_FIXED})

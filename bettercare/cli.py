@@ -243,6 +243,30 @@ def _print_summary(
         console.print(f"Tables and manifest written to [bold]{out}[/]")
 
 
+def _scenario_ref(scenario: str | None, config: Path | None) -> str:
+    """The scenario as a sweep spec names it: a preset, or the absolute path of a scenario file."""
+    from bettercare.model.scenario import PRESETS
+
+    if config is not None:
+        return str(config.resolve())
+    if scenario and scenario not in PRESETS and Path(scenario).exists():
+        return str(Path(scenario).resolve())
+    return scenario or DEFAULT_SCENARIO
+
+
+def _national_rows(frame) -> list[dict[str, Any]]:
+    """One dict of national fields per run (a sweep's national table, sorted by run_id); NaN is None."""
+    import math
+
+    from bettercare.model.outputs import SWEEP_ID_COLUMNS
+
+    fields = [c for c in frame.columns if c not in SWEEP_ID_COLUMNS]
+    return [
+        {f: None if isinstance(v, float) and math.isnan(v) else v for f, v in zip(fields, row, strict=True)}
+        for row in frame[fields].itertuples(index=False, name=None)
+    ]
+
+
 @app.command()
 def run(
     scenario: Annotated[
@@ -271,7 +295,9 @@ def run(
             help="Override a parameter, e.g. --set trust.initial=0.8 (TOML value; repeatable).",
         ),
     ] = None,
-    seed: Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED, help="Master seed.")] = 1,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, max=MAX_SEED, help="Master seed (one run: its seed, as in bettercare.run).")
+    ] = 1,
     replicates: Annotated[
         int,
         typer.Option(
@@ -288,9 +314,21 @@ def run(
             "--out",
             "-o",
             metavar="DIR",
-            help="Write the tables as Parquet and a manifest.json here (on Ctrl-C: the replicates that finished).",
+            help="Write a one-point sweep here (Parquet store and manifest.json, as `bettercare sweep`); "
+            "on Ctrl-C it keeps the replicates that finished, and running again resumes.",
         ),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            "-w",
+            metavar="N",
+            min=0,
+            help="Local worker processes (default: this process for one run, else one per core).",
+        ),
+    ] = None,
+    scheduler: SchedulerOption = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object (runs and summary) to stdout.")
     ] = False,
@@ -299,67 +337,60 @@ def run(
     with _user_errors():
         overrides = parse_sets(set_)
         sc = _load(scenario, config, overrides)
+        if scheduler:
+            from bettercare.experiments.cli import _check_scheduler
+            from bettercare.experiments.spec import SpecError
 
-        from bettercare.analysis.summary import summarise
-        from bettercare.experiments.manifest import check_writable_dir, utc_now
-        from bettercare.experiments.replicates import iter_replicate_seeds, iter_replicates
-
-        started = utc_now()
-        created = out is not None and not out.exists()
-        try:
-            if out is not None:
-                try:
-                    check_writable_dir(out, "--out")
-                except ValueError as exc:
-                    raise UsageProblem(str(exc)) from None
-            results, interrupted = _run_with_progress(
-                sc, iter_replicates(sc, iter_replicate_seeds(seed, replicates)), replicates
+            try:
+                _check_scheduler(scheduler)
+            except SpecError as exc:
+                raise UsageProblem(str(exc)) from None
+        if workers is None and not scheduler and replicates == 1:
+            workers = 0  # one run: no worker process to start
+        if out is None:
+            frame, failed, interrupted = _run_replicates(sc, seed, replicates, workers, scheduler)
+        else:
+            frame, failed, interrupted = _run_into(
+                out, scenario, config, sc, overrides, seed, replicates, workers, scheduler
             )
-        except KeyboardInterrupt:  # before the first run started
-            results, interrupted = [], True
-    seeds = [r.seed for r in results]
+    finished = len(frame) + len(failed)
     if interrupted:
-        _note(f"interrupted: {len(results):,} of {replicates:,} replicates finished")
-        if not results:
-            if created and out.is_dir() and not any(out.iterdir()):
-                out.rmdir()
-            raise typer.Exit(code=130)
-    nationals = [r.national for r in results]
-    summary = summarise(nationals)
-    if out is not None:
-        from bettercare.experiments.manifest import manifest, os_error_text
-        from bettercare.experiments.outputs import tidy_tables, write_outputs
-
-        extra = {
-            "description": sc.description,
-            "master_seed": seed,
-            "run_ids": list(range(len(results))),
-            "overrides": overrides,
-            "config": str(config) if config is not None else None,
-            "status": "interrupted" if interrupted else "complete",
-            "replicates_requested": replicates,
-        }
-        record = manifest(sc.name, sc.params.flat(), seeds, extra, started_utc=started)
-        try:
-            write_outputs(out, tidy_tables(results), record)
-        except OSError as exc:
-            _fail(f"--out '{out}' cannot be written: {os_error_text(exc)}")
-        if interrupted:
-            _note(f"the {len(results):,} finished replicates are in {out} (manifest status: interrupted)")
-    if interrupted:
+        _note(f"interrupted: {finished:,} of {replicates:,} replicates finished")
         if out is None:
             _note("nothing written: give --out DIR to keep the replicates that finish before Ctrl-C")
+        elif finished:
+            import shlex
+
+            _note(f"the {finished:,} finished replicates are in {out} (manifest status: interrupted)")
+            _note(f"resume with: bettercare sweep --out {shlex.quote(str(out))} --resume")
         raise typer.Exit(code=130)
+    for run_id, message in failed[:5]:
+        _note(f"run {run_id} failed: {message}")
+    if failed:
+        where = f" (all in {out / 'errors'})" if out is not None else ""
+        _note(f"{len(failed):,} of {replicates:,} replicates failed{where}")
+        if frame.empty:
+            raise typer.Exit(code=1)
+    from bettercare.analysis.summary import summarise
+
+    nationals = _national_rows(frame)
+    seeds = [int(s) for s in frame["seed"]]
+    summary = summarise(nationals)
     if as_json:
         _print_json(
             {
                 "scenario": sc.name,
-                "runs": [{"run_id": i, "seed": r.seed, "national": r.national} for i, r in enumerate(results)],
+                "runs": [
+                    {"run_id": int(i), "seed": s, "national": n}
+                    for i, s, n in zip(frame["run_id"], seeds, nationals, strict=True)
+                ],
                 "summary": summary,
             }
         )
     else:
         _print_summary(sc.name, sc.description, seeds, nationals, summary, out)
+    if failed:
+        raise typer.Exit(code=1)
 
 
 def _note(text: str) -> None:
@@ -367,42 +398,105 @@ def _note(text: str) -> None:
     sys.stderr.flush()
 
 
-def _run_with_progress(sc, runs, total: int) -> tuple[list, bool]:
-    """Collect the runs, with a progress bar on a terminal when there is more than one; stop at
-    Ctrl-C keeping the runs that finished. Returns (results, interrupted)."""
+def _run_replicates(sc, seed: int, replicates: int, workers: int | None, scheduler: str | None):
+    """The national rows of `replicates` runs on a backend, kept in memory (no --out). Returns
+    (national frame sorted by run_id, [(run_id, error)] of failed runs, interrupted)."""
+    from bettercare.experiments.backends import cap_workers, make_backend
+    from bettercare.experiments.designs import run_seed
+    from bettercare.experiments.evaluate import evaluate, iter_replicate_tasks, national_frame
+
+    if not scheduler and workers != 0:
+        workers, notice = cap_workers(workers, replicates)
+        if notice:
+            _note(notice)
+    seeds = (run_seed(seed, i, replicates) for i in range(replicates))
+    outcomes: list = []
+    interrupted = False
+    try:
+        with make_backend(workers, scheduler) as backend:
+            with _progress_bar(sc.name, replicates) as advance:
+                for outcome in evaluate(iter_replicate_tasks(sc, seeds), backend):
+                    outcomes.append(outcome)
+                    advance()
+    except KeyboardInterrupt:
+        interrupted = True
+    failed = sorted((o.run_id, _error_text(o.error)) for o in outcomes if not o.ok)
+    return national_frame(outcomes), failed, interrupted
+
+
+def _error_text(error: dict[str, Any] | None) -> str:
+    error = error or {}
+    return f"{error.get('error_type', 'error')}: {error.get('message', '')}"
+
+
+def _run_into(out: Path, scenario, config, sc, overrides, seed: int, replicates: int, workers, scheduler):
+    """`run --out DIR`: a one-point sweep through the sweep's runner and store (resumable). Returns
+    what `_run_replicates` returns, read back from the store."""
+    import shutil
+
+    from bettercare.experiments.manifest import check_writable_dir
+    from bettercare.experiments.spec import SpecError, run_experiment
+
+    try:
+        created = check_writable_dir(out, "--out")
+    except ValueError as exc:
+        raise UsageProblem(str(exc)) from None
+    result = None
+    try:
+        exp = run_experiment(_scenario_ref(scenario, config), overrides, replicates, seed, sc.name, sc.description)
+        from bettercare.experiments.runner import run_sweep
+
+        result = run_sweep(exp, out, workers=workers, scheduler=scheduler, progress=sys.stderr.isatty(), log=_note)
+    except SpecError as exc:
+        if created and not any(out.iterdir()):
+            out.rmdir()
+        raise UsageProblem(str(exc)) from None
+    except KeyboardInterrupt:  # before the sweep took over Ctrl-C: nothing committed
+        pass
+    if result is None or (result.interrupted and result.done == 0):
+        if created:
+            shutil.rmtree(out, ignore_errors=True)
+        import pandas as pd
+
+        return pd.DataFrame(), [], True
+    from bettercare.experiments.store import ERRORS, read_table
+
+    errors = read_table(out, ERRORS)
+    failed = [(int(r.run_id), f"{r.error_type}: {r.message}") for r in errors.itertuples(index=False)]
+    national = read_table(out, "national")
+    return national, failed, result.interrupted
+
+
+@contextmanager
+def _progress_bar(label: str, total: int) -> Iterator[Any]:
+    """A progress bar on stderr when it is a terminal and there is more than one run; yields the
+    function that counts one run done."""
     from rich.console import Console
 
-    results: list = []
     err_console = Console(stderr=True)
-    try:
-        if total > 1 and err_console.is_terminal:
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
+    if total <= 1 or not err_console.is_terminal:
+        yield lambda: None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
-            with Progress(
-                TextColumn("[bold]{task.description}"),
-                BarColumn(bar_width=None),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                TimeRemainingColumn(),
-                console=err_console,
-                transient=True,
-            ) as bar:
-                task = bar.add_task(f"{sc.name}: replicates", total=total)
-                for result in runs:
-                    results.append(result)
-                    bar.update(task, completed=len(results))
-        else:
-            results.extend(runs)
-    except KeyboardInterrupt:
-        return results, True
-    return results, False
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(bar_width=None),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(f"{label}: replicates", total=total)
+        yield lambda: bar.advance(task)
 
 
 # --- listings -------------------------------------------------------------------------------

@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bettercare.model.outputs import NATIONAL_FIELDS, RUN_ID_COLUMNS, TABLES, columns
+from bettercare.experiments import read_table
+from bettercare.model.outputs import NATIONAL_FIELDS, SWEEP_ID_COLUMNS, TABLES, columns
 
 REPO = Path(__file__).resolve().parents[1]
 SMALL = 'areas.names=["Wigan","Sunderland"]'
@@ -67,13 +68,15 @@ def national(tmp_path_factory):
     return out, data
 
 
-def test_out_writes_five_tables_and_manifest(national):
+def test_out_writes_a_one_point_sweep_with_five_tables_and_manifest(national):
     out, data = national
-    assert sorted(p.name for p in out.iterdir()) == sorted([f"{t}.parquet" for t in TABLES] + ["manifest.json"])
-    assert not list(out.glob(".*")), "temporary files left behind"
+    assert {p.name for p in out.iterdir()} >= {*TABLES, "manifest.json", "design.parquet", "_commits"}
+    assert not list(out.glob(".*.tmp")), "temporary files left behind"
     man = json.loads((out / "manifest.json").read_text())
+    assert man["kind"] == "sweep" and man["status"] == "complete" and man["spec_source"] == "bettercare run"
+    assert (man["points"], man["replicates"], man["runs"]) == (1, 1, 1)
     assert man["scenario"] == "england-2014"
-    assert man["seeds"] == [3]
+    assert man["seeds"] == [3] and man["master_seed"] == 3
     for pkg in VERSIONS:
         assert man["versions"][pkg], pkg
     assert "git_dirty" in man
@@ -86,37 +89,31 @@ def test_out_writes_five_tables_and_manifest(national):
         assert man["git_revision"] is None or re.fullmatch(r"[0-9a-f]{40}", man["git_revision"])
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", man["created_utc"])
     assert man["params"]["trust.initial"] == 0.5
+    assert man["tables"] == list(TABLES)
     for t in TABLES:
-        assert man["files"][t]["rows"] == len(pd.read_parquet(out / f"{t}.parquet"))
-        assert man["files"][t]["columns"] == list(columns(t)), t  # the registry's columns, in order
+        df = read_table(out, t)
+        assert list(df.columns) == [*SWEEP_ID_COLUMNS, *columns(t)], t  # the registry's columns, in order
 
 
-def test_every_parquet_row_carries_run_seed_scenario_and_params(national):
+def test_every_row_carries_run_point_replicate_and_seed(national):
     out, _ = national
-    params = json.loads((out / "manifest.json").read_text())["params"]
     for t in TABLES:
-        df = pd.read_parquet(out / f"{t}.parquet")
+        df = read_table(out, t)
         assert len(df) > 0, t
-        assert list(df.columns[:3]) == list(RUN_ID_COLUMNS), t
-        assert df["run_id"].notna().all() and (df["run_id"] == 0).all(), t
+        assert list(df.columns[:4]) == list(SWEEP_ID_COLUMNS), t
+        assert (df["run_id"] == 0).all() and (df["point_id"] == 0).all() and (df["replicate"] == 0).all(), t
         assert (df["seed"] == 3).all(), t
-        assert (df["scenario"] == "england-2014").all(), t
-        missing = set(params) - set(df.columns)
-        assert not missing, (t, sorted(missing)[:5])
-        assert (df["trust.initial"] == 0.5).all()
-        assert (df["deadline.weeks"] == params["deadline.weeks"]).all()
-        assert (df["areas.names"] == "[]").all()  # list parameters are stored as JSON text
 
 
-def test_areas_parquet_has_all_150_areas(national):
+def test_areas_table_has_all_150_areas(national):
     out, data = national
-    areas = pd.read_parquet(out / "areas.parquet")
+    areas = read_table(out, "areas")
     names = set(areas["area_name"])
     assert len(areas) == 150
     assert names == all_area_names()
     assert {"Wigan", "Kent", "Cornwall and Isles of Scilly"} <= names
     assert data["runs"][0]["national"]["areas"] == 150
-    nat = pd.read_parquet(out / "national.parquet")
+    nat = read_table(out, "national")
     assert set(NATIONAL_FIELDS) <= set(nat.columns)
 
 
@@ -178,9 +175,8 @@ def test_toml_config(tmp_path):
     assert man["scenario"] == "x"
     assert man["params"]["trust.initial"] == 0.7
     assert man["params"]["areas.names"] == ["Wigan", "Sunderland"]
-    areas = pd.read_parquet(out / "areas.parquet")
+    areas = read_table(out, "areas")
     assert set(areas["area_name"]) == {"Wigan", "Sunderland"}
-    assert (areas["scenario"] == "x").all() and (areas["trust.initial"] == 0.7).all()
 
 
 def test_readable_summary():

@@ -24,7 +24,7 @@ import pytest
 
 from bettercare.experiments import read_table
 from bettercare.experiments.backends import MAX_WORKERS_PER_CORE, cap_workers
-from bettercare.experiments.replicates import replicate_seeds
+from bettercare.experiments.designs import run_seed
 from bettercare.experiments.runner import run_sweep
 from bettercare.experiments.spec import load_spec
 from bettercare.experiments.store import read_commits
@@ -418,10 +418,13 @@ def test_run_replicates_shows_progress_and_keeps_finished_runs_on_ctrl_c(tmp_pat
     done = int(re.search(r"interrupted: ([\d,]+) of 1,000,000 replicates finished", text).group(1).replace(",", ""))
     assert done >= 3
     man = json.loads((out / "manifest.json").read_text())
-    assert man["status"] == "interrupted" and man["replicates_requested"] == 1_000_000
-    national = pd.read_parquet(out / "national.parquet")
-    assert national["run_id"].tolist() == list(range(done))
-    assert national["seed"].tolist() == man["seeds"] == replicate_seeds(5, 1_000_000)[:done]
+    assert man["status"] == "interrupted" and man["replicates"] == man["runs"] == 1_000_000
+    assert man["counts"]["done"] == done
+    national = read_table(out, "national")  # the finished runs (workers finish them in any order)
+    ids = national["run_id"].tolist()
+    assert len(ids) == len(set(ids)) == done
+    assert national["seed"].tolist() == [run_seed(5, i, 1_000_000) for i in ids]
+    assert f"resume with: bettercare sweep --out {out} --resume" in text
 
 
 def test_run_interrupted_before_any_replicate_finishes_leaves_no_empty_directory(tmp_path):

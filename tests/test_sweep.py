@@ -72,11 +72,11 @@ def assert_same(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame]) -> None:
 
 def test_run_seeds_are_spawned_from_the_master_seed_by_run_index():
     spawned = [int(c.generate_state(1)[0]) for c in np.random.SeedSequence(2026).spawn(50)]
-    assert [designs.run_seed(2026, i) for i in range(50)] == spawned
-    # ...which is also what `bettercare run --replicates` uses for one design point
-    from bettercare.experiments.replicates import replicate_seeds
-
-    assert replicate_seeds(2026, 5) == spawned[:5]
+    assert [designs.run_seed(2026, i, 50) for i in range(50)] == spawned
+    # ...which is also what `bettercare run --replicates` uses for one design point, but for one run
+    assert designs.replicate_seeds(2026, 5) == [designs.run_seed(2026, i, 5) for i in range(5)]
+    assert designs.replicate_seeds(2026, 5)[:2] == spawned[:2]
+    assert designs.replicate_seeds(2026, 1) == [designs.run_seed(2026, 0, 1)] == [2026]
 
 
 def test_factorial_design_is_the_full_product_last_parameter_fastest(tmp_path):
@@ -247,7 +247,7 @@ def test_rows_carry_parameters_replicate_seed_and_run_id(tmp_path):
     assert list(nat.columns[:4]) == ["run_id", "point_id", "replicate", "seed"]
     assert list(nat.columns[-2:]) == ["trust.initial", "negotiation.compromise"]
     assert nat.run_id.tolist() == list(range(8))
-    assert nat.seed.tolist() == [designs.run_seed(2026, i) for i in range(8)]
+    assert nat.seed.tolist() == [designs.run_seed(2026, i, 8) for i in range(8)]
     assert nat.point_id.tolist() == [0, 0, 1, 1, 2, 2, 3, 3] and nat.replicate.tolist() == [0, 1] * 4
     assert nat["trust.initial"].tolist() == [0.2] * 4 + [0.8] * 4
     # a row equals a plain run of the same point and seed
@@ -327,7 +327,7 @@ def test_a_failing_run_lands_in_errors_and_the_sweep_goes_on(tmp_path, capsys):
     errors = read_table(out, "errors")
     assert errors.run_id.tolist() == [2, 3]
     assert errors["areas.coterminous_only"].tolist() == [True, True]
-    assert errors.seed.tolist() == [designs.run_seed(0, 2), designs.run_seed(0, 3)]
+    assert errors.seed.tolist() == [designs.run_seed(0, 2, 4), designs.run_seed(0, 3, 4)]
     assert (errors.error_type == "ScenarioError").all()
     assert errors.traceback.str.contains("the area selection is empty").all()
     assert read_table(out, "national").run_id.tolist() == [0, 1]
@@ -350,7 +350,7 @@ def test_retry_failed_runs_again_only_the_failed_runs_and_supersedes_their_error
 
     monkeypatch.setattr(worker, "BetterCareModel", flaky_model)
     spec = tiny_factorial(tmp_path, chunk_runs=3, replicates=2, tables=("national", "areas"))
-    seeds = [designs.run_seed(2026, i) for i in range(8)]
+    seeds = [designs.run_seed(2026, i, 8) for i in range(8)]
     failing.write_text(json.dumps([seeds[1], seeds[6]]))
     out = tmp_path / "out"
     assert sweep(str(spec), out, 0, None, False, False, False) == 1
@@ -391,7 +391,7 @@ from bettercare.experiments.backends import LocalBackend
 from bettercare.experiments.runner import run_sweep
 from bettercare.experiments.spec import load_spec
 
-killer = designs.run_seed(2026, 5)
+killer = designs.run_seed(2026, 5, 8)
 real = worker.BetterCareModel
 
 def model(params, rng=None, **kw):
@@ -615,7 +615,7 @@ def test_local_workers_are_reused_across_runs(tmp_path):
     from bettercare.experiments.worker import RunTask
 
     tasks = [
-        RunTask(i, i // 3, i % 3, designs.run_seed(1, i), d.points[i // 3], {}, exp.base, ("national",))
+        RunTask(i, i // 3, i % 3, designs.run_seed(1, i, 12), d.points[i // 3], {}, exp.base, ("national",))
         for i in range(12)
     ]
     with LocalBackend(2) as backend:

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from bettercare.analysis.validation import load_facts, run_nationals
-from bettercare.experiments.replicates import replicate_seeds
+from bettercare.experiments.designs import replicate_seeds
 from bettercare.model.run import run
 
 

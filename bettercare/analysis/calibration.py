@@ -19,9 +19,9 @@ import pandas as pd
 from scipy.stats import qmc
 
 from bettercare.experiments.backends import Backend, make_backend
+from bettercare.experiments.designs import replicate_seeds
 from bettercare.experiments.evaluate import evaluate as evaluate_runs
 from bettercare.experiments.evaluate import national_frame, replicate_tasks
-from bettercare.experiments.replicates import replicate_seeds
 from bettercare.model.outputs import SWEEP_ID_COLUMNS
 from bettercare.model.scenario import calibrated, load_scenario
 

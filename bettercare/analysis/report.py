@@ -9,14 +9,15 @@ Figures are embedded as base64 PNG, styles are inline, and nothing is fetched fr
 from __future__ import annotations
 
 import base64
-import html
 import json
 import time
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from markupsafe import Markup
 
 from bettercare.model.outputs import SWEEP_ID_COLUMNS, Kind, fmt
 from bettercare.model.quality import QUALITY_COLUMNS
@@ -67,20 +68,19 @@ class Report:
     trace: Any = None  # AreaTrace of the replayed run
 
 
-def _table(df: pd.DataFrame, numeric: set[str] | None = None, row_class: pd.Series | None = None) -> str:
+def _table(df: pd.DataFrame, numeric: set[str] | None = None, row_class: pd.Series | None = None) -> dict[str, Any]:
+    """A DataFrame as the template's `table` macro takes it: column names, and rows of
+    (text, numeric?) cells with an optional CSS class. Numbers are formatted here, escaped there."""
     numeric = numeric or {c for c in df.columns if pd.api.types.is_numeric_dtype(df[c])}
-    out = ["<table><thead><tr>", *[f"<th>{html.escape(str(c))}</th>" for c in df.columns], "</tr></thead><tbody>"]
+    rows = []
     for i, (_, row) in enumerate(df.iterrows()):
-        cls = f' class="{row_class.iloc[i]}"' if row_class is not None and row_class.iloc[i] else ""
-        out.append(f"<tr{cls}>")
+        cells = []
         for c in df.columns:
             v = row[c]
-            td = '<td class="num">' if c in numeric else "<td>"
-            text = fmt(v) if c in numeric or not isinstance(v, str) else v
-            out.append(f"{td}{html.escape(text)}</td>")
-        out.append("</tr>")
-    out.append("</tbody></table>")
-    return "".join(out)
+            cells.append((fmt(v) if c in numeric or not isinstance(v, str) else v, c in numeric))
+        cls = row_class.iloc[i] if row_class is not None and row_class.iloc[i] else ""
+        rows.append({"cls": cls, "cells": cells})
+    return {"columns": [str(c) for c in df.columns], "rows": rows}
 
 
 def _add(rep: Report, fig, fid: str, title: str, caption: str, figures_dir: Path | None) -> None:
@@ -253,9 +253,9 @@ def _replay_figures(rep: Report, fdir: Path | None) -> None:
     )
 
 
-def _effects_html(eff: pd.DataFrame) -> str:
+def _effects_table(eff: pd.DataFrame) -> dict[str, Any] | None:
     if eff.empty:
-        return "<p class='note'>No factorial factors with two or more levels: no main effects.</p>"
+        return None
     t = pd.DataFrame(
         {
             "factor": eff.factor,
@@ -273,22 +273,34 @@ def _effects_html(eff: pd.DataFrame) -> str:
     return _table(t, numeric={"effect", "95% low", "95% high", "runs"}, row_class=cls)
 
 
-def render(rep: Report) -> str:
+SECTIONS = [
+    ("experiment", "experiment"),
+    ("effects", "main effects"),
+    ("figures", "figures"),
+    ("sensitivity", "sensitivity"),
+    ("quality", "outcome quality"),
+    ("errors", "errors"),
+]
+
+
+@cache
+def _template():
+    """The page template (package data, bettercare/analysis/templates), escaping every value."""
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape  # noqa: PLC0415
+
+    env = Environment(
+        loader=PackageLoader("bettercare.analysis", "templates"),
+        autoescape=select_autoescape(["html", "j2"], default_for_string=True),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    return env.get_template("report.html.j2")
+
+
+def context(rep: Report) -> dict[str, Any]:
+    """Everything the template shows, as plain values (tables as `_table` dicts)."""
     d = rep.data
     m = d.manifest
-    name = html.escape(d.name)
-    parts = [
-        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>bettercare report: {name}</title>",
-        f"<style>{CSS}</style></head><body>",
-        f"<h1>bettercare report: {name}</h1>",
-        f"<p>{html.escape(str(m.get('description', '')))}</p>",
-        (
-            "<nav><a href='#experiment'>experiment</a><a href='#effects'>main effects</a>"
-            "<a href='#figures'>figures</a><a href='#sensitivity'>sensitivity</a>"
-            "<a href='#quality'>outcome quality</a><a href='#errors'>errors</a></nav>"
-        ),
-    ]
-    # Experiment.
     counts = m.get("counts", {})
     facts = [
         ("directory", str(d.path)),
@@ -313,89 +325,62 @@ def render(rep: Report) -> str:
         ("command", " ".join(m.get("command", []) or [])),
         ("report made", time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())),
     ]
-    parts.append("<h2 id='experiment'>Experiment</h2>")
-    parts.append(_table(pd.DataFrame(facts, columns=["", "value"]), numeric=set()))
-    parts.append(
-        "<details><summary>Spec (as written)</summary><pre>"
-        f"{html.escape(str(m.get('spec_text') or json.dumps(m.get('spec', {}), indent=2)))}</pre></details>"
-    )
     shown = {k: v for k, v in m.items() if k not in ("spec_text", "seeds")}
     seeds = m.get("seeds") or []
     shown["seeds"] = f"{len(seeds)} seeds: {seeds[:5]}..." if len(seeds) > 5 else seeds
-    parts.append(
-        "<details><summary>Manifest</summary><pre>"
-        f"{html.escape(json.dumps(shown, indent=2, default=str))}</pre></details>"
-    )
-    # Effects.
-    parts.append("<h2 id='effects'>Main effects</h2>")
-    parts.append(
-        "<p class='note'>Each row: the mean of the outcome at the factor's last level minus the mean at "
-        "its first (reference) level, averaging over the other factors, with a 95% interval over "
-        "replicates (see <code>bettercare.analysis.effects</code>). <em>shown</em> = the interval excludes "
-        "zero.</p>"
-    )
-    parts.append(_effects_html(rep.effects))
-    # Figures.
-    parts.append("<h2 id='figures'>Figures</h2>")
-    if not rep.figures:
-        parts.append("<p class='note'>No figures for this sweep.</p>")
-    for f in rep.figures:
-        b64 = base64.b64encode(f.png).decode("ascii")
-        parts.append(
-            f"<figure id='fig-{html.escape(f.id)}'><img alt='{html.escape(f.title)}' "
-            f"src='data:image/png;base64,{b64}'><figcaption><strong>{html.escape(f.title)}.</strong> "
-            f"{html.escape(f.caption)}</figcaption></figure>"
-        )
-    # Sensitivity.
-    parts.append("<h2 id='sensitivity'>Sensitivity indices</h2>")
+
     sens = rep.sensitivity
-    if sens is None or sens.empty:
-        parts.append(
-            "<p class='note'>Sensitivity indices need a Sobol' or Morris design "
-            f"(this sweep: {html.escape(d.design_kind or 'unknown')}).</p>"
-        )
-    else:
+    sensitivity = None
+    if sens is not None and not sens.empty:
         t = sens[["outcome", "parameter", "index", "value", "lo", "hi"]].rename(
             columns={"lo": "95% low", "hi": "95% high"}
         )
-        parts.append(_table(t, numeric={"value", "95% low", "95% high"}))
-    for n in rep.notes:
-        parts.append(f"<p class='note'>{html.escape(n)}</p>")
-    # Outcome quality.
-    parts.append("<h2 id='quality'>Outcome quality</h2>")
-    parts.append(
-        "<p class='note'>Per area: distance of the final plan from the Pareto frontier and from the Nash "
-        "bargaining solution over each party's disagreement point, the ratio of Nash products and the "
-        "smallest normalised gain (fairness); docs/outputs.md. Effects are over runs, with areas averaged "
-        "within each run.</p>"
-    )
-    q = rep.quality
+        sensitivity = _table(t, numeric={"value", "95% low", "95% high"})
+
     areas = d.areas if "areas" in d.tables else pd.DataFrame()
+    quality_summary = None
     if not areas.empty and all(c in areas.columns for c in QUALITY):
         summary = areas.groupby("verdict")[QUALITY].mean().reset_index()
         summary.insert(1, "area-runs", areas.groupby("verdict").size().to_numpy())
-        parts.append(_table(summary))
-    if q is not None and not q.empty:
-        parts.append(_effects_html(q))
-    elif areas.empty:
-        parts.append("<p class='note'>This sweep did not keep the areas table.</p>")
-    # Errors.
-    parts.append("<h2 id='errors'>Errors</h2>")
+        quality_summary = _table(summary)
+    q = rep.quality
+    quality_effects = _effects_table(q) if q is not None else None
+
     err = d.errors
-    if err.empty:
-        parts.append("<p>No run failed.</p>")
-    else:
-        parts.append(f"<p class='bad'>{len(err)} run(s) failed.</p>")
+    errors = None
+    if not err.empty:
         cols = [c for c in [*SWEEP_ID_COLUMNS, "error_type", "message", *d.param_columns] if c in err.columns]
-        parts.append(_table(err[cols].head(200)))
-        for r in err.head(20).itertuples(index=False):
-            parts.append(
-                f"<details><summary>traceback of run {r.run_id}</summary><pre>"
-                f"{html.escape(str(getattr(r, 'traceback', '')))}</pre></details>"
-            )
-    parts.append("<p class='note'>Made by <code>bettercare report</code>; self-contained (no network needed).</p>")
-    parts.append("</body></html>")
-    return "\n".join(parts)
+        errors = {
+            "count": len(err),
+            "table": _table(err[cols].head(200)),
+            "tracebacks": [(r.run_id, str(getattr(r, "traceback", ""))) for r in err.head(20).itertuples(index=False)],
+        }
+    return {
+        "name": d.name,
+        "description": str(m.get("description", "")),
+        "css": Markup(CSS),  # our own style sheet: not escaped
+        "sections": SECTIONS,
+        "facts": _table(pd.DataFrame(facts, columns=["", "value"]), numeric=set()),
+        "spec_text": str(m.get("spec_text") or json.dumps(m.get("spec", {}), indent=2)),
+        "manifest_json": json.dumps(shown, indent=2, default=str),
+        "effects": _effects_table(rep.effects),
+        "figures": [
+            {"id": f.id, "title": f.title, "caption": f.caption, "b64": base64.b64encode(f.png).decode("ascii")}
+            for f in rep.figures
+        ],
+        "design_kind": d.design_kind or "unknown",
+        "sensitivity": sensitivity,
+        "notes": rep.notes,
+        "quality_summary": quality_summary,
+        "quality_effects": quality_effects,
+        "no_areas": areas.empty,
+        "errors": errors,
+    }
+
+
+def render(rep: Report) -> str:
+    """The report as one self-contained HTML page, from the Jinja2 template."""
+    return _template().render(**context(rep))
 
 
 def write_report(path: str | Path, out: str | Path | None = None, **kw) -> Path:

@@ -194,15 +194,26 @@ def build(exp: Experiment) -> Design:
     return Design(kind=exp.design, names=names, points=points, matrix=matrix, problem=problem, info=info, digest=digest)
 
 
-def run_seed(master: int, run_id: int) -> int:
-    """The seed of run `run_id`: one 32-bit word of the run_id-th child of SeedSequence(master).
+def run_seed(master: int, run_id: int, runs: int) -> int:
+    """The seed of run `run_id` of `runs` runs with master seed `master`: the one rule for sweeps,
+    `bettercare run` and validation.
 
-    `SeedSequence(master, spawn_key=(i,))` is exactly `SeedSequence(master).spawn(n)[i]`, so the
-    seed depends on the run's index alone, not on the order runs complete. With one design point,
-    the seeds equal `bettercare run --seed master --replicates R`'s.
+    A set of one run uses the master seed itself, so `bettercare run --seed S`, a one-point,
+    one-replicate sweep with seed S and `bettercare.run(scenario, seed=S)` give the same rows.
+    Otherwise run i takes one 32-bit word of `SeedSequence(master, spawn_key=(i,))`, which is
+    exactly `SeedSequence(master).spawn(n)[i]`: the seed depends on the run's index alone, not on
+    the order runs complete, the backend or the chunking, and replicate streams are independent.
     """
-
+    if runs == 1:
+        return int(master)
     return int(np.random.SeedSequence(master, spawn_key=(run_id,)).generate_state(1)[0])
+
+
+def replicate_seeds(master: int, r: int) -> list[int]:
+    """The seeds of `r` replicates of one scenario with master seed `master` (`run_seed` of each)."""
+    if r < 1:
+        raise ValueError(f"replicates must be at least 1, not {r}")
+    return [run_seed(master, i, r) for i in range(r)]
 
 
 def count_points(exp: Experiment) -> int:

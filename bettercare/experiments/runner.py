@@ -2,7 +2,7 @@
 
 `run_sweep(experiment, out)` is the whole thing; the command line (`bettercare sweep`) and the
 tests call it. Run `run_id` is design point `run_id // replicates`, replicate
-`run_id % replicates`, with seed `run_seed(master_seed, run_id)`; so ids and seeds do not depend
+`run_id % replicates`, with seed `run_seed(master_seed, run_id, runs)`; so ids and seeds do not depend
 on the order in which runs finish, on the backend or on the chunking.
 """
 
@@ -38,8 +38,7 @@ from . import designs, store
 from . import manifest as mf
 from .backends import cap_workers, make_backend
 from .manifest import os_error_text
-from .outputs import write_parquet_atomic
-from .spec import SEED_SCHEME, Experiment, SpecError, spec_hash
+from .spec import Experiment, SpecError, seed_scheme, spec_hash
 from .worker import RunTask
 
 CHUNK_RUNS = 256  # default: commit a chunk at 256 runs, 500,000 rows or 30 s, whichever comes first
@@ -184,7 +183,7 @@ def prepare(exp: Experiment, out: str | Path, resume: bool = False) -> tuple[des
     """Build and check the design, and check that `out` is new or holds this very sweep."""
     out = Path(out)
     design = designs.build(exp)
-    h = spec_hash(exp, design.digest)
+    h = spec_hash(exp, design.digest, design.n_points * exp.replicates)
     try:
         old = _existing(out)
     except OSError as exc:
@@ -211,7 +210,7 @@ def _error_table(exp: Experiment, design: designs.Design, run_id: int, error: di
         "run_id": pa.array([run_id], pa.int64()),
         "point_id": pa.array([point], pa.int64()),
         "replicate": pa.array([run_id % exp.replicates], pa.int64()),
-        "seed": pa.array([designs.run_seed(exp.seed, run_id)], pa.int64()),
+        "seed": pa.array([designs.run_seed(exp.seed, run_id, design.n_points * exp.replicates)], pa.int64()),
         "error_type": pa.array([str(error.get("error_type", ""))], pa.string()),
         "message": pa.array([str(error.get("message", ""))], pa.string()),
         "traceback": pa.array([str(error.get("traceback", ""))], pa.string()),
@@ -309,7 +308,7 @@ def run_sweep(
         if retry_failed:
             log(f"retrying {len(retry)} failed run(s)" if retry else "--retry-failed: no failed runs to retry")
 
-        seeds = [designs.run_seed(exp.seed, i) for i in range(total)] if total <= SEEDS_IN_MANIFEST else []
+        seeds = [designs.run_seed(exp.seed, i, total) for i in range(total)] if total <= SEEDS_IN_MANIFEST else []
         sessions = list(old.get("sessions", [])) if old else []
         first_started = old.get("started_utc", started) if old else started
 
@@ -341,7 +340,7 @@ def run_sweep(
                 "design": {**design.info, "problem": design.problem, "file": store.DESIGN},
                 "replicates": R,
                 "master_seed": exp.seed,
-                "seed_scheme": SEED_SCHEME,
+                "seed_scheme": seed_scheme(total),
                 "points": design.n_points,
                 "runs": total,
                 "tables": exp.tables,
@@ -397,7 +396,7 @@ def run_sweep(
                             run_id=run_id,
                             point_id=point_id,
                             replicate=run_id % R,
-                            seed=designs.run_seed(exp.seed, run_id),
+                            seed=designs.run_seed(exp.seed, run_id, total),
                             overrides=point,
                             columns={name: designs.column_value(v) for name, v in point.items()},
                             base=exp.base,
@@ -427,7 +426,7 @@ def run_sweep(
             with backend:  # workers start (or the cluster is reached) here, before anything is written
                 describe = backend.describe()
                 if not (out / store.DESIGN).exists():
-                    write_parquet_atomic(out / store.DESIGN, design.matrix)
+                    store.write_parquet_atomic(out / store.DESIGN, design.matrix)
                 write_manifest("running", 0, 0, None, describe)
                 if bar is not None:
                     bar.start()

@@ -55,6 +55,13 @@ from .manifest import jsonable
 DESIGNS = ("factorial", "lhs", "sobol", "morris", "file")
 SAMPLED = ("lhs", "sobol", "morris")
 SEED_SCHEME = "SeedSequence(seed, spawn_key=(run_id,)).generate_state(1)[0]"
+ONE_RUN_SEED_SCHEME = "seed (a sweep of one run runs on the master seed itself)"
+
+
+def seed_scheme(runs: int) -> str:
+    """How a sweep of `runs` runs seeds them (`designs.run_seed`). Part of the spec hash: sweeps of
+    more than one run keep the scheme, and hash, they always had, so their stores still resume."""
+    return ONE_RUN_SEED_SCHEME if runs == 1 else SEED_SCHEME
 
 
 class SpecError(ValueError):
@@ -410,7 +417,7 @@ def canonical_json(obj: Any) -> str:
     return json.dumps(jsonable(obj), sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
-def spec_hash(exp: Experiment, design_digest: str) -> str:
+def spec_hash(exp: Experiment, design_digest: str, runs: int) -> str:
     """A hash of everything that decides the results: base parameters, design points, seeds, tables.
 
     The name, description, outcomes and chunking are left out: changing them does not change a
@@ -423,7 +430,7 @@ def spec_hash(exp: Experiment, design_digest: str) -> str:
         "design_digest": design_digest,
         "replicates": exp.replicates,
         "seed": exp.seed,
-        "seed_scheme": SEED_SCHEME,
+        "seed_scheme": seed_scheme(runs),
         "tables": sorted(exp.tables),
     }
     return hashlib.sha256(canonical_json(payload).encode()).hexdigest()
@@ -431,3 +438,54 @@ def spec_hash(exp: Experiment, design_digest: str) -> str:
 
 def safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", name)
+
+
+RUN_SOURCE = "bettercare run"  # the spec source of a `bettercare run --out` directory
+
+
+def _toml_value(value: Any) -> str:
+    """A parameter value as TOML text (the values `--set` and scenario files give)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)  # a JSON string is a TOML basic string
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{json.dumps(str(k))} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    raise SpecError(f"a value of type {type(value).__name__} cannot be written to a spec: {value!r}")
+
+
+def run_spec_text(
+    scenario: str, overrides: dict[str, Any], replicates: int, seed: int, name: str, description: str = ""
+) -> str:
+    """The spec of `bettercare run`: one design point (the scenario with `overrides`) run
+    `replicates` times, keeping every table. `scenario` is a preset name or a scenario file path."""
+    name = (re.sub(r"^[^A-Za-z0-9]+", "", safe_name(name)) or "run")[:100]
+    lines = [
+        "[experiment]",
+        f"name = {json.dumps(name)}",
+        f"description = {json.dumps(description)}",
+        f"scenario = {json.dumps(scenario)}",
+        f"replicates = {int(replicates)}",
+        f"seed = {int(seed)}",
+        'design = "factorial"',
+        "",
+        "[fixed]",
+        *(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in overrides.items()),
+        "",
+        "[outputs]",
+        f"tables = {_toml_value(list(TABLES))}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def run_experiment(
+    scenario: str, overrides: dict[str, Any], replicates: int, seed: int, name: str, description: str = ""
+) -> Experiment:
+    """`bettercare run --out DIR` as an experiment: a one-point sweep, written by the sweep's store,
+    resumable with `bettercare sweep --out DIR --resume` (the manifest keeps this spec's text)."""
+    text = run_spec_text(scenario, overrides, replicates, seed, name, description)
+    return parse_spec(text, source=RUN_SOURCE)

@@ -41,7 +41,7 @@ import pyarrow.parquet as pq
 
 from bettercare.model.outputs import SWEEP_ID_COLUMNS
 
-from .manifest import fsync_dir, write_json_atomic
+from .manifest import fsync_dir, write_atomic, write_json_atomic
 
 COMMITS = "_commits"
 STAGING = "_staging"
@@ -67,6 +67,11 @@ def _write_parquet(path: Path, table: pa.Table, run_ids: list[int]) -> None:
         pq.write_table(table, f, compression="zstd")
         f.flush()
         os.fsync(f.fileno())
+
+
+def write_parquet_atomic(path: str | Path, df: pd.DataFrame) -> Path:
+    """Write a DataFrame to Parquet (pyarrow, no index) via a temporary file and `os.replace`."""
+    return write_atomic(path, lambda tmp: df.to_parquet(tmp, engine="pyarrow", index=False))
 
 
 def read_commits(root: str | Path) -> list[dict[str, Any]]:

@@ -33,9 +33,8 @@ TABLE_ROWS = {
     "timeseries": "one row per area per delivery month",
 }
 
-# The run columns in front of every table on disk. `bettercare run --out` tags each row with
-# its replicate, seed and scenario; a sweep store with its run, design point, replicate and seed.
-RUN_ID_COLUMNS = ("run_id", "seed", "scenario")
+# The run columns in front of every table on disk (a sweep store, which `bettercare run --out`
+# writes too): its run, design point, replicate and seed.
 SWEEP_ID_COLUMNS = ("run_id", "point_id", "replicate", "seed")
 
 
@@ -945,7 +944,7 @@ def render_docs() -> str:
     return template.substitute(
         kinds=_kinds_table(),
         national=_national_sections(),
-        run_id_columns=", ".join(f"`{c}`" for c in RUN_ID_COLUMNS),
+        sweep_id_columns=", ".join(f"`{c}`" for c in SWEEP_ID_COLUMNS),
         **{table: _table_section(table) for table in TABLES if table != "national"},
     )
 

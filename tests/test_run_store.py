@@ -1,0 +1,243 @@
+"""`bettercare run` as a user meets it (issue 11): `run --out DIR` writes a one-point sweep that
+`analysis.load` and `bettercare report` read; its seeds agree with a sweep's and with
+`bettercare.run`; and an interrupted run resumes with nothing lost or run twice.
+
+Runs are restricted to one or two small areas so that each subprocess is quick on two cores.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from bettercare.experiments import read_table
+from bettercare.experiments.designs import replicate_seeds, run_seed
+from bettercare.model.outputs import NATIONAL_FIELDS, SWEEP_ID_COLUMNS, TABLES
+
+ROOT = Path(__file__).resolve().parents[1]
+CLI = [sys.executable, "-m", "bettercare.cli"]
+WIGAN = 'areas.names=["Wigan"]'
+TWO = 'areas.names=["Wigan", "Rutland"]'
+LINUX = sys.platform.startswith("linux")
+
+
+def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+
+
+def same(a: object, b: object) -> bool:
+    """Equal, with NaN/None (an undefined field) equal to itself."""
+
+    def undefined(v: object) -> bool:
+        return v is None or (isinstance(v, float) and math.isnan(v))
+
+    return (undefined(a) and undefined(b)) or a == b
+
+
+def national_rows(frame) -> list[dict]:
+    return [{f: row[f] for f in NATIONAL_FIELDS} for row in frame.to_dict(orient="records")]
+
+
+def assert_same_rows(a: list[dict], b: list[dict]) -> None:
+    assert len(a) == len(b)
+    for ra, rb in zip(a, b, strict=True):
+        diff = {f: (ra[f], rb[f]) for f in NATIONAL_FIELDS if not same(ra[f], rb[f])}
+        assert not diff, diff
+
+
+def one_point_sweep(tmp_path: Path, name: str, seed: int, replicates: int, areas: str = '["Wigan"]') -> Path:
+    from bettercare.experiments import load_spec, run_sweep
+
+    spec = tmp_path / f"{name}.toml"
+    spec.write_text(
+        textwrap.dedent(
+            f"""
+            [experiment]
+            name = "{name}"
+            scenario = "england-2014"
+            replicates = {replicates}
+            seed = {seed}
+            [fixed]
+            "areas.names" = {areas}
+            """
+        )
+    )
+    out = tmp_path / name
+    assert run_sweep(load_spec(spec), out, workers=0, log=lambda _: None).exit_code == 0
+    return out
+
+
+# --- run --out is a sweep that load and report read ---------------------------------------------
+
+
+def test_run_out_is_a_one_point_sweep_that_load_and_report_read(tmp_path):
+    from bettercare import analysis
+
+    out = tmp_path / "run"
+    proc = cli("run", "--set", TWO, "--replicates", "2", "--seed", "4", "--workers", "1", "--out", str(out), "--json")
+    assert proc.returncode == 0, proc.stderr
+    printed = json.loads(proc.stdout)
+
+    data = analysis.load(out)
+    assert data.manifest["kind"] == "sweep" and data.manifest["status"] == "complete"
+    assert data.design_kind == "factorial" and data.param_columns == []
+    nat = data.national
+    assert nat["run_id"].tolist() == [0, 1] and nat["replicate"].tolist() == [0, 1]
+    assert nat["point_id"].tolist() == [0, 0]
+    assert nat["seed"].tolist() == replicate_seeds(4, 2) == [r["seed"] for r in printed["runs"]]
+    assert_same_rows(national_rows(nat), [r["national"] for r in printed["runs"]])
+    assert set(data.areas["area_name"]) == {"Wigan", "Rutland"} and len(data.areas) == 4
+    assert data.manifest["params"]["areas.names"] == ["Wigan", "Rutland"]
+    assert sorted(data.tables) == sorted(TABLES)
+
+    html_path = tmp_path / "report.html"
+    rep = cli("report", str(out), "--out", str(html_path))
+    assert rep.returncode == 0, rep.stderr
+    page = html_path.read_text()
+    for section in ("experiment", "effects", "figures", "sensitivity", "quality", "errors"):
+        assert f"<h2 id='{section}'>" in page, section
+    assert "bettercare run" in page and "No run failed." in page
+    assert "<td>master seed</td><td>4</td>" in page
+    assert "http://" not in page and "https://" not in page
+
+
+def test_run_out_again_resumes_and_refuses_a_different_run(tmp_path):
+    out = tmp_path / "run"
+    first = cli("run", "--set", WIGAN, "--seed", "2", "--out", str(out), "--json")
+    assert first.returncode == 0, first.stderr
+    again = cli("run", "--set", WIGAN, "--seed", "2", "--out", str(out), "--json")
+    assert again.returncode == 0, again.stderr
+    assert "1 of 1 runs already done" in again.stderr
+    assert json.loads(again.stdout)["runs"] == json.loads(first.stdout)["runs"]
+    assert len(read_table(out, "national")) == 1  # nothing run twice
+    other = cli("run", "--set", WIGAN, "--seed", "3", "--out", str(out))
+    assert other.returncode == 2 and "holds a sweep of a different spec" in other.stderr, other.stderr
+    assert other.stderr.count("\n") == 1
+
+
+# --- one seed rule ----------------------------------------------------------------------------------
+
+
+def test_run_seed_gives_the_rows_of_a_one_point_sweep_and_of_bettercare_run(tmp_path):
+    import bettercare
+
+    proc = cli("run", "--set", WIGAN, "--seed", "11", "--json")
+    assert proc.returncode == 0, proc.stderr
+    (printed,) = json.loads(proc.stdout)["runs"]
+    assert printed["seed"] == 11 == run_seed(11, 0, 1)
+
+    sweep = read_table(one_point_sweep(tmp_path, "one", seed=11, replicates=1), "national")
+    assert sweep["seed"].tolist() == [11]
+    api = bettercare.run("england-2014", seed=11, overrides={"areas.names": ["Wigan"]}).national
+    assert_same_rows(national_rows(sweep), [printed["national"]])
+    assert_same_rows([printed["national"]], [{f: api[f] for f in NATIONAL_FIELDS}])
+
+
+def test_run_replicates_give_the_rows_of_a_one_point_sweep_with_replicates(tmp_path):
+    proc = cli("run", "--set", WIGAN, "--seed", "11", "--replicates", "2", "--workers", "0", "--json")
+    assert proc.returncode == 0, proc.stderr
+    runs = json.loads(proc.stdout)["runs"]
+    sweep = read_table(one_point_sweep(tmp_path, "two", seed=11, replicates=2), "national")
+    assert [r["seed"] for r in runs] == sweep["seed"].tolist() == [run_seed(11, i, 2) for i in range(2)]
+    assert sweep["seed"].tolist() != [11, 11]
+    assert_same_rows(national_rows(sweep), [r["national"] for r in runs])
+
+
+def test_a_one_run_sweep_has_its_own_seed_scheme_and_others_keep_theirs():
+    from bettercare.experiments.spec import SEED_SCHEME, seed_scheme
+
+    assert seed_scheme(2) == seed_scheme(1_000) == SEED_SCHEME  # older stores of many runs still resume
+    assert seed_scheme(1) != SEED_SCHEME
+
+
+# --- Ctrl-C and resume ------------------------------------------------------------------------------
+
+
+def wait_for(predicate, proc: subprocess.Popen, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        if proc.poll() is not None:
+            raise AssertionError(f"the process ended (code {proc.returncode}) before {what}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+@pytest.mark.skipif(not LINUX, reason="needs a pseudo-terminal")
+def test_interrupted_run_keeps_finished_replicates_and_resumes_with_nothing_lost_or_run_twice(tmp_path):
+    import pty
+
+    out = tmp_path / "six"
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [*CLI, "run", "--set", WIGAN, "--replicates", "6", "--seed", "9", "--workers", "1", "--out", str(out)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "COLUMNS": "100"},
+    )
+    os.close(slave)
+    screen: list[str] = []
+
+    def read() -> None:
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                return
+            if not chunk:
+                return
+            screen.append(chunk.decode(errors="replace"))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        wait_for(lambda: re.search(r"\b[2-5]/6\b", "".join(screen)), proc, 240, "two finished replicates")
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    reader.join(timeout=5)
+    os.close(master)
+    text = "".join(screen)
+    assert proc.returncode == 130 and "Traceback" not in text, text
+    kept = int(re.search(r"interrupted: (\d+) of 6 replicates finished", text).group(1))
+    assert 2 <= kept < 6
+    before = read_table(out, "national")
+    assert len(before) == kept and before["run_id"].is_unique
+    assert json.loads((out / "manifest.json").read_text())["status"] == "interrupted"
+
+    (hint,) = [line.strip() for line in text.splitlines() if line.strip().startswith("resume with: ")]
+    command = shlex.split(hint.removeprefix("resume with: "))
+    assert command[:2] == ["bettercare", "sweep"]
+    resumed = subprocess.run(
+        [*CLI, *command[1:], "--workers", "1"], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{kept} of 6 runs already done" in resumed.stderr
+
+    after = read_table(out, "national")
+    assert after["run_id"].tolist() == list(range(6))  # nothing lost, nothing twice
+    assert after["seed"].tolist() == replicate_seeds(9, 6)
+    again = after.set_index("run_id").loc[before["run_id"]].reset_index()
+    assert_same_rows(national_rows(again), national_rows(before))  # the kept rows are untouched
+    for t in TABLES:
+        ids = read_table(out, t, columns=list(SWEEP_ID_COLUMNS))
+        assert sorted(set(ids["run_id"])) == list(range(6)), t
+    assert json.loads((out / "manifest.json").read_text())["counts"]["done"] == 6
