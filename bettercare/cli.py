@@ -680,7 +680,7 @@ def validate(
     """Compare england-2014 with the public record: one row per reference fact (a report; exit 0)."""
     from bettercare.analysis.validation import evaluate, predictions, run_nationals
     from bettercare.experiments.backends import cap_workers
-    from bettercare.experiments.replicates import replicate_seeds
+    from bettercare.experiments.designs import replicate_seeds
     from bettercare.model.outputs import fmt
 
     workers, notice = cap_workers(workers, replicates)
