@@ -235,3 +235,35 @@ def test_single_run_trust_picks_a_readable_area():
         "england-2014", seed=2, area="auto", overrides={"areas.names": ["Wigan", "Rutland", "Kent"]}
     )
     assert len(tr.members) <= 6 and not tr.offers.empty
+
+
+def test_the_template_renders_every_section_escaped_and_self_contained(sweeps):
+    """The page comes from the Jinja2 template (package data): every section and every branch of it
+    renders, values are escaped, styles are inline, nothing points to a network."""
+    from bettercare.analysis import report
+
+    rep = report.build(sweeps["factorial"], replay_run=False)
+    rep.notes.append("<script>alert(1)</script>")
+    real = report.render(rep)
+    ctx = report.context(rep)
+    table = report._table(pd.DataFrame({"value": [1.5], "label": ["<x>"]}))
+    ctx.update(
+        sensitivity=table,
+        quality_summary=table,
+        quality_effects=table,
+        errors={"count": 1, "table": table, "tracebacks": [(7, "Trace <here>")]},
+    )
+    filled = report._template().render(**ctx)
+    for page in (real, filled):
+        for id_, title in report.SECTIONS:
+            assert f"<h2 id='{id_}'>" in page and f"<a href='#{id_}'>{title}</a>" in page, id_
+        assert "{{" not in page and "{%" not in page
+        assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+        assert "<style>" in page and "border-collapse:collapse" in page  # the style sheet, inline
+        assert page.count("<figure") == page.count("src='data:image/png;base64,") == len(rep.figures) > 0
+        assert "http://" not in page and "https://" not in page
+        assert "<td>master seed</td><td>5</td>" in page
+    assert "No run failed." in real and "trust.initial" in real and '<td class="num">' in real
+    assert "Sensitivity indices need a Sobol' or Morris design (this sweep: factorial)" in real
+    assert "1 run(s) failed." in filled and "traceback of run 7" in filled and "Trace &lt;here&gt;" in filled
+    assert "<td>&lt;x&gt;</td>" in filled and '<td class="num">1.5</td>' in filled
