@@ -347,11 +347,16 @@ def run(
                 raise UsageProblem(str(exc)) from None
         if workers is None and not scheduler and replicates == 1:
             workers = 0  # one run: no worker process to start
-        if out is None:
-            frame, failed, interrupted = _run_replicates(sc, seed, replicates, workers, scheduler)
+        if out is None:  # a throw-away directory that keeps the national table only
+            import tempfile
+
+            with tempfile.TemporaryDirectory(prefix="bettercare-run-") as tmp:
+                frame, failed, interrupted = _run_sweep(
+                    Path(tmp) / "run", False, scenario, config, sc, overrides, seed, replicates, workers, scheduler
+                )
         else:
-            frame, failed, interrupted = _run_into(
-                out, scenario, config, sc, overrides, seed, replicates, workers, scheduler
+            frame, failed, interrupted = _run_sweep(
+                out, True, scenario, config, sc, overrides, seed, replicates, workers, scheduler
             )
     finished = len(frame) + len(failed)
     if interrupted:
@@ -398,52 +403,28 @@ def _note(text: str) -> None:
     sys.stderr.flush()
 
 
-def _run_replicates(sc, seed: int, replicates: int, workers: int | None, scheduler: str | None):
-    """The national rows of `replicates` runs on a backend, kept in memory (no --out). Returns
-    (national frame sorted by run_id, [(run_id, error)] of failed runs, interrupted)."""
-    from bettercare.experiments.backends import cap_workers, make_backend
-    from bettercare.experiments.designs import run_seed
-    from bettercare.experiments.evaluate import evaluate, iter_replicate_tasks, national_frame
-
-    if not scheduler and workers != 0:
-        workers, notice = cap_workers(workers, replicates)
-        if notice:
-            _note(notice)
-    seeds = (run_seed(seed, i, replicates) for i in range(replicates))
-    outcomes: list = []
-    interrupted = False
-    try:
-        with make_backend(workers, scheduler) as backend:
-            with _progress_bar(sc.name, replicates) as advance:
-                for outcome in evaluate(iter_replicate_tasks(sc, seeds), backend):
-                    outcomes.append(outcome)
-                    advance()
-    except KeyboardInterrupt:
-        interrupted = True
-    failed = sorted((o.run_id, _error_text(o.error)) for o in outcomes if not o.ok)
-    return national_frame(outcomes), failed, interrupted
-
-
-def _error_text(error: dict[str, Any] | None) -> str:
-    error = error or {}
-    return f"{error.get('error_type', 'error')}: {error.get('message', '')}"
-
-
-def _run_into(out: Path, scenario, config, sc, overrides, seed: int, replicates: int, workers, scheduler):
-    """`run --out DIR`: a one-point sweep through the sweep's runner and store (resumable). Returns
-    what `_run_replicates` returns, read back from the store."""
+def _run_sweep(out: Path, keep: bool, scenario, config, sc, overrides, seed: int, replicates: int, workers, scheduler):
+    """The runs of `bettercare run`: a one-point sweep into `out` through the sweep's runner, backend
+    and store (all tables when the user keeps `out`, else the national table only). Returns (the
+    national table sorted by run_id, [(run_id, error)] of the failed runs, interrupted)."""
     import shutil
+
+    import pandas as pd
 
     from bettercare.experiments.manifest import check_writable_dir
     from bettercare.experiments.spec import SpecError, run_experiment
+    from bettercare.model.outputs import TABLES
 
     try:
         created = check_writable_dir(out, "--out")
     except ValueError as exc:
         raise UsageProblem(str(exc)) from None
+    tables = TABLES if keep else ("national",)
     result = None
     try:
-        exp = run_experiment(_scenario_ref(scenario, config), overrides, replicates, seed, sc.name, sc.description)
+        exp = run_experiment(
+            _scenario_ref(scenario, config), overrides, replicates, seed, sc.name, sc.description, tables
+        )
         from bettercare.experiments.runner import run_sweep
 
         result = run_sweep(exp, out, workers=workers, scheduler=scheduler, progress=sys.stderr.isatty(), log=_note)
@@ -456,47 +437,12 @@ def _run_into(out: Path, scenario, config, sc, overrides, seed: int, replicates:
     if result is None or (result.interrupted and result.done == 0):
         if created:
             shutil.rmtree(out, ignore_errors=True)
-        import pandas as pd
-
         return pd.DataFrame(), [], True
     from bettercare.experiments.store import ERRORS, read_table
 
     errors = read_table(out, ERRORS)
     failed = [(int(r.run_id), f"{r.error_type}: {r.message}") for r in errors.itertuples(index=False)]
-    national = read_table(out, "national")
-    return national, failed, result.interrupted
-
-
-@contextmanager
-def _progress_bar(label: str, total: int) -> Iterator[Any]:
-    """A progress bar on stderr when it is a terminal and there is more than one run; yields the
-    function that counts one run done."""
-    from rich.console import Console
-
-    err_console = Console(stderr=True)
-    if total <= 1 or not err_console.is_terminal:
-        yield lambda: None
-        return
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(bar_width=None),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=err_console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(f"{label}: replicates", total=total)
-        yield lambda: bar.advance(task)
+    return read_table(out, "national"), failed, result.interrupted
 
 
 # --- listings -------------------------------------------------------------------------------

@@ -26,30 +26,6 @@ from .backends import Backend
 from .worker import RunOutcome, RunTask
 
 
-def iter_replicate_tasks(
-    scenario: Scenario,
-    seeds: Iterable[int],
-    overrides: dict[str, Any] | None = None,
-    tables: tuple[str, ...] = ("national",),
-    point_id: int = 0,
-    first_run_id: int = 0,
-) -> Iterator[RunTask]:
-    """One task per seed of one design point (`overrides` on `scenario`), run ids counted from
-    `first_run_id`, replicates from 0; made as they are taken, so a million replicates start at once."""
-    fixed = dict(overrides or {})
-    for i, s in enumerate(seeds):
-        yield RunTask(
-            run_id=first_run_id + i,
-            point_id=point_id,
-            replicate=i,
-            seed=int(s),
-            overrides=fixed,
-            columns={},
-            base=scenario,
-            tables=tables,
-        )
-
-
 def replicate_tasks(
     scenario: Scenario,
     seeds: Sequence[int],
@@ -58,8 +34,21 @@ def replicate_tasks(
     point_id: int = 0,
     first_run_id: int = 0,
 ) -> list[RunTask]:
-    """`iter_replicate_tasks` as a list."""
-    return list(iter_replicate_tasks(scenario, seeds, overrides, tables, point_id, first_run_id))
+    """One task per seed of one design point (`overrides` on `scenario`), run ids counted from
+    `first_run_id`, replicates from 0."""
+    return [
+        RunTask(
+            run_id=first_run_id + i,
+            point_id=point_id,
+            replicate=i,
+            seed=int(s),
+            overrides=dict(overrides or {}),
+            columns={},
+            base=scenario,
+            tables=tables,
+        )
+        for i, s in enumerate(seeds)
+    ]
 
 
 def _own_tables(tables: dict[str, pa.Table], run_id: int, alone: bool) -> dict[str, pa.Table]:

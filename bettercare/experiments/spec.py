@@ -459,10 +459,16 @@ def _toml_value(value: Any) -> str:
 
 
 def run_spec_text(
-    scenario: str, overrides: dict[str, Any], replicates: int, seed: int, name: str, description: str = ""
+    scenario: str,
+    overrides: dict[str, Any],
+    replicates: int,
+    seed: int,
+    name: str,
+    description: str = "",
+    tables: tuple[str, ...] = TABLES,
 ) -> str:
     """The spec of `bettercare run`: one design point (the scenario with `overrides`) run
-    `replicates` times, keeping every table. `scenario` is a preset name or a scenario file path."""
+    `replicates` times. `scenario` is a preset name or a scenario file path."""
     name = (re.sub(r"^[^A-Za-z0-9]+", "", safe_name(name)) or "run")[:100]
     lines = [
         "[experiment]",
@@ -477,15 +483,21 @@ def run_spec_text(
         *(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in overrides.items()),
         "",
         "[outputs]",
-        f"tables = {_toml_value(list(TABLES))}",
+        f"tables = {_toml_value(list(tables))}",
     ]
     return "\n".join(lines) + "\n"
 
 
 def run_experiment(
-    scenario: str, overrides: dict[str, Any], replicates: int, seed: int, name: str, description: str = ""
+    scenario: str,
+    overrides: dict[str, Any],
+    replicates: int,
+    seed: int,
+    name: str,
+    description: str = "",
+    tables: tuple[str, ...] = TABLES,
 ) -> Experiment:
-    """`bettercare run --out DIR` as an experiment: a one-point sweep, written by the sweep's store,
+    """`bettercare run` as an experiment: a one-point sweep, written by the sweep's store,
     resumable with `bettercare sweep --out DIR --resume` (the manifest keeps this spec's text)."""
-    text = run_spec_text(scenario, overrides, replicates, seed, name, description)
+    text = run_spec_text(scenario, overrides, replicates, seed, name, description, tables)
     return parse_spec(text, source=RUN_SOURCE)
