@@ -1,6 +1,8 @@
 """Directed trust on the organisation network.
 
-Trust moves by the rule in `bettercare.vocabulary.trust`. A CCG or trust that sits at two
+Trust moves by the rule in `bettercare.vocabulary.trust`, and is earned: each experience is
+attributed to whoever caused it (row party about column party), trust in the centre moves only
+through `experience_with_centre`, and turnover never raises trust (`replace_leader`). A CCG or trust that sits at two
 tables carries its relationships from one to the other.
 
 The network is a networkx DiGraph; each edge holds the index of its trust value in one numpy
@@ -83,6 +85,9 @@ class TrustNetwork:
         return np.where(idx >= 0, self.values[idx], 1.0)
 
     def store(self, members: Sequence[str], m: np.ndarray) -> None:
+        """Write a table's matrix back; a table holds local relationships only."""
+        if CENTRE in members:
+            raise ValueError("trust in the centre moves only by experience_with_centre")
         idx = self.index(members)
         off = idx >= 0
         self.values[idx[off]] = m[off]
