@@ -43,17 +43,16 @@ ALLOWED = {
     ("flow_fit.py", 1e-8): "optimiser tolerances",
     ("flow_fit.py", 1e4): "formatting threshold of the fit table",
     ("negotiation.py", 1e6): "rounds plan shares to integers to seed a table's own generator (a hash, not a number)",
-    ("negotiation.py", 0.5): "issue 13: weight of an agreement's trust experience",
     (
         "model.py",
         0.1,
-    ): "issue 13: initial maturity U(0.1, 0.3) (kept: the random stream, so planning, is unchanged); weekly contact per unit of co-location",
-    ("model.py", 0.3): "issue 13: initial maturity U(0.1, 0.3); the trust experience of money withheld to the centre",
+    ): "issue 13: initial maturity U(0.1, 0.3) (kept: the random stream, so planning, is unchanged)",
+    ("model.py", 0.3): "issue 13: initial maturity U(0.1, 0.3)",
     ("model.py", 0.25): "issue 13: the outsider term of acute defensiveness",
     (
         "model.py",
         0.5,
-    ): "issue 13: weights of the quarterly review's trust experience; the NHS half of the minimum in acute books",
+    ): "issue 13: the NHS half of the minimum in acute books; the halves of the planned DTOC cut",
     (
         "delivery.py",
         0.5,

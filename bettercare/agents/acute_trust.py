@@ -7,11 +7,16 @@ it closes its books under the marginal rate emergency tariff.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import mesa
 
 from bettercare.vocabulary.plan import Feature
 
 from .organisation import Organisation
+
+if TYPE_CHECKING:
+    from bettercare.model.delivery import Delivery
 
 EMERGENCY_SHARE_OF_INCOME = 0.4  # emergency activity is about 40% of an acute trust's income
 MARGINAL_RATE = 0.3  # activity above the 2008-09 baseline is paid at 30% of tariff (marginal rate emergency tariff, 2010-11 on; docs/ODD.md §6)
@@ -34,6 +39,11 @@ class AcuteTrust(Organisation):
         self.costs = self.income * (1.0 - self.margin)
         self.income_end = float("nan")
         self.costs_end = float("nan")
+
+    def commitment_kept(self, delivery: Delivery, area: int) -> float:
+        """What it did not hold back: a defensive trust admits more and discharges more slowly
+        than the plan assumed, in proportion to its defensiveness in the area."""
+        return 1.0 - float(delivery.defensiveness[area])
 
     @property
     def in_deficit(self) -> bool:

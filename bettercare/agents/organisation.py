@@ -20,6 +20,7 @@ from bettercare.vocabulary.plan import EPS, N_FEATURES, Feature
 from bettercare.vocabulary.trust import updated
 
 if TYPE_CHECKING:
+    from bettercare.model.delivery import Delivery
     from bettercare.model.negotiation import Table
 
 SIGNAL = 0.05  # a change in normalised utility that partners notice
@@ -189,6 +190,19 @@ class Organisation(mesa.Agent):
         table.trust[party, proposer] = updated(
             float(table.trust[party, proposer]), float(e), prm.trust.gain_good, prm.trust.gain_bad, float(w)
         )
+
+    def agreement_experience(self, table: Table, party: int, offer: int) -> float:
+        """How well an agreed plan served this party: its utility of the plan as a share of the
+        target it opened these talks with. A plan conceded far below it under deadline pressure
+        is trust spent to meet the date (H3); one that meets it is a commitment made together."""
+        opening = self.target(0, table.window, float(table.reservation[party]))
+        return min(max(float(table.utility[party, offer]) / max(opening, EPS), 0.0), 1.0)
+
+    def commitment_kept(self, delivery: Delivery, area: int) -> float:
+        """This organisation's commitments kept in delivery, in [0, 1], as its partners see it at a
+        quarterly review. The model has no way for an organisation of this kind to fall short of
+        the plan (a CCG funds its lines as agreed), so it keeps them all; kinds that can, say how."""
+        return 1.0
 
     def note_own_offer(self, table: Table, party: int, offer: int) -> int:
         """Remember the offer just made, and how much it gave away; returns the previous one."""

@@ -305,16 +305,16 @@ class BetterCareModel(mesa.Model):
             self.trust.experience_with_centre(t.codes, VERDICT_EXPERIENCE[style][Status.IMPOSED])
 
     def _people(self, weeks: float) -> None:
-        """Staff turnover resets relationships; co-location adds contact (H6)."""
+        """Leaders leave and newcomers start from the prior; co-location adds contact (H6)."""
         p = self.params.trust
         if p.turnover > 0:
             prob = 1 - (1 - p.turnover) ** (weeks / 52)
             codes = list(self.orgs)
             for i in np.flatnonzero(self.rng.random(len(codes)) < prob):
-                self.trust.reset(codes[i], p.initial)
+                self.trust.replace_leader(codes[i], p.initial)
         if p.colocation > 0:
             for t in self.tables:
-                self.trust.experience(t.codes, 1.0, weight=p.colocation * 0.1 * weeks)
+                self.trust.experience(t.codes, 1.0, weight=p.colocation * p.contact_weight * weeks)
 
     # --- delivery ------------------------------------------------------------------------------
     def _start_delivery(self) -> None:
@@ -411,26 +411,29 @@ class BetterCareModel(mesa.Model):
             trust.close_year(float(adm_delta[i]), float(inflow[i]), float(drain[i]), years)
 
     def _quarterly_review(self, out: dict[str, np.ndarray]) -> None:
-        """Partners review delivery: commitments kept build trust; money taken away breeds blame."""
-        to_centre = self.params.centre.withheld_to == "centre"
+        """Partners review delivery. Each organisation is judged on its own commitments kept
+        (`Organisation.commitment_kept`): row party's experience of column party is the column
+        party's record. Money withheld to the centre is the centre's rule, so it lowers trust in
+        the centre; the partners do not blame each other for it, because the measure (the area's
+        admissions and delays) is joint and no partner's share of a miss can be told apart."""
+        p = self.params
+        if not p.mechanisms.review_experience:
+            return
+        to_centre = p.centre.withheld_to == "centre"
         pot = np.maximum(self.delivery.pot / 4, 1.0)
         for a, t in enumerate(self.tables):
-            members = t.codes + [o.code for o in t.outsiders]
-            # Commitments kept: the schemes funded as agreed, less what the council diverted and
-            # what a defensive acute trust held back.
-            excess = max(self.delivery.social_care_effective[a] + self.delivery.diverted[a], 1.0)
-            kept = 1.0 - 0.5 * self.delivery.diverted[a] / excess - 0.5 * self.defensiveness[a]
-            self.trust.experience(members, kept, weight=0.5)
+            orgs = t.parties + t.outsiders
+            members = [o.code for o in orgs]
+            kept = np.array([o.commitment_kept(self.delivery, a) for o in orgs])
+            self.trust.experience(members, np.broadcast_to(kept, (len(orgs), len(orgs))), weight=p.trust.review_weight)
             if to_centre and out["withheld"][a] > 0:
-                share = float(out["withheld"][a] / pot[a])
-                self.trust.experience(members, 0.3, weight=share)
-                self.trust.experience_with_centre(members, 0.0, weight=share)
+                self.trust.experience_with_centre(members, 0.0, weight=float(out["withheld"][a] / pot[a]))
             if t.outsiders and self.defensiveness[a] > 0:
                 # A defensive trust left out of the table sours on the partners who made the plan.
                 e = np.ones((len(members), len(members)))
-                e[len(t.codes) :, : len(t.codes)] = 0.0
+                e[t.n :, : t.n] = 0.0
                 w = np.zeros_like(e)
-                w[len(t.codes) :, : len(t.codes)] = self.defensiveness[a]
+                w[t.n :, : t.n] = self.defensiveness[a]
                 self.trust.experience(members, e, weight=w)
             if t.n > 1:
                 self.area_trust[a] = off_diagonal_mean(self.trust.matrix(t.codes))

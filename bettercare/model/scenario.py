@@ -38,7 +38,7 @@ class TrustParams(_Group):
         0.8,
         ge=0,
         le=1,
-        description="How much trust makes partners share information: cuts planning optimism and perspective error (H1)",
+        description="How much trust makes partners share what they know about scheme returns, which cuts planning optimism (H1)",
     )
     colocation: float = Field(
         0.0,
@@ -46,11 +46,33 @@ class TrustParams(_Group):
         le=1,
         description="Share of teams co-located in one office; adds weekly contact that builds trust (H6)",
     )
+    contact_weight: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        description="Weight of one week's contact between fully co-located teams as a good experience; "
+        "small, because one week of shared office life is a small part of a relationship (H6)",
+    )
     turnover: float = Field(
         0.15,
         ge=0,
         le=1,
-        description="Annual turnover of the leaders who hold relationships; a leaver resets their trust to the prior (H6)",
+        description="Annual turnover of the leaders who hold relationships; a newcomer's local relationships "
+        "start from the prior, never above where they stood (H6)",
+    )
+    agreement_weight: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Weight of an agreement as an experience: each party's trust in its partners moves toward "
+        "how much of its opening target the agreed plan gave it (H3: trust spent to meet the date)",
+    )
+    review_weight: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Weight of a quarterly review as an experience of each partner's commitments kept; "
+        "a quarter of delivery weighs as much as an agreement",
     )
 
 
@@ -400,6 +422,23 @@ class MechanismParams(_Group):
     Each switch turns one causal mechanism on or off; it never writes an effect in. All are on
     in every preset.
     """
+
+    agreement_experience: bool = Field(
+        True,
+        description="An agreement is an experience of trust: each party's trust in its partners moves toward how "
+        "well the agreed plan served it against its opening target (H3). False: agreement leaves trust alone",
+    )
+    review_experience: bool = Field(
+        True,
+        description="The quarterly review's experiences: partners' trust in each organisation moves with that "
+        "organisation's commitments kept, money withheld to the centre lowers trust in the centre, and left-out "
+        "defensive trusts sour on the planners. False: delivery moves no trust",
+    )
+    info_sharing: bool = Field(
+        True,
+        description="Trusting partners share what they know, which cuts the table's optimism about scheme "
+        "returns (trust.info_sharing, H1). False: optimism is the same at any trust",
+    )
 
 
 class Parameters(_Group):
