@@ -81,7 +81,9 @@ class Table:
         m = self.model
         a = self.area
         rules = m.rules
-        believed = self.believed_return()
+        # The performance money at risk is valued at the return believed now, for every plan scored
+        # until the next rescore (a person's plan too: `score`).
+        self.scored_return = believed = self.believed_return()
         self.features = features(self.plans, m.minimum_gbp[a], m.admissions[a], rules, believed)
         raw = np.stack([p.utility(self.features) for p in self.parties])
         # Partners read an imposed plan's ambition as no more than its schemes could deliver.
@@ -102,7 +104,7 @@ class Table:
     def score(self, plan: np.ndarray) -> np.ndarray:
         """Normalised utility of one plan for every party (for plans from people)."""
         m = self.model
-        f = features(plan[None], m.minimum_gbp[self.area], m.admissions[self.area], m.rules, self.believed_return())
+        f = features(plan[None], m.minimum_gbp[self.area], m.admissions[self.area], m.rules, self.scored_return)
         return (np.array([p.utility(f)[0] for p in self.parties]) - self._lo) / self._span
 
     def believed_return(self) -> float:
