@@ -48,7 +48,6 @@ ALLOWED = {
         0.1,
     ): "issue 13: initial maturity U(0.1, 0.3) (kept: the random stream, so planning, is unchanged)",
     ("model.py", 0.3): "issue 13: initial maturity U(0.1, 0.3)",
-    ("model.py", 0.25): "issue 13: the outsider term of acute defensiveness",
     (
         "model.py",
         0.5,

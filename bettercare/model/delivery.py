@@ -22,6 +22,10 @@ Three hooks carry the table into delivery (FlowDrive):
   `delivery.joint_assessment_speedup`;
 - behaviour: the acute trust's defensiveness raises its admission rate and slows its declaring
   patients fit, by at most `delivery.defensive_admissions` and `delivery.defensive_discharge`.
+
+Performance money withheld at a quarter's settlement is not spent on the area's capacity and
+schemes for the rest of the year (`mechanisms.p4p_capacity`): it goes to the acute trusts or back
+to the centre (`centre.withheld_to`), not to the schemes.
 """
 
 from __future__ import annotations
@@ -178,8 +182,15 @@ class Delivery:
         self.avoided_week = np.zeros(n)
         self._acquire = 1.0 - np.exp(-self.flow.dt / f.acquisition_weeks)
 
+        self.extra_gbp_week = extra / WEEKS_PER_YEAR
+        self.avoided_target_planned = self.avoided_target.copy()
+        # The money above the mandated floors: what the schemes and new capacity are bought with,
+        # and what withheld performance money comes out of.
+        self.free_gbp = np.maximum(spend.sum(axis=1) - FLOORS.sum() * M, 1.0)
+        self.funded = np.ones(n)  # share of that money still funded after withholding
+
         self.drive = FlowDrive(
-            extra_gbp_week=extra / WEEKS_PER_YEAR,
+            extra_gbp_week=self.extra_gbp_week.copy(),
             avoided_admissions_week=np.zeros(n),
             assessment_speedup=np.zeros(n),
             admission_practice=1.0 + d.defensive_admissions * defensiveness,
@@ -276,9 +287,22 @@ class Delivery:
         withheld = self.pot / 4 - released
         self.released += released
         self.withheld += withheld
+        if model.params.mechanisms.p4p_capacity:
+            self._withhold(withheld)
         for acc in (self._quarter_adm, self._quarter_dtoc, self._quarter_base_adm, self._quarter_base_dtoc):
             acc[:] = 0
         return {"achieved": achieved, "released": released, "withheld": withheld}
+
+    def _withhold(self, withheld: np.ndarray) -> None:
+        """Money withheld this quarter is missing from the schemes and capacity for the rest of the
+        year: the yearly rate of spending above the floors falls by withheld / (months left / 12)."""
+        months_left = 12 - self.months_done % 12
+        if months_left >= 12:
+            return  # settled at the year's end: nothing left to spend it on
+        cut = withheld * 12 / months_left / self.free_gbp
+        self.funded = np.clip(self.funded - cut, 0.0, 1.0)
+        self.drive.extra_gbp_week[:] = self.extra_gbp_week * self.funded[:, None]
+        self.avoided_target = self.avoided_target_planned * self.funded
 
     # --- outcomes over the delivery period --------------------------------------------------------
     def admissions_change(self) -> np.ndarray:

@@ -14,9 +14,10 @@ import numpy as np
 from bettercare.agents import KINDS, VERDICT_EXPERIENCE, AcuteTrust, Centre, Organisation, Review
 from bettercare.vocabulary.plan import (
     FLOORS,
+    LINES,
     Rules,
+    Slot,
     candidates,
-    features,
     imposed,
     p4p_pot,
     savings_basis,
@@ -157,6 +158,8 @@ class BetterCareModel(mesa.Model):
             fixed_cost_share=p.acute.fixed_cost_share,
             p4p_gbp_per_admission=p.costs.p4p_gbp_per_admission,
             admission_gbp=p.costs.admission_gbp,
+            return_sd=p.delivery.return_sd,
+            social_care_spillover=p.delivery.social_care_spillover,
         )
 
     def _acute_share_matrix(self) -> tuple[list[str], np.ndarray]:
@@ -319,26 +322,41 @@ class BetterCareModel(mesa.Model):
     # --- delivery ------------------------------------------------------------------------------
     def _start_delivery(self) -> None:
         plans = np.stack([t.plan for t in self.tables])
-        defensiveness = np.zeros(self.n_areas)
-        for a, t in enumerate(self.tables):
-            grievances = []
-            for o in t.outsiders + [q for q in t.parties if q.kind == "acute"]:
-                grievances.append(self._grievance(t, o, plans[a]) + (0.25 if o in t.outsiders else 0.0))
-            if grievances:
-                defensiveness[a] = min(1.0, 2 * float(np.mean(grievances)))
-        self.defensiveness = defensiveness
-        self.delivery = Delivery(self, plans, defensiveness)
+        self.defensiveness = self.acute_defensiveness(plans)
+        self.delivery = Delivery(self, plans, self.defensiveness)
 
-    def _grievance(self, table: Table, org: Organisation, plan: np.ndarray) -> float:
-        """How far below its walk-away value a plan leaves an acute trust, on its own 0-1 scale."""
-        a = table.area
-        u_all = org.utility(table.features)  # every candidate, under the rules of the last rescore
-        u_plan = org.utility(features(plan[None], self.minimum_gbp[a], self.admissions[a], self.rules))[0]
-        u_res = org.utility(
-            features(imposed(self.rules.ambition_target)[None], self.minimum_gbp[a], self.admissions[a], self.rules)
-        )[0]
-        span = max(u_all.max() - u_all.min(), 1e-9)
-        return max(0.0, (u_res - u_plan) / span)
+    def acute_drain(self) -> np.ndarray:
+        """GBP a year each acute trust loses to the minimum (its share of the NHS half that is not
+        new money: half of it), by trust in `acute_share` order."""
+        codes, share = self.acute_share
+        nhs_min = 0.5 * self.minimum_gbp * (1 - self.params.money.new_money_share)
+        return share.T @ (0.5 * nhs_min)
+
+    def acute_avoided_admissions(self, plans: np.ndarray) -> np.ndarray:
+        """Admissions a year each area's plan avoids, as its acute trusts judge it: at the table
+        they share the partners' believed return (what the plan's schemes can deliver, §7.6); left
+        out, they read the plan's published ambition."""
+        believed = np.array([t.claim_ceiling(savings_basis(plans[a][None]))[0] for a, t in enumerate(self.tables)])
+        judged = np.where(self.acute_at_table, np.maximum(believed, 0.0), plans[:, Slot.AMBITION])
+        return judged * self.admissions
+
+    def acute_defensiveness(self, plans: np.ndarray) -> np.ndarray:
+        """Each area's acute defensiveness: its trusts' own (`AcuteTrust.defensiveness`, from what
+        the plans of all the areas each serves would cost it), weighted by their shares of the area."""
+        codes, share = self.acute_share
+        spend = spend_shares(plans) * self.minimum_gbp[:, None]
+        avoided = share.T @ self.acute_avoided_admissions(plans)
+        risk_share = share.T @ spend[:, LINES.index(Slot.ACUTE_RISK_SHARE)]
+        stake = share.T @ self.p4p_pot_for(plans) if self.params.centre.withheld_to == "nhs" else np.zeros(len(codes))
+        drain = self.acute_drain()
+        own = np.zeros(len(codes))
+        for i, code in enumerate(codes):
+            trust = self.orgs[code]
+            assert isinstance(trust, AcuteTrust)
+            trust.exposure_share = trust.exposure(float(avoided[i]), float(risk_share[i]), float(stake[i]))
+            own[i] = trust.defensiveness(trust.exposure_share, float(drain[i]))
+        weight = share.sum(axis=1)
+        return np.divide(share @ own, weight, out=np.zeros(self.n_areas), where=weight > 0)
 
     def _month(self) -> None:
         p = self.params
@@ -403,8 +421,7 @@ class BetterCareModel(mesa.Model):
         inflow = share.T @ spend[:, 3] * years
         if p.centre.withheld_to == "nhs":
             inflow = inflow + share.T @ d.withheld
-        nhs_min = 0.5 * self.minimum_gbp * (1 - p.money.new_money_share)
-        drain = share.T @ (0.5 * nhs_min) * years
+        drain = self.acute_drain() * years
         for i, code in enumerate(codes):
             trust = self.orgs[code]
             assert isinstance(trust, AcuteTrust)

@@ -81,12 +81,15 @@ class Table:
         m = self.model
         a = self.area
         rules = m.rules
-        self.features = features(self.plans, m.minimum_gbp[a], m.admissions[a], rules)
+        # The performance money at risk is valued at the return believed now, for every plan scored
+        # until the next rescore (a person's plan too: `score`).
+        self.scored_return = believed = self.believed_return()
+        self.features = features(self.plans, m.minimum_gbp[a], m.admissions[a], rules, believed)
         raw = np.stack([p.utility(self.features) for p in self.parties])
         # Partners read an imposed plan's ambition as no more than its schemes could deliver.
         ceiling = self.claim_ceiling(savings_basis(imposed(0.0)[None]))[0]
         fallback_plan = imposed(min(rules.ambition_target, max(ceiling, 0.0)))[None]
-        fallback_features = features(fallback_plan, m.minimum_gbp[a], m.admissions[a], rules)
+        fallback_features = features(fallback_plan, m.minimum_gbp[a], m.admissions[a], rules, believed)
         fallback = np.array([p.utility(fallback_features)[0] for p in self.parties])
         lo = np.minimum(raw.min(axis=1), fallback)
         hi = np.maximum(raw.max(axis=1), fallback)
@@ -101,7 +104,7 @@ class Table:
     def score(self, plan: np.ndarray) -> np.ndarray:
         """Normalised utility of one plan for every party (for plans from people)."""
         m = self.model
-        f = features(plan[None], m.minimum_gbp[self.area], m.admissions[self.area], m.rules)
+        f = features(plan[None], m.minimum_gbp[self.area], m.admissions[self.area], m.rules, self.scored_return)
         return (np.array([p.utility(f)[0] for p in self.parties]) - self._lo) / self._span
 
     def believed_return(self) -> float:

@@ -497,7 +497,8 @@ OUTPUTS: tuple[Output, ...] = (
         "GBP over delivery",
         Kind.GBP,
         "Performance money not earned; goes to the local NHS (acute trusts) if "
-        '`centre.withheld_to = "nhs"`, else back to the centre.',
+        '`centre.withheld_to = "nhs"`, else back to the centre. Either way it is not spent on the '
+        "area's capacity and schemes for the rest of the year (`mechanisms.p4p_capacity`).",
     ),
     _national(
         "acute",
@@ -652,9 +653,12 @@ OUTPUTS: tuple[Output, ...] = (
         "acute_defensiveness",
         "index 0-1",
         Kind.INDEX,
-        "How far the acute trust(s) resist the plan in delivery (left out of the table, or the plan below "
-        "their walk-away value). At 1 the admission rate rises by `delivery.defensive_admissions` and "
-        "patients are declared fit `delivery.defensive_discharge` slower.",
+        "How far the acute trust(s) serving the area defend their income in delivery: each trust's "
+        "share of income it stands to lose to the plans of its areas (lost tariff less variable costs, "
+        "plus performance money it would be paid if the cut were missed, less risk-share money), over "
+        "`acute.exposure_scale`, sharpened by its deficit after the NHS share of the minimum; averaged "
+        "over the area's trusts by their shares. At 1 the admission rate rises by "
+        "`delivery.defensive_admissions` and patients are declared fit `delivery.defensive_discharge` slower.",
     ),
     _column("areas", "trust_start", "index 0-1", Kind.INDEX, _AREA_TRUST),
     _column("areas", "trust_end", "index 0-1", Kind.INDEX, _AREA_TRUST),

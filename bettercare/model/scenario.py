@@ -152,6 +152,12 @@ class AcuteParams(_Group):
     population_per_trust: int = Field(
         450_000, ge=50_000, le=2_000_000, description="Catchment used to size synthetic acute trusts"
     )
+    exposure_scale: float = Field(
+        0.1,
+        ge=0.001,
+        le=0.5,
+        description="Share of its income a trust stands to lose to the plans (net of risk-share money) at which a trust not in deficit is fully defensive; its deficit sharpens it (H4, explore)",
+    )
 
 
 class CentreParams(_Group):
@@ -438,6 +444,13 @@ class MechanismParams(_Group):
         True,
         description="Trusting partners share what they know, which cuts the table's optimism about scheme "
         "returns (trust.info_sharing, H1). False: optimism is the same at any trust",
+    acute_exposure: bool = Field(
+        True,
+        description="Acute trusts' admission and discharge practice turns defensive with what they stand to lose to the plans (income, margin, risk-share and performance money); off: defensiveness 0, trusts play straight (H4, H8)",
+    )
+    p4p_capacity: bool = Field(
+        True,
+        description="Performance money withheld in a quarter is not spent on the area's capacity and schemes for the rest of the year; off: withheld money leaves capacity unchanged (H5)",
     )
 
 
