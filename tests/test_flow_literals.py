@@ -54,10 +54,7 @@ ALLOWED = {
         "model.py",
         0.5,
     ): "issue 13: weights of the quarterly review's trust experience; the NHS half of the minimum in acute books",
-    (
-        "delivery.py",
-        0.5,
-    ): "H8: councils may divert the unringfenced half of social-care money above the floor (issue 13)",
+    ("delivery.py", 0.5): "multi_metric performance money: the mean of the two metrics' achievement (admissions, delays)",
     ("acute_trust.py", 0.4): "emergency activity is about 40% of an acute trust's income (issue 13)",
     (
         "acute_trust.py",
