@@ -100,7 +100,9 @@ def test_diversion_fills_the_gap_up_to_the_room():
 
 def _flow_year(council_saving: float) -> dict:
     params = FlowParams()
-    m = FlowModel(params, FlowInputs.from_population(params, np.array([300_000.0, 80_000.0])), council_saving=council_saving)
+    m = FlowModel(
+        params, FlowInputs.from_population(params, np.array([300_000.0, 80_000.0])), council_saving=council_saving
+    )
     m.run_until(DELIVERY_START + timedelta(days=365))
     cap = m.state.capacity_base
     out = m.outcomes(DELIVERY_START, DELIVERY_START + timedelta(days=364))
@@ -151,7 +153,10 @@ def test_nhs_capacity_falls_with_money_that_is_not_new():
     for _ in range(30):
         base.step()
         drained.step(drive)
-    assert (drained.state.capacity_base[:, [REABLEMENT, NHS_NON_ACUTE]] < base.state.capacity_base[:, [REABLEMENT, NHS_NON_ACUTE]]).all()
+    assert (
+        drained.state.capacity_base[:, [REABLEMENT, NHS_NON_ACUTE]]
+        < base.state.capacity_base[:, [REABLEMENT, NHS_NON_ACUTE]]
+    ).all()
     np.testing.assert_allclose(
         drained.state.capacity_base[:, [HOME_CARE, CARE_HOME]], base.state.capacity_base[:, [HOME_CARE, CARE_HOME]]
     )

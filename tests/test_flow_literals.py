@@ -54,7 +54,10 @@ ALLOWED = {
         "model.py",
         0.5,
     ): "issue 13: weights of the quarterly review's trust experience; the NHS half of the minimum in acute books",
-    ("delivery.py", 0.5): "multi_metric performance money: the mean of the two metrics' achievement (admissions, delays)",
+    (
+        "delivery.py",
+        0.5,
+    ): "multi_metric performance money: the mean of the two metrics' achievement (admissions, delays)",
     ("acute_trust.py", 0.4): "emergency activity is about 40% of an acute trust's income (issue 13)",
     (
         "acute_trust.py",

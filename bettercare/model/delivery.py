@@ -127,7 +127,12 @@ def pre_period(
 
 @lru_cache(maxsize=CACHE_SIZE)
 def _pre_period(
-    params_json: str, codes: tuple[str, ...], population: bytes, council_change: float, months: int, council_saving: float
+    params_json: str,
+    codes: tuple[str, ...],
+    population: bytes,
+    council_change: float,
+    months: int,
+    council_saving: float,
 ):
     """`pre_period` on hashable arguments, so that functools caches it."""
     params = FlowParams.model_validate_json(params_json)
@@ -168,7 +173,9 @@ class Delivery:
         codes = tuple(model.area_frame.area_code)
         council_change = -p.money.social_care_cut
         council_saving = Council.saving_share(p)
-        pre = pre_period(f, codes, model.area_frame.population.to_numpy(float), council_change, d.months, council_saving)
+        pre = pre_period(
+            f, codes, model.area_frame.population.to_numpy(float), council_change, d.months, council_saving
+        )
         self.pre = pre
         self.flow = FlowModel(f, pre.inputs, council_change=council_change, council_saving=council_saving)
         self.flow.state = pre.state.copy()
