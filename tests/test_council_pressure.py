@@ -195,3 +195,14 @@ def test_nhs_funding_drain_switch_removes_both_paths():
     f = _feats(0.0, SPLIT_SOCIAL)
     assert ccg.existing_weight == 0
     np.testing.assert_allclose(ccg.utility(f), f @ ccg.weights)
+
+
+def test_without_the_drain_new_money_changes_no_behaviour():
+    """With the switch off, `new_money_share` is accounting only again: plans and delivery agree."""
+    runs = []
+    for share in (0.0, 1.0):
+        m = _model(**{"mechanisms.nhs_funding_drain": False, "money.new_money_share": share})
+        m.run_model()
+        runs.append((m.tables[0].plan, m.delivery.delayed_days, m.delivery.admissions))
+    for a, b in zip(*runs, strict=True):
+        np.testing.assert_array_equal(a, b)
