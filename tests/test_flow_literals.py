@@ -55,7 +55,7 @@ ALLOWED = {
     (
         "delivery.py",
         0.5,
-    ): "H8: councils may divert the unringfenced half of social-care money above the floor (issue 13)",
+    ): "multi_metric performance money: the mean of the two metrics' achievement (admissions, delays)",
     ("acute_trust.py", 0.4): "emergency activity is about 40% of an acute trust's income (issue 13)",
     (
         "acute_trust.py",

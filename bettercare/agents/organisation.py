@@ -85,9 +85,24 @@ class Organisation(mesa.Agent):
 
     @classmethod
     def base_weights(cls, params) -> dict[Feature, float]:
-        """The kind's mean weights, from `incentives.<kind>`; features it has no field for weigh 0."""
+        """The kind's mean weights, from `incentives.<kind>`; features it has no field for weigh 0.
+
+        A field that names no feature (a council's `gap_filling`) weighs a term the kind adds in
+        its own `utility`.
+        """
         group = getattr(params.incentives, cls.kind)
-        return {Feature[name.upper()]: float(value) for name, value in group.model_dump().items()}
+        return {
+            Feature[name.upper()]: float(value)
+            for name, value in group.model_dump().items()
+            if name.upper() in Feature.__members__
+        }
+
+    def own_draw(self, feature: Feature) -> float:
+        """This organisation's log-normal draw on `feature`'s weight (its weight over its kind's
+        mean; 1 where the mean is 0): scales a kind's extra utility terms without a new draw, so
+        the random stream is unchanged."""
+        base = self.base_weights(self.model.params).get(feature, 0.0)
+        return float(self.weights[feature] / base) if base != 0 else 1.0
 
     # --- valuing ------------------------------------------------------------------------------
     def utility(self, feats: np.ndarray) -> np.ndarray:

@@ -16,8 +16,10 @@ Three hooks carry the table into delivery (FlowDrive):
 - money: each line buys capacity only with money additional to the counterfactual path
   (`additional_gbp`: above the pre-BCF transfers, the GBP 1.1bn to social care and the GBP 0.3bn
   for reablement, less the ADASS protecting share, and for social care less what the council
-  diverts); the schemes' avoided admissions are the area's true return on the
-  admission-avoidance and community lines, reached through the acquisition delay;
+  diverts to fill its budget gap, `Council.diversion`); the NHS share of the minimum that is
+  not new money shrinks NHS-funded community and intermediate care (H8); the schemes' avoided
+  admissions are the area's true return on the admission-avoidance and community lines, reached
+  through the acquisition delay;
 - implementation: joint working (maturity) cuts the assessment time, by at most
   `delivery.joint_assessment_speedup`;
 - behaviour: the acute trust's defensiveness raises its admission rate and slows its declaring
@@ -38,6 +40,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bettercare.agents import Council
 from bettercare.vocabulary.plan import FLOORS, Slot, savings_basis, spend_shares
 
 from .flow import (
@@ -106,21 +109,40 @@ def month_edges(model: FlowModel, first: date, months: int) -> np.ndarray:
 
 
 def pre_period(
-    params: FlowParams, codes: tuple[str, ...], population: np.ndarray, council_change: float = 0.0, months: int = 12
+    params: FlowParams,
+    codes: tuple[str, ...],
+    population: np.ndarray,
+    council_change: float = 0.0,
+    months: int = 12,
+    council_saving: float = 0.0,
 ) -> PrePeriod:
     """The pre-period and the counterfactual of these areas, computed once per (flow parameters,
-    areas, council budget change, months) in a process."""
+    areas, council budget change, months, council saving) in a process."""
     pop = np.asarray(population, float)
-    return _pre_period(params.model_dump_json(), tuple(codes), pop.tobytes(), float(council_change), int(months))
+    return _pre_period(
+        params.model_dump_json(),
+        tuple(codes),
+        pop.tobytes(),
+        float(council_change),
+        int(months),
+        float(council_saving),
+    )
 
 
 @lru_cache(maxsize=CACHE_SIZE)
-def _pre_period(params_json: str, codes: tuple[str, ...], population: bytes, council_change: float, months: int):
+def _pre_period(
+    params_json: str,
+    codes: tuple[str, ...],
+    population: bytes,
+    council_change: float,
+    months: int,
+    council_saving: float,
+):
     """`pre_period` on hashable arguments, so that functools caches it."""
     params = FlowParams.model_validate_json(params_json)
     pop = np.frombuffer(population, float).copy()
     inputs = FlowInputs.from_population(params, pop, z=area_z(codes))
-    model = FlowModel(params, inputs, council_change=council_change)
+    model = FlowModel(params, inputs, council_change=council_change, council_saving=council_saving)
     model.run_until(DELIVERY_START)
     totals = model.window_totals(month_edges(model, BASELINE_START, 12))
     state = model.state.copy()
@@ -154,9 +176,12 @@ class Delivery:
         self.n = n
         codes = tuple(model.area_frame.area_code)
         council_change = -p.money.social_care_cut
-        pre = pre_period(f, codes, model.area_frame.population.to_numpy(float), council_change, d.months)
+        council_saving = Council.saving_share(p)
+        pre = pre_period(
+            f, codes, model.area_frame.population.to_numpy(float), council_change, d.months, council_saving
+        )
         self.pre = pre
-        self.flow = FlowModel(f, pre.inputs, council_change=council_change)
+        self.flow = FlowModel(f, pre.inputs, council_change=council_change, council_saving=council_saving)
         self.flow.state = pre.state.copy()
         self._first_step = 0
 
@@ -164,8 +189,9 @@ class Delivery:
         spend = spend_shares(plans) * M[:, None]
         self.spend = spend
         excess_sc = np.maximum(spend[:, 0] - FLOORS[0] * M, 0.0)
-        # Councils divert part of the unringfenced social-care money they may (H8).
-        self.diverted = p.money.divert_room * 0.5 * excess_sc
+        # Councils divert unringfenced social-care money to fill their budget gap, up to the room (H8).
+        self.gap_gbp = Council.gap_share(p) * M
+        self.diverted = Council.diversion(excess_sc, self.gap_gbp, p.money.divert_room)
         self.social_care_effective = excess_sc - self.diverted
         social = additional_gbp(spend[:, 0] - self.diverted, FLOORS[0] * M, f.protecting_share)
         community = additional_gbp(spend[:, 1], FLOORS[1] * M, f.protecting_share)
@@ -195,6 +221,7 @@ class Delivery:
             assessment_speedup=np.zeros(n),
             admission_practice=1.0 + d.defensive_admissions * defensiveness,
             discharge_practice=1.0 - d.defensive_discharge * defensiveness,
+            nhs_capacity=np.full(n, self.nhs_capacity_factor(p)),
         )
 
         self.admissions = np.zeros(n)
@@ -212,6 +239,14 @@ class Delivery:
         self._quarter_base_dtoc = np.zeros(n)
         self.planned_dtoc_cut = model.planned_dtoc_cut(plans)
         self.months_done = 0
+
+    @staticmethod
+    def nhs_capacity_factor(p) -> float:
+        """NHS-funded community and intermediate care relative to the counterfactual: the part of
+        the NHS minimum that is not new money is taken from existing services (H8)."""
+        if not p.mechanisms.nhs_funding_drain:
+            return 1.0
+        return 1.0 - p.money.nhs_existing_cut * (1.0 - p.money.new_money_share)
 
     # --- baseline ------------------------------------------------------------------------------
     @property

@@ -636,8 +636,8 @@ OUTPUTS: tuple[Output, ...] = (
         "diverted_gbp",
         "GBP a year",
         Kind.GBP,
-        "Social-care money above the floor that the council diverts to other services "
-        "(`money.divert_room` × half of it).",
+        "Social-care money above the floor that the council diverts to other services to fill its "
+        "budget gap, up to `money.divert_room` of it (none without `mechanisms.council_pressure`).",
     ),
     _column(
         "areas",

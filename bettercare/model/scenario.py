@@ -221,6 +221,12 @@ class MoneyParams(_Group):
     max_topup: float = Field(
         0.6, ge=0, le=2, description="Largest top-up a partner may add, as a share of the area minimum"
     )
+    nhs_existing_cut: float = Field(
+        0.03,
+        ge=0,
+        le=0.2,
+        description="Relative cut in NHS-funded community and intermediate care (reablement, NHS non-acute) when the whole NHS share of the minimum comes from existing budgets; scaled by 1 - new_money_share (H8; explore: about GBP 1.9bn pro rata over roughly GBP 64bn of CCG allocations for 2014-15, a total not in the sourced inputs)",
+    )
     social_care_cut: float = Field(
         0.02,
         ge=-0.2,
@@ -344,6 +350,12 @@ class CouncilWeights(_Group):
         le=0,
         description="Council's utility of topping up at all: a section 75 agreement to negotiate and govern (times an exponential draw per organisation)",
     )
+    gap_filling: float = Field(
+        1.0,
+        ge=0,
+        le=10,
+        description="Council's extra utility per unit of social-care money (share of the minimum) that fills its budget gap, and extra cost per unit of its own top-up while the NHS money leaves the gap unfilled: the shadow price of money under pressure (explore; scaled by the council's own draw of its social_care weight)",
+    )
 
 
 class CCGWeights(_Group):
@@ -385,6 +397,12 @@ class CCGWeights(_Group):
         ge=-5,
         le=0,
         description="CCG's utility of topping up at all: a section 75 agreement to negotiate and govern (times an exponential draw per organisation)",
+    )
+    existing_services: float = Field(
+        -0.6,
+        ge=-10,
+        le=0,
+        description="CCG's extra utility per unit of NHS money moved to social care above the floor, times the share of the NHS minimum that is not new money: a pound moved is a pound its existing services lose (H8; explore, scaled by the CCG's own draw of its nhs_outflow weight)",
     )
 
 
@@ -444,6 +462,7 @@ class MechanismParams(_Group):
         True,
         description="Trusting partners share what they know, which cuts the table's optimism about scheme "
         "returns (trust.info_sharing, H1). False: optimism is the same at any trust",
+    )
     acute_exposure: bool = Field(
         True,
         description="Acute trusts' admission and discharge practice turns defensive with what they stand to lose to the plans (income, margin, risk-share and performance money); off: defensiveness 0, trusts play straight (H4, H8)",
@@ -451,6 +470,14 @@ class MechanismParams(_Group):
     p4p_capacity: bool = Field(
         True,
         description="Performance money withheld in a quarter is not spent on the area's capacity and schemes for the rest of the year; off: withheld money leaves capacity unchanged (H5)",
+    )
+    council_pressure: bool = Field(
+        True,
+        description="Councils face a budget gap (ADASS 2014: the cut and the unfunded demographic pressure): it makes social-care money that fills the gap worth more and the council's own top-up dearer, makes the council save by buying fewer placements, and is what it diverts unringfenced money to fill. False: no gap, so none of these",
+    )
+    nhs_funding_drain: bool = Field(
+        True,
+        description="The NHS share of the minimum that is not new money is taken from existing NHS services: NHS-funded community and intermediate care shrinks on the BCF path, and the CCG counts money moved to social care as taken from its own services (H8). False: neither",
     )
 
 
