@@ -155,7 +155,9 @@ def test_the_fixed_plan_evaluator_is_the_negotiation_switch_off():
     assert rows.seed.tolist() == [7, 8]
     m = BetterCareModel(rng=8, **{**TWO, "mechanisms.negotiation": False})
     m.run_model()
-    assert rows.iloc[1]["emergency_admissions_effect"] == pytest.approx(collect(m, tables=[])[0]["emergency_admissions_effect"])
+    assert rows.iloc[1]["emergency_admissions_effect"] == pytest.approx(
+        collect(m, tables=[])[0]["emergency_admissions_effect"]
+    )
 
 
 def test_trend_only_has_zero_effects_and_the_counterfactuals_observable_change():
