@@ -22,12 +22,14 @@ from bettercare.vocabulary.plan import (
     p4p_pot,
     savings_basis,
     spend_shares,
+    validate,
 )
 from bettercare.vocabulary.status import SIGNED_OFF, Phase, Status
 
 from . import areas as geo
 from .delivery import Delivery
 from .negotiation import Table
+from .nulls import fixed_plan_2014
 from .scenario import Parameters, ScenarioError, build_parameters, load_scenario
 from .trust import CENTRE, TrustNetwork, off_diagonal_mean
 
@@ -80,7 +82,12 @@ class BetterCareModel(mesa.Model):
         self.maturity = self.rng.uniform(0.1, 0.3, self.n_areas)
         self.maturity_start = self.maturity.copy()
 
-        self.rules = self._rules(p.centre.p4p_rule, 0.0 if p.pause.enabled else p.centre.ambition_target)
+        self.negotiation = p.mechanisms.negotiation
+        if self.negotiation:
+            self.rules = self._rules(p.centre.p4p_rule, 0.0 if p.pause.enabled else p.centre.ambition_target)
+        else:  # the fixed-plan null: straight to the rules in force at delivery
+            rule = p.pause.revised_p4p_rule if p.pause.enabled else p.centre.p4p_rule
+            self.rules = self._rules(rule, p.centre.ambition_target)
         self.candidates = candidates(self.rng, p.negotiation.candidates, p.money.max_topup, p.planning.ambition_max)
         self.savings_basis = savings_basis(self.candidates)
 
@@ -133,6 +140,8 @@ class BetterCareModel(mesa.Model):
         self.phase = Phase.PLANNING
         for t in self.tables:
             t.open(window=self.w1, start_week=0)
+        if not self.negotiation:
+            self._fixed_plans()
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 "phase": "phase",
@@ -184,6 +193,22 @@ class BetterCareModel(mesa.Model):
         excess_ch = np.maximum(s[:, 1] - FLOORS[1] * self.minimum_gbp, 0)
         believed = np.array([t.believed_return() for t in self.tables])
         return (p.delivery.social_care_spillover * 0.5 * excess_sc + believed * 0.5 * excess_ch) / p.costs.bed_day_gbp
+
+    def _fixed_plans(self) -> None:
+        """The fixed-plan null (`mechanisms.negotiation` off): every table gets the published 2014
+        mix (`nulls.fixed_plan_2014`), signed off at once with no talks and no assurance, and
+        delivery starts."""
+        p = self.params
+        plan = fixed_plan_2014(p.money.minimum_gbp, p.planning.fixed_mix_risk_share)
+        why = validate(plan, p.money.max_topup, p.planning.ambition_max)
+        if why:
+            raise ScenarioError(f"mechanisms.negotiation = false: the fixed 2014 plan breaks the rules here: {why}")
+        for a, t in enumerate(self.tables):
+            t.plan = plan.copy()
+            self.status[a] = Status.APPROVED
+        self.signed_off_week[:] = 0
+        self.phase = Phase.DELIVERY
+        self._start_delivery()
 
     # --- recording -----------------------------------------------------------------------------
     def record_offer(self, table: Table, week: int, proposer: int, offer: int, accepts: np.ndarray) -> None:
@@ -362,11 +387,12 @@ class BetterCareModel(mesa.Model):
         p = self.params
         m = self.month_no
         out = self.delivery.month(m)
-        if m % 3 == 2:
+        if m % 3 == 2 and self.negotiation:
             self._quarterly_review(out)
         # Joint working matures towards what the partners' relationship supports.
         self.maturity = np.clip(self.maturity + p.delivery.maturity_rate * (self.area_trust - self.maturity), 0, 1)
-        self._people(weeks=52 / 12)
+        if self.negotiation:  # the fixed-plan null holds trust at its initial value
+            self._people(weeks=52 / 12)
         by_agency = out["dtoc_days_by_agency"]
         for a in range(self.n_areas):
             self._series.append(

@@ -203,6 +203,14 @@ class PlanningParams(_Group):
     ambition_max: float = Field(
         0.10, ge=0.01, le=0.5, description="Largest emergency-admissions cut a candidate plan may claim"
     )
+    fixed_mix_risk_share: float = Field(
+        1 / 3,
+        ge=0,
+        le=1,
+        description="Share of the plans' 'other NHS' money (about GBP 800m: mental health, primary, acute) that the "
+        "fixed-plan null model (mechanisms.negotiation off) puts on the acute risk-share line, the rest on admission "
+        "avoidance. No source splits it: one third, as acute is one of the three categories named (explore)",
+    )
 
 
 class MoneyParams(_Group):
@@ -478,6 +486,12 @@ class MechanismParams(_Group):
     nhs_funding_drain: bool = Field(
         True,
         description="The NHS share of the minimum that is not new money is taken from existing NHS services: NHS-funded community and intermediate care shrinks on the BCF path, and the CCG counts money moved to social care as taken from its own services (H8). False: neither",
+    )
+    negotiation: bool = Field(
+        True,
+        description="Local negotiation, assurance and trust dynamics. False is the fixed-plan null model: every area "
+        "gets the same plan (the 2014 plans' published spend by line and top-ups, the 3.07% ambition), signed off at "
+        "once with no talks and no assurance, and trust stays at its initial value; delivery runs as usual",
     )
 
 
