@@ -28,7 +28,7 @@ from bettercare.model.scenario import build_parameters, load_scenario
 from bettercare.vocabulary.plan import FLOORS, Feature, Rules, features, make_plans
 
 WIGAN = {"areas.names": ["Wigan"], "acute.at_table": 1.0}
-RULES = Rules("none", 0.0, "nhs", 0.0, 0.3, 0.7, 1490.0, 2360.0)
+RULES = Rules("none", 0.0, "nhs", 0.0, 0.3, 0.7, 1490.0, 2360.0, return_sd=0.2, social_care_spillover=0.34)
 SPLIT_SOCIAL = [[1.0, 0.0, 0.0, 0.0, 0.0]]
 SPLIT_OTHER = [[0.0, 0.0, 0.0, 0.0, 1.0]]
 
@@ -198,10 +198,17 @@ def test_nhs_funding_drain_switch_removes_both_paths():
 
 
 def test_without_the_drain_new_money_changes_no_behaviour():
-    """With the switch off, `new_money_share` is accounting only again: plans and delivery agree."""
+    """With the switch off, and the acute trust's exposure (which reads the drain through its
+    deficit) off too, `new_money_share` is accounting only again: plans and delivery agree."""
     runs = []
     for share in (0.0, 1.0):
-        m = _model(**{"mechanisms.nhs_funding_drain": False, "money.new_money_share": share})
+        m = _model(
+            **{
+                "mechanisms.nhs_funding_drain": False,
+                "mechanisms.acute_exposure": False,
+                "money.new_money_share": share,
+            }
+        )
         m.run_model()
         runs.append((m.tables[0].plan, m.delivery.delayed_days, m.delivery.admissions))
     for a, b in zip(*runs, strict=True):

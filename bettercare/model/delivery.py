@@ -129,6 +129,20 @@ def pre_period(
     )
 
 
+def model_pre_period(model: BetterCareModel) -> PrePeriod:
+    """The pre-period and counterfactual of a model's areas under its parameters: the one place
+    that says which parameters the no-BCF path depends on (delivery and the trend-only null)."""
+    p = model.params
+    return pre_period(
+        p.flow,
+        tuple(model.area_frame.area_code),
+        model.area_frame.population.to_numpy(float),
+        -p.money.social_care_cut,
+        p.delivery.months,
+        Council.saving_share(p),
+    )
+
+
 @lru_cache(maxsize=CACHE_SIZE)
 def _pre_period(
     params_json: str,
@@ -174,12 +188,9 @@ class Delivery:
         M = model.minimum_gbp
         n = len(M)
         self.n = n
-        codes = tuple(model.area_frame.area_code)
         council_change = -p.money.social_care_cut
         council_saving = Council.saving_share(p)
-        pre = pre_period(
-            f, codes, model.area_frame.population.to_numpy(float), council_change, d.months, council_saving
-        )
+        pre = model_pre_period(model)
         self.pre = pre
         self.flow = FlowModel(f, pre.inputs, council_change=council_change, council_saving=council_saving)
         self.flow.state = pre.state.copy()

@@ -4,7 +4,7 @@
   gets `fixed_plan_2014`, the plan of the average 2014 area as published, so delivery runs on
   the flow model with no talks, no assurance and no trust dynamics.
 - The trend-only null (`trend_only`): the delivery year as the pre-period trends carry on, which
-  is the flow model's no-BCF path (`delivery.pre_period`, the counterfactual of every run). Its
+  is the flow model's no-BCF path (`delivery.model_pre_period`, the counterfactual of every run). Its
   effects against that counterfactual are zero by construction; what it adds is the observable
   change against 2014-15 that the trends alone give.
 """
@@ -20,7 +20,7 @@ import numpy as np
 
 from bettercare.vocabulary.plan import LINES, N_SLOTS, Slot
 
-from .delivery import pre_period
+from .delivery import model_pre_period
 
 if TYPE_CHECKING:
     from .model import BetterCareModel
@@ -86,13 +86,7 @@ def trend_only(model: BetterCareModel) -> dict[str, float]:
     """
     p = model.params
     months = p.delivery.months
-    pre = pre_period(
-        p.flow,
-        tuple(model.area_frame.area_code),
-        model.area_frame.population.to_numpy(float),
-        -p.money.social_care_cut,
-        months,
-    )
+    pre = model_pre_period(model)
     share = months / 12
     baseline_adm = pre.admissions_by_month.sum(axis=0)
     baseline_dtoc = pre.delayed_days_by_month.sum(axis=(0, 2))
