@@ -179,7 +179,7 @@ class CentreParams(_Group):
         0.5,
         ge=0,
         le=1,
-        description="Share of a verdict's shortfall from a good experience that an enabling centre's support makes up: it brings help with its conditions, returns and impositions, command and control brings a demand (H5)",
+        description="Share of a verdict's shortfall from a good experience (1) that an enabling centre's support makes up, for every verdict: it brings help with its approvals, conditions, returns and impositions; command and control brings only the verdict (H5)",
     )
     resubmit_margin: float = Field(
         0.9,
