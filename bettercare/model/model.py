@@ -11,7 +11,7 @@ from typing import Any
 import mesa
 import numpy as np
 
-from bettercare.agents import KINDS, VERDICT_EXPERIENCE, AcuteTrust, Centre, Organisation, Review
+from bettercare.agents import KINDS, AcuteTrust, Centre, Organisation, Review
 from bettercare.vocabulary.plan import (
     FLOORS,
     LINES,
@@ -124,7 +124,9 @@ class BetterCareModel(mesa.Model):
         self.first_agreed_week = np.full(self.n_areas, np.nan)
         self.reviews: dict[int, Review] = {}
         self.first_round: dict[int, Review] = {}
+        self.first_review: dict[int, Review] = {}  # each area's first review in assurance
         self.review_count = np.zeros(self.n_areas, int)
+        self.returns = np.zeros(self.n_areas, int)  # plans the centre sent back, by area
         self._offers: list[tuple] = []
         self._responses: list[tuple] = []
         self._series: list[dict] = []
@@ -286,8 +288,9 @@ class BetterCareModel(mesa.Model):
 
     def _first_round_stress_test(self) -> None:
         """Plans in by the first deadline are stress-tested (NHS England, May 2014), then reopened."""
+        review = self.params.mechanisms.review
         for a, t in enumerate(self.tables):
-            if t.agreed is not None:
+            if review and t.agreed is not None:
                 self.first_round[a] = self.centre.review(a, t.plan)
             self.status[a] = Status.PAUSED
 
@@ -305,15 +308,24 @@ class BetterCareModel(mesa.Model):
             self.status[a] = Status.TALKING
 
     def _assure(self, w: int) -> None:
-        style = self.params.centre.style
+        """The centre reviews queued plans up to its capacity; without review it signs off every
+        submitted plan unseen (`mechanisms.review`)."""
+        if not self.params.mechanisms.review:
+            for a in self.centre.queue:
+                self.status[a] = Status.APPROVED
+                self.signed_off_week[a] = w
+            self.centre.queue.clear()
+            return
         for _ in range(min(self.centre.capacity, len(self.centre.queue))):
             a = self.centre.queue.pop(0)
             t = self.tables[a]
             review = self.centre.review(a, t.plan)
             self.reviews[a] = review
+            self.first_review.setdefault(a, review)
             self.review_count[a] += 1
-            self.trust.experience_with_centre(t.codes, VERDICT_EXPERIENCE[style][review.verdict])
+            self.trust.experience_with_centre(t.codes, self.centre.verdict_experience(review.verdict))
             if review.verdict == Status.NOT_APPROVED:
+                self.returns[a] += 1
                 weeks = self.centre.send_back(t, review)
                 t.open(window=weeks, start_week=w + 1)
                 self.status[a] = Status.TALKING
@@ -323,14 +335,14 @@ class BetterCareModel(mesa.Model):
 
     def _escalate(self) -> None:
         """After the final deadline the centre imposes its minimum plan on every area not signed off."""
-        style = self.params.centre.style
+        imposition = self.centre.verdict_experience(Status.IMPOSED)
         for a, t in enumerate(self.tables):
             if self.status[a] in SIGNED_OFF:
                 continue
             t.plan = imposed(self.rules.ambition_target)
             t.imposed = True
             self.status[a] = Status.IMPOSED
-            self.trust.experience_with_centre(t.codes, VERDICT_EXPERIENCE[style][Status.IMPOSED])
+            self.trust.experience_with_centre(t.codes, imposition)
 
     def _people(self, weeks: float) -> None:
         """Leaders leave and newcomers start from the prior; co-location adds contact (H6)."""

@@ -265,6 +265,35 @@ OUTPUTS: tuple[Output, ...] = (
         "Areas signed off in the first six weeks of assurance (weeks `w2` to `w2 + 5`).",
     ),
     _national(
+        "plans",
+        "first_review_approved",
+        "count",
+        Kind.COUNT,
+        "Areas whose first review in assurance approved the plan outright (the first-round stress test "
+        "of the pause is not a review in assurance). 0 without review (`mechanisms.review`).",
+    ),
+    _national(
+        "plans",
+        "first_review_conditions",
+        "count",
+        Kind.COUNT,
+        "Areas whose first review in assurance approved the plan with conditions.",
+    ),
+    _national(
+        "plans",
+        "first_review_not_approved",
+        "count",
+        Kind.COUNT,
+        "Areas whose first review in assurance did not approve the plan: the centre sent it back.",
+    ),
+    _national(
+        "plans",
+        "plans_returned",
+        "count",
+        Kind.COUNT,
+        "Plans the centre sent back for resubmission, all reviews counted (an area returned twice counts twice).",
+    ),
+    _national(
         "money",
         "pool_minimum_gbp",
         "GBP a year",

@@ -191,6 +191,51 @@ class CentreParams(_Group):
     conditions_ratio: float = Field(
         10.0, ge=1, le=100, description="Ratio at or below which a plan is approved with conditions; above it, resubmit"
     )
+    experience_approved: float = Field(
+        0.7,
+        ge=0,
+        le=1,
+        description="Trust experience of a plan approved outright, before any support: signed off, but judged from above (H5)",
+    )
+    experience_conditions: float = Field(
+        0.2,
+        ge=0,
+        le=1,
+        description="Trust experience of a plan approved with conditions, before any support: the centre's terms on a local plan (H5). A return or an imposition is the worst experience, 0",
+    )
+    enabling_support: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Share of a verdict's shortfall from a good experience (1) that an enabling centre's support makes up, for every verdict: it brings help with its approvals, conditions, returns and impositions; command and control brings only the verdict (H5)",
+    )
+    resubmit_margin: float = Field(
+        0.9,
+        ge=0.1,
+        le=1,
+        description="A returned plan's believed return is capped at this share of what the centre would accept with conditions at its estimate: the partners aim a little inside the line",
+    )
+    support_optimism_cut: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Share of a returned table's planning optimism an enabling centre's support removes: it works through the schemes' evidence with the partners (H5)",
+    )
+    resubmit_weeks: int = Field(
+        4, ge=1, le=26, description="Weeks the centre allows to resubmit a returned plan (a few weeks in autumn 2014)"
+    )
+    foot_dragging_trust: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Trust in the centre below which partners drag their feet over a command centre's demand to resubmit (H5)",
+    )
+    foot_dragging: float = Field(
+        2.0,
+        ge=0,
+        le=10,
+        description="Extra resubmission time, as a multiple of resubmit_weeks, per unit of trust in the centre below foot_dragging_trust: a demand from a distrusted centre is met slowly (H5)",
+    )
 
 
 class PlanningParams(_Group):
@@ -492,6 +537,10 @@ class MechanismParams(_Group):
         description="Local negotiation, assurance and trust dynamics. False is the fixed-plan null model: every area "
         "gets the same plan (the 2014 plans' published spend by line and top-ups, the 3.07% ambition), signed off at "
         "once with no talks and no assurance, and trust stays at its initial value; delivery runs as usual",
+    )
+    review: bool = Field(
+        True,
+        description="The centre stress-tests plans (the first round and assurance) and returns those it does not approve; off, it approves every submitted plan unseen: no stress test, no returns, no verdict experiences",
     )
 
 
