@@ -155,11 +155,12 @@ def test_run_replicates_give_the_rows_of_a_one_point_sweep_with_replicates(tmp_p
     assert_same_rows(national_rows(sweep), [r["national"] for r in runs])
 
 
-def test_a_one_run_sweep_has_its_own_seed_scheme_and_others_keep_theirs():
-    from bettercare.experiments.spec import SEED_SCHEME, seed_scheme
+def test_a_one_run_sweep_has_its_own_seed_scheme_and_others_keep_theirs(tmp_path):
+    from bettercare.experiments.spec import SEED_SCHEME, run_experiment
 
-    assert seed_scheme(2) == seed_scheme(1_000) == SEED_SCHEME  # older stores of many runs still resume
-    assert seed_scheme(1) != SEED_SCHEME
+    exp = run_experiment("england-2014", {"areas.names": ["Wigan"]}, 1, 5, "x")
+    assert exp.seed_scheme(2) == exp.seed_scheme(1_000) == SEED_SCHEME  # older stores of many runs still resume
+    assert exp.seed_scheme(1) != SEED_SCHEME
 
 
 # --- Ctrl-C and resume ------------------------------------------------------------------------------

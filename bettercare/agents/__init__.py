@@ -7,10 +7,10 @@ closes its books at year end); the `Centre` reviews plans.
 
 from .acute_trust import AcuteTrust
 from .ccg import CCG
-from .centre import VERDICT_EXPERIENCE, Centre, Review
+from .centre import Centre, Review
 from .council import Council
 from .organisation import Organisation, Stance
 
 KINDS = {"council": Council, "ccg": CCG, "acute": AcuteTrust}
 
-__all__ = ["AcuteTrust", "CCG", "Centre", "Council", "KINDS", "Organisation", "Review", "Stance", "VERDICT_EXPERIENCE"]
+__all__ = ["AcuteTrust", "CCG", "Centre", "Council", "KINDS", "Organisation", "Review", "Stance"]

@@ -20,13 +20,6 @@ from bettercare.vocabulary.status import Status
 if TYPE_CHECKING:
     from bettercare.model.negotiation import Table
 
-# Experience of a verdict for trust in the centre, by the centre's style (H5): command and
-# control meets "who are you to tell me that?"; an enabling centre brings support with conditions.
-VERDICT_EXPERIENCE = {
-    "command": {Status.APPROVED: 0.7, Status.CONDITIONS: 0.2, Status.NOT_APPROVED: 0.0, Status.IMPOSED: 0.0},
-    "enabling": {Status.APPROVED: 0.9, Status.CONDITIONS: 0.7, Status.NOT_APPROVED: 0.5, Status.IMPOSED: 0.3},
-}
-
 
 @dataclass
 class Review:
@@ -80,14 +73,35 @@ class Centre(mesa.Agent):
             verdict = Status.NOT_APPROVED
         return Review(claimed, min(claimed, realistic), est_return, float(ratio), verdict)
 
-    def send_back(self, table: Table, review: Review) -> int:
-        """Return a plan: claims now capped by the centre's view; returns the weeks allowed to
-        resubmit. Under command and control, partners who distrust the centre drag their feet."""
+    def verdict_experience(self, verdict: Status) -> float:
+        """How the partners live a verdict, for their trust in the centre (H5).
+
+        A verdict's own experience is how far the partners got their plan through as they made
+        it: approved outright, with conditions, or (the worst, 0) returned or imposed. An enabling
+        centre brings support with every verdict, making up `centre.enabling_support` of the
+        shortfall from a good experience; command and control brings only the verdict, and meets
+        "who are you to tell me that?".
+        """
         c = self.model.params.centre
-        # The partners must bring claims within what the centre would accept with conditions.
-        table.ceiling_return = max(review.estimated_return, 1e-6) * 0.9 * c.conditions_ratio
+        own = {Status.APPROVED: c.experience_approved, Status.CONDITIONS: c.experience_conditions}.get(verdict, 0.0)
         if c.style == "enabling":
-            table.optimism_scale *= 0.5
-            return 4
-        trust_c = np.mean([self.model.trust.get(code, self.code) for code in table.codes])
-        return int(round(4 * (1 + 2 * max(0.0, 0.5 - trust_c))))
+            return own + c.enabling_support * (1.0 - own)
+        return own
+
+    def send_back(self, table: Table, review: Review) -> int:
+        """Return a plan; returns the weeks allowed to resubmit it.
+
+        Under either style the partners must bring their claims within what the centre would
+        accept with conditions at its estimate (with `centre.resubmit_margin` to spare). An
+        enabling centre returns the plan with support: it works through the evidence with the
+        partners, removing `centre.support_optimism_cut` of their optimism. Command and control
+        returns it with a demand: partners who distrust the centre drag their feet over it.
+        """
+        c = self.model.params.centre
+        table.ceiling_return = max(review.estimated_return, 1e-6) * c.resubmit_margin * c.conditions_ratio
+        if c.style == "enabling":
+            table.optimism_scale *= 1.0 - c.support_optimism_cut
+            return c.resubmit_weeks
+        trust_c = float(np.mean([self.model.trust.get(code, self.code) for code in table.codes]))
+        distrust = max(0.0, c.foot_dragging_trust - trust_c)
+        return int(round(c.resubmit_weeks * (1.0 + c.foot_dragging * distrust)))

@@ -20,6 +20,7 @@ from bettercare.vocabulary.plan import EPS, N_FEATURES, Feature
 from bettercare.vocabulary.trust import updated
 
 if TYPE_CHECKING:
+    from bettercare.model.delivery import Delivery
     from bettercare.model.negotiation import Table
 
 SIGNAL = 0.05  # a change in normalised utility that partners notice
@@ -84,9 +85,24 @@ class Organisation(mesa.Agent):
 
     @classmethod
     def base_weights(cls, params) -> dict[Feature, float]:
-        """The kind's mean weights, from `incentives.<kind>`; features it has no field for weigh 0."""
+        """The kind's mean weights, from `incentives.<kind>`; features it has no field for weigh 0.
+
+        A field that names no feature (a council's `gap_filling`) weighs a term the kind adds in
+        its own `utility`.
+        """
         group = getattr(params.incentives, cls.kind)
-        return {Feature[name.upper()]: float(value) for name, value in group.model_dump().items()}
+        return {
+            Feature[name.upper()]: float(value)
+            for name, value in group.model_dump().items()
+            if name.upper() in Feature.__members__
+        }
+
+    def own_draw(self, feature: Feature) -> float:
+        """This organisation's log-normal draw on `feature`'s weight (its weight over its kind's
+        mean; 1 where the mean is 0): scales a kind's extra utility terms without a new draw, so
+        the random stream is unchanged."""
+        base = self.base_weights(self.model.params).get(feature, 0.0)
+        return float(self.weights[feature] / base) if base != 0 else 1.0
 
     # --- valuing ------------------------------------------------------------------------------
     def utility(self, feats: np.ndarray) -> np.ndarray:
@@ -189,6 +205,19 @@ class Organisation(mesa.Agent):
         table.trust[party, proposer] = updated(
             float(table.trust[party, proposer]), float(e), prm.trust.gain_good, prm.trust.gain_bad, float(w)
         )
+
+    def agreement_experience(self, table: Table, party: int, offer: int) -> float:
+        """How well an agreed plan served this party: its utility of the plan as a share of the
+        target it opened these talks with. A plan conceded far below it under deadline pressure
+        is trust spent to meet the date (H3); one that meets it is a commitment made together."""
+        opening = self.target(0, table.window, float(table.reservation[party]))
+        return min(max(float(table.utility[party, offer]) / max(opening, EPS), 0.0), 1.0)
+
+    def commitment_kept(self, delivery: Delivery, area: int) -> float:
+        """This organisation's commitments kept in delivery, in [0, 1], as its partners see it at a
+        quarterly review. The model has no way for an organisation of this kind to fall short of
+        the plan (a CCG funds its lines as agreed), so it keeps them all; kinds that can, say how."""
+        return 1.0
 
     def note_own_offer(self, table: Table, party: int, offer: int) -> int:
         """Remember the offer just made, and how much it gave away; returns the previous one."""

@@ -5,7 +5,10 @@
 - sobol: SALib's Saltelli/Sobol' sample, `samples` * (D + 2) points (`samples` * (2D + 2) with
   `second_order = true`), in SALib's order, so that `SALib.analyze.sobol` can use the outputs;
 - morris: SALib's Morris trajectories, `samples` * (D + 1) points;
-- file: the rows of a CSV or Parquet file, one column per parameter (any sampler's output).
+- file: the rows of a CSV or Parquet file, one column per parameter (any sampler's output);
+- ablation: the base scenario, then each on/off switch of one parameter group (`ablate`, by default
+  `mechanisms`) turned off in turn. The switches are the group's boolean fields, read from the
+  pydantic model, so a switch added to the group is in the experiment without any edit.
 
 Integer parameters in sampled designs are drawn on [min - 0.5, max + 0.5] and rounded half up
 (then clipped), so every whole value in [min, max] is equally likely. The raw sample matrix is
@@ -26,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from bettercare.model.scenario import ScenarioError, build_parameters
+from bettercare.model.scenario import Parameters, ScenarioError, build_parameters
 
 from .spec import SAMPLED, Experiment, SpecError, canonical_json, param_info
 
@@ -168,6 +171,35 @@ def _from_file(exp: Experiment):
     return names, raw_points
 
 
+BASELINE = "baseline"
+
+
+def switches(group: str) -> list[str]:
+    """Dotted names of the on/off switches (boolean fields) of a parameter group, in declaration order."""
+    model = Parameters.model_fields[group].annotation
+    return [f"{group}.{name}" for name, f in model.model_fields.items() if f.annotation is bool]
+
+
+def _ablation(exp: Experiment) -> tuple[list[str], list[dict[str, Any]], dict[str, Any]]:
+    """The baseline, then each switch of the group that is on in the base scenario turned off.
+
+    Every point sets every switch, so every row carries one column per switch. A switch already
+    off in the base scenario (say by [fixed]) has nothing to ablate and is listed as skipped."""
+    names = switches(exp.ablate)
+    flat = exp.base.params.flat()
+    base = {n: flat[n] for n in names}
+    on = [n for n in names if base[n]]
+    points = [dict(base)] + [{**base, n: False} for n in on]
+    info = {"ablate": exp.ablate, "variants": [BASELINE, *on], "skipped": [n for n in names if not base[n]]}
+    return names, points, info
+
+
+def variant_of(point: dict[str, Any], baseline: dict[str, Any]) -> str:
+    """An ablation point's label: `baseline`, or the switch it turns off."""
+    off = [k for k, v in point.items() if v != baseline.get(k)]
+    return off[0] if off else BASELINE
+
+
 def build(exp: Experiment) -> Design:
     """The design of a validated experiment; raises SpecError on an invalid point."""
 
@@ -175,6 +207,9 @@ def build(exp: Experiment) -> Design:
     names = [f.name for f in exp.factors]
     if exp.design == "factorial":
         points, rows, info = _factorial(exp)
+    elif exp.design == "ablation":
+        names, points, info = _ablation(exp)
+        rows = [list(p.values()) for p in points]
     elif exp.design in SAMPLED:
         points, rows, info, problem = _sampled(exp)
     else:
@@ -185,7 +220,9 @@ def build(exp: Experiment) -> Design:
             points.append(_validated(exp, p, f"design_file '{exp.design_file.name}' row {i + 1}"))
             rows.append([column_value(v) for v in p.values()])
         info = {"file": str(exp.design_file)}
-    if exp.design in SAMPLED or len(exp.factors) > 1:  # whole points too (catches cross-field rules)
+    if (
+        exp.design in SAMPLED or exp.design == "ablation" or len(exp.factors) > 1
+    ):  # whole points too (catches cross-field rules)
         points = [_validated(exp, p, f"{exp.source} design point {i}") for i, p in enumerate(points)]
     matrix = pd.DataFrame(rows, columns=names) if names else pd.DataFrame(index=range(len(points)))
     matrix.insert(0, "point_id", pd.Series(range(len(points)), dtype="int64"))
@@ -206,7 +243,12 @@ def run_seed(master: int, run_id: int, runs: int) -> int:
     """
     if runs == 1:
         return int(master)
-    return int(np.random.SeedSequence(master, spawn_key=(run_id,)).generate_state(1)[0])
+    return child_seed(master, run_id)
+
+
+def child_seed(master: int, i: int) -> int:
+    """One 32-bit word of `SeedSequence(master, spawn_key=(i,))`, the i-th child of `SeedSequence(master)`."""
+    return int(np.random.SeedSequence(master, spawn_key=(i,)).generate_state(1)[0])
 
 
 def replicate_seeds(master: int, r: int) -> list[int]:
@@ -216,9 +258,21 @@ def replicate_seeds(master: int, r: int) -> list[int]:
     return [run_seed(master, i, r) for i in range(r)]
 
 
+def seed_of(exp: Experiment, run_id: int, runs: int) -> int:
+    """The seed of run `run_id` of `exp`, a sweep of `runs` runs: `run_seed` of the run, or, for a
+    paired experiment (common random numbers), the child of its replicate, so that every design
+    point runs the same seeds."""
+    if exp.paired:
+        return child_seed(exp.seed, run_id % exp.replicates)
+    return run_seed(exp.seed, run_id, runs)
+
+
 def count_points(exp: Experiment) -> int:
     """How many design points `build(exp)` makes, without building it (files are read)."""
     d = len(exp.factors)
+    if exp.design == "ablation":
+        flat = exp.base.params.flat()
+        return 1 + sum(bool(flat[n]) for n in switches(exp.ablate))
     if exp.design == "factorial":
         return math.prod(len(f.levels) for f in exp.factors)
     if exp.design == "lhs":

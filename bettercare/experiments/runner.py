@@ -2,7 +2,8 @@
 
 `run_sweep(experiment, out)` is the whole thing; the command line (`bettercare sweep`) and the
 tests call it. Run `run_id` is design point `run_id // replicates`, replicate
-`run_id % replicates`, with seed `run_seed(master_seed, run_id, runs)`; so ids and seeds do not depend
+`run_id % replicates`, with seed `designs.seed_of(experiment, run_id, runs)` (the replicate's, for a
+paired experiment); so ids and seeds do not depend
 on the order in which runs finish, on the backend or on the chunking.
 """
 
@@ -38,7 +39,7 @@ from . import designs, store
 from . import manifest as mf
 from .backends import cap_workers, make_backend
 from .manifest import os_error_text
-from .spec import Experiment, SpecError, seed_scheme, spec_hash
+from .spec import Experiment, SpecError, spec_hash
 from .worker import RunTask
 
 CHUNK_RUNS = 256  # default: commit a chunk at 256 runs, 500,000 rows or 30 s, whichever comes first
@@ -210,7 +211,7 @@ def _error_table(exp: Experiment, design: designs.Design, run_id: int, error: di
         "run_id": pa.array([run_id], pa.int64()),
         "point_id": pa.array([point], pa.int64()),
         "replicate": pa.array([run_id % exp.replicates], pa.int64()),
-        "seed": pa.array([designs.run_seed(exp.seed, run_id, design.n_points * exp.replicates)], pa.int64()),
+        "seed": pa.array([designs.seed_of(exp, run_id, design.n_points * exp.replicates)], pa.int64()),
         "error_type": pa.array([str(error.get("error_type", ""))], pa.string()),
         "message": pa.array([str(error.get("message", ""))], pa.string()),
         "traceback": pa.array([str(error.get("traceback", ""))], pa.string()),
@@ -308,7 +309,7 @@ def run_sweep(
         if retry_failed:
             log(f"retrying {len(retry)} failed run(s)" if retry else "--retry-failed: no failed runs to retry")
 
-        seeds = [designs.run_seed(exp.seed, i, total) for i in range(total)] if total <= SEEDS_IN_MANIFEST else []
+        seeds = [designs.seed_of(exp, i, total) for i in range(total)] if total <= SEEDS_IN_MANIFEST else []
         sessions = list(old.get("sessions", [])) if old else []
         first_started = old.get("started_utc", started) if old else started
 
@@ -340,7 +341,7 @@ def run_sweep(
                 "design": {**design.info, "problem": design.problem, "file": store.DESIGN},
                 "replicates": R,
                 "master_seed": exp.seed,
-                "seed_scheme": seed_scheme(total),
+                "seed_scheme": exp.seed_scheme(total),
                 "points": design.n_points,
                 "runs": total,
                 "tables": exp.tables,
@@ -396,7 +397,7 @@ def run_sweep(
                             run_id=run_id,
                             point_id=point_id,
                             replicate=run_id % R,
-                            seed=designs.run_seed(exp.seed, run_id, total),
+                            seed=designs.seed_of(exp, run_id, total),
                             overrides=point,
                             columns={name: designs.column_value(v) for name, v in point.items()},
                             base=exp.base,

@@ -47,21 +47,27 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bettercare.model.outputs import NATIONAL_FIELDS, TABLES
-from bettercare.model.scenario import PRESETS, ScenarioError, build_parameters, field_info, load_scenario
+from bettercare.model.scenario import (
+    PRESETS,
+    Parameters,
+    ScenarioError,
+    build_parameters,
+    field_info,
+    load_scenario,
+)
 
 from . import catalog
 from .manifest import jsonable
 
-DESIGNS = ("factorial", "lhs", "sobol", "morris", "file")
+DESIGNS = ("factorial", "lhs", "sobol", "morris", "file", "ablation")
 SAMPLED = ("lhs", "sobol", "morris")
 SEED_SCHEME = "SeedSequence(seed, spawn_key=(run_id,)).generate_state(1)[0]"
 ONE_RUN_SEED_SCHEME = "seed (a sweep of one run runs on the master seed itself)"
+# paired = true: common random numbers, every design point runs the same seeds.
+PAIRED_SEED_SCHEME = "SeedSequence(seed, spawn_key=(replicate,)).generate_state(1)[0]"
 
 
-def seed_scheme(runs: int) -> str:
-    """How a sweep of `runs` runs seeds them (`designs.run_seed`). Part of the spec hash: sweeps of
-    more than one run keep the scheme, and hash, they always had, so their stores still resume."""
-    return ONE_RUN_SEED_SCHEME if runs == 1 else SEED_SCHEME
+PARAMETER_GROUPS = tuple(Parameters.model_fields)
 
 
 class SpecError(ValueError):
@@ -81,9 +87,11 @@ class ExperimentSection(_Section):
     scenario: str = "england-2014"
     replicates: int = Field(1, ge=1, le=1_000_000)
     seed: int = Field(0, ge=0, lt=2**63)
-    design: Literal["factorial", "lhs", "sobol", "morris", "file"] = "factorial"
+    design: Literal["factorial", "lhs", "sobol", "morris", "file", "ablation"] = "factorial"
     samples: int | None = Field(None, ge=1, le=10_000_000)
     design_file: str | None = None
+    ablate: str | None = None
+    paired: bool = False
     second_order: bool = False
     morris_levels: int = Field(4, ge=2, le=100)
 
@@ -195,6 +203,16 @@ class Experiment:
     source: str  # the spec file path, or "catalog:NAME"
     text: str  # the spec file's text, as read
     data: dict[str, Any] = field(default_factory=dict)  # the parsed TOML (quick not yet applied)
+    ablate: str | None = None  # design = "ablation": the parameter group whose switches go off in turn
+    paired: bool = False  # every design point runs the same seeds (common random numbers)
+
+    def seed_scheme(self, runs: int) -> str:
+        """How the experiment's `runs` runs are seeded (`designs.seed_of`). Part of the spec hash:
+        sweeps of more than one run keep the scheme, and hash, they always had, so their stores
+        still resume; a sweep of one run runs on the master seed, as `bettercare run` does."""
+        if self.paired:
+            return PAIRED_SEED_SCHEME
+        return ONE_RUN_SEED_SCHEME if runs == 1 else SEED_SCHEME
 
     def resolved(self) -> dict[str, Any]:
         """The spec as it will run (after --quick), for the manifest and the hash."""
@@ -209,6 +227,8 @@ class Experiment:
             "design_file": str(self.design_file) if self.design_file else None,
             "second_order": self.second_order,
             "morris_levels": self.morris_levels,
+            "ablate": self.ablate,
+            "paired": self.paired,
             "parameters": {
                 f.name: (list(f.levels) if f.levels is not None else {"min": f.lo, "max": f.hi}) for f in self.factors
             },
@@ -339,6 +359,18 @@ def parse_spec(text: str, base_dir: Path | None = None, source: str = "<spec>", 
             raise SpecError(
                 f'{where}: design = "sobol" needs samples to be a power of 2 (e.g. 64, 256, 1024), not {samples}'
             )
+    if design == "ablation":
+        if parameters:
+            raise SpecError(
+                f'{where}: design = "ablation" varies the switches of its group itself: [parameters] must be empty'
+            )
+        ablate = ex.ablate or "mechanisms"
+        if ablate not in PARAMETER_GROUPS:
+            raise SpecError(f"{where}: ablate = '{ablate}' is not a parameter group ({', '.join(PARAMETER_GROUPS)})")
+    elif ex.ablate is not None:
+        raise SpecError(f'{where}: ablate is only read with design = "ablation", not "{design}"')
+    else:
+        ablate = None
     if design == "file" and not ex.design_file:
         raise SpecError(f'{where}: design = "file" needs design_file = "points.csv" in [experiment]')
     if design != "file" and ex.design_file:
@@ -409,6 +441,8 @@ def parse_spec(text: str, base_dir: Path | None = None, source: str = "<spec>", 
         source=source,
         text=text,
         data=data,
+        ablate=ablate,
+        paired=ex.paired,
     )
 
 
@@ -430,7 +464,7 @@ def spec_hash(exp: Experiment, design_digest: str, runs: int) -> str:
         "design_digest": design_digest,
         "replicates": exp.replicates,
         "seed": exp.seed,
-        "seed_scheme": seed_scheme(runs),
+        "seed_scheme": exp.seed_scheme(runs),
         "tables": sorted(exp.tables),
     }
     return hashlib.sha256(canonical_json(payload).encode()).hexdigest()

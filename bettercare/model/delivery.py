@@ -16,12 +16,18 @@ Three hooks carry the table into delivery (FlowDrive):
 - money: each line buys capacity only with money additional to the counterfactual path
   (`additional_gbp`: above the pre-BCF transfers, the GBP 1.1bn to social care and the GBP 0.3bn
   for reablement, less the ADASS protecting share, and for social care less what the council
-  diverts); the schemes' avoided admissions are the area's true return on the
-  admission-avoidance and community lines, reached through the acquisition delay;
+  diverts to fill its budget gap, `Council.diversion`); the NHS share of the minimum that is
+  not new money shrinks NHS-funded community and intermediate care (H8); the schemes' avoided
+  admissions are the area's true return on the admission-avoidance and community lines, reached
+  through the acquisition delay;
 - implementation: joint working (maturity) cuts the assessment time, by at most
   `delivery.joint_assessment_speedup`;
 - behaviour: the acute trust's defensiveness raises its admission rate and slows its declaring
   patients fit, by at most `delivery.defensive_admissions` and `delivery.defensive_discharge`.
+
+Performance money withheld at a quarter's settlement is not spent on the area's capacity and
+schemes for the rest of the year (`mechanisms.p4p_capacity`): it goes to the acute trusts or back
+to the centre (`centre.withheld_to`), not to the schemes.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bettercare.agents import Council
 from bettercare.vocabulary.plan import FLOORS, Slot, savings_basis, spend_shares
 
 from .flow import (
@@ -102,21 +109,54 @@ def month_edges(model: FlowModel, first: date, months: int) -> np.ndarray:
 
 
 def pre_period(
-    params: FlowParams, codes: tuple[str, ...], population: np.ndarray, council_change: float = 0.0, months: int = 12
+    params: FlowParams,
+    codes: tuple[str, ...],
+    population: np.ndarray,
+    council_change: float = 0.0,
+    months: int = 12,
+    council_saving: float = 0.0,
 ) -> PrePeriod:
     """The pre-period and the counterfactual of these areas, computed once per (flow parameters,
-    areas, council budget change, months) in a process."""
+    areas, council budget change, months, council saving) in a process."""
     pop = np.asarray(population, float)
-    return _pre_period(params.model_dump_json(), tuple(codes), pop.tobytes(), float(council_change), int(months))
+    return _pre_period(
+        params.model_dump_json(),
+        tuple(codes),
+        pop.tobytes(),
+        float(council_change),
+        int(months),
+        float(council_saving),
+    )
+
+
+def model_pre_period(model: BetterCareModel) -> PrePeriod:
+    """The pre-period and counterfactual of a model's areas under its parameters: the one place
+    that says which parameters the no-BCF path depends on (delivery and the trend-only null)."""
+    p = model.params
+    return pre_period(
+        p.flow,
+        tuple(model.area_frame.area_code),
+        model.area_frame.population.to_numpy(float),
+        -p.money.social_care_cut,
+        p.delivery.months,
+        Council.saving_share(p),
+    )
 
 
 @lru_cache(maxsize=CACHE_SIZE)
-def _pre_period(params_json: str, codes: tuple[str, ...], population: bytes, council_change: float, months: int):
+def _pre_period(
+    params_json: str,
+    codes: tuple[str, ...],
+    population: bytes,
+    council_change: float,
+    months: int,
+    council_saving: float,
+):
     """`pre_period` on hashable arguments, so that functools caches it."""
     params = FlowParams.model_validate_json(params_json)
     pop = np.frombuffer(population, float).copy()
     inputs = FlowInputs.from_population(params, pop, z=area_z(codes))
-    model = FlowModel(params, inputs, council_change=council_change)
+    model = FlowModel(params, inputs, council_change=council_change, council_saving=council_saving)
     model.run_until(DELIVERY_START)
     totals = model.window_totals(month_edges(model, BASELINE_START, 12))
     state = model.state.copy()
@@ -148,11 +188,11 @@ class Delivery:
         M = model.minimum_gbp
         n = len(M)
         self.n = n
-        codes = tuple(model.area_frame.area_code)
         council_change = -p.money.social_care_cut
-        pre = pre_period(f, codes, model.area_frame.population.to_numpy(float), council_change, d.months)
+        council_saving = Council.saving_share(p)
+        pre = model_pre_period(model)
         self.pre = pre
-        self.flow = FlowModel(f, pre.inputs, council_change=council_change)
+        self.flow = FlowModel(f, pre.inputs, council_change=council_change, council_saving=council_saving)
         self.flow.state = pre.state.copy()
         self._first_step = 0
 
@@ -160,8 +200,9 @@ class Delivery:
         spend = spend_shares(plans) * M[:, None]
         self.spend = spend
         excess_sc = np.maximum(spend[:, 0] - FLOORS[0] * M, 0.0)
-        # Councils divert part of the unringfenced social-care money they may (H8).
-        self.diverted = p.money.divert_room * 0.5 * excess_sc
+        # Councils divert unringfenced social-care money to fill their budget gap, up to the room (H8).
+        self.gap_gbp = Council.gap_share(p) * M
+        self.diverted = Council.diversion(excess_sc, self.gap_gbp, p.money.divert_room)
         self.social_care_effective = excess_sc - self.diverted
         social = additional_gbp(spend[:, 0] - self.diverted, FLOORS[0] * M, f.protecting_share)
         community = additional_gbp(spend[:, 1], FLOORS[1] * M, f.protecting_share)
@@ -178,12 +219,20 @@ class Delivery:
         self.avoided_week = np.zeros(n)
         self._acquire = 1.0 - np.exp(-self.flow.dt / f.acquisition_weeks)
 
+        self.extra_gbp_week = extra / WEEKS_PER_YEAR
+        self.avoided_target_planned = self.avoided_target.copy()
+        # The money above the mandated floors: what the schemes and new capacity are bought with,
+        # and what withheld performance money comes out of.
+        self.free_gbp = np.maximum(spend.sum(axis=1) - FLOORS.sum() * M, 1.0)
+        self.funded = np.ones(n)  # share of that money still funded after withholding
+
         self.drive = FlowDrive(
-            extra_gbp_week=extra / WEEKS_PER_YEAR,
+            extra_gbp_week=self.extra_gbp_week.copy(),
             avoided_admissions_week=np.zeros(n),
             assessment_speedup=np.zeros(n),
             admission_practice=1.0 + d.defensive_admissions * defensiveness,
             discharge_practice=1.0 - d.defensive_discharge * defensiveness,
+            nhs_capacity=np.full(n, self.nhs_capacity_factor(p)),
         )
 
         self.admissions = np.zeros(n)
@@ -201,6 +250,14 @@ class Delivery:
         self._quarter_base_dtoc = np.zeros(n)
         self.planned_dtoc_cut = model.planned_dtoc_cut(plans)
         self.months_done = 0
+
+    @staticmethod
+    def nhs_capacity_factor(p) -> float:
+        """NHS-funded community and intermediate care relative to the counterfactual: the part of
+        the NHS minimum that is not new money is taken from existing services (H8)."""
+        if not p.mechanisms.nhs_funding_drain:
+            return 1.0
+        return 1.0 - p.money.nhs_existing_cut * (1.0 - p.money.new_money_share)
 
     # --- baseline ------------------------------------------------------------------------------
     @property
@@ -276,9 +333,22 @@ class Delivery:
         withheld = self.pot / 4 - released
         self.released += released
         self.withheld += withheld
+        if model.params.mechanisms.p4p_capacity:
+            self._withhold(withheld)
         for acc in (self._quarter_adm, self._quarter_dtoc, self._quarter_base_adm, self._quarter_base_dtoc):
             acc[:] = 0
         return {"achieved": achieved, "released": released, "withheld": withheld}
+
+    def _withhold(self, withheld: np.ndarray) -> None:
+        """Money withheld this quarter is missing from the schemes and capacity for the rest of the
+        year: the yearly rate of spending above the floors falls by withheld / (months left / 12)."""
+        months_left = 12 - self.months_done % 12
+        if months_left >= 12:
+            return  # settled at the year's end: nothing left to spend it on
+        cut = withheld * 12 / months_left / self.free_gbp
+        self.funded = np.clip(self.funded - cut, 0.0, 1.0)
+        self.drive.extra_gbp_week[:] = self.extra_gbp_week * self.funded[:, None]
+        self.avoided_target = self.avoided_target_planned * self.funded
 
     # --- outcomes over the delivery period --------------------------------------------------------
     def admissions_change(self) -> np.ndarray:

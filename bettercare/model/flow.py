@@ -110,6 +110,9 @@ class FlowDrive:
         emergency-admissions rate (1: pre-period practice).
     discharge_practice (n,) > 0: the acute trust's discharge practice, a multiplier on the rate
         at which patients become medically fit for discharge (1: pre-period practice).
+    nhs_capacity (n,) > 0: NHS-funded capacity (reablement, NHS non-acute) relative to its
+        counterfactual path: below 1 when the BCF's NHS money is taken from existing services
+        (H8). None: 1.
     """
 
     extra_gbp_week: np.ndarray
@@ -117,11 +120,17 @@ class FlowDrive:
     assessment_speedup: np.ndarray
     admission_practice: np.ndarray
     discharge_practice: np.ndarray
+    nhs_capacity: np.ndarray | None = None
 
     @classmethod
     def none(cls, n: int) -> FlowDrive:
         """No BCF: the counterfactual."""
         return cls(np.zeros((n, 4)), np.zeros(n), np.zeros(n), np.ones(n), np.ones(n))
+
+    def capacity_factor(self, n: int) -> np.ndarray:
+        """(n, 4) multiplier on the counterfactual capacity path: NHS-funded destinations only."""
+        nhs = np.ones(n) if self.nhs_capacity is None else np.asarray(self.nhs_capacity, float)
+        return np.where(COUNCIL_FUNDED[None, :], 1.0, nhs[:, None])
 
     def validate(self, n: int) -> FlowDrive:
         checks = {
@@ -131,6 +140,8 @@ class FlowDrive:
             "admission_practice": (self.admission_practice, (n,), ">= 0", lambda v: v >= 0),
             "discharge_practice": (self.discharge_practice, (n,), "> 0", lambda v: v > 0),
         }
+        if self.nhs_capacity is not None:
+            checks["nhs_capacity"] = (self.nhs_capacity, (n,), "> 0", lambda v: v > 0)
         for name, (value, shape, allowed, ok) in checks.items():
             arr = np.asarray(value, float)
             if arr.shape != shape:
@@ -257,7 +268,10 @@ class FlowModel:
     """The stock-flow model of every area, stepping `dt_weeks` at a time from `start`.
 
     `council_change` is the annual change of council-funded capacity from 2015-16 on without the
-    BCF (the wired model passes minus `money.social_care_cut`); the pre-period never uses it.
+    BCF (the wired model passes minus `money.social_care_cut`); `council_saving` is what councils
+    must save each year beyond that cash path (the unfunded demographic pressure, under
+    `mechanisms.council_pressure`), which they save by buying fewer placements than their demand.
+    The pre-period uses neither.
     """
 
     def __init__(
@@ -267,12 +281,14 @@ class FlowModel:
         start: date = PRE_PERIOD_START,
         dt_weeks: float = 1.0,
         council_change: float = 0.0,
+        council_saving: float = 0.0,
     ):
         self.p = params
         self.inputs = inputs
         self.start = start
         self.dt = dt_weeks
         self.council_change = council_change
+        self.council_saving = council_saving
         p = params
         n = inputs.n
         self.stay_weeks = np.array(
@@ -362,15 +378,16 @@ class FlowModel:
     def budget_index(self, day: float) -> np.ndarray:
         """Counterfactual (no BCF) capacity by destination relative to the start, on `day`.
 
-        Council-funded destinations follow the council's adult social care cash; the community
-        demand for them is rationed with it too (eligibility tightens as budgets fall)."""
+        Council-funded destinations follow the council's net budget: its adult social care cash
+        less what it must save beyond it (`council_saving`); the community demand for them is
+        rationed with it too (eligibility tightens as budgets fall)."""
         p = self.p
         fy, _ = self._fy_start_day(day)
         council = 1.0
         if fy >= 2014:
             council *= 1.0 + p.asc_cash_change_2014
         if fy >= 2015:
-            council *= (1.0 + self.council_change) ** (fy - 2014)
+            council *= ((1.0 + self.council_change) * (1.0 - self.council_saving)) ** (fy - 2014)
         # NHS non-acute capacity is commissioned in line with the admissions trend.
         nhs = ((1.0 + p.admissions_growth) * (1.0 + p.nhs_community_change)) ** (day / DAYS_PER_YEAR)
         return np.where(COUNCIL_FUNDED, council, nhs)
@@ -427,7 +444,8 @@ class FlowModel:
         # Capacity: counterfactual path and additional money, each through the acquisition delay.
         acq = 1.0 - np.exp(-dt / p.acquisition_weeks)
         s.capacity_base += (
-            self.capacity0 * (self.budget_index(mid) * self.capacity_scale)[None, :] - s.capacity_base
+            self.capacity0 * (self.budget_index(mid) * self.capacity_scale)[None, :] * drive.capacity_factor(n)
+            - s.capacity_base
         ) * acq
         ceiling = self.ceiling_share * self.capacity0
         extra_target = np.minimum(drive.extra_gbp_week / self.place_gbp_week, ceiling)

@@ -96,6 +96,24 @@ class FlowParams(BaseModel):
         ge=-0.2,
         le=0.1,
     )
+    asc_cash_cut_gbp_2014: float = _sourced(
+        "asc_cash_cut_gbp_2014_15",
+        "Council adult social care cash cut in 2014-15, GBP: over the 1.9% it gives the national budget that scales a council's gap",
+        ge=0.0,
+        le=5e9,
+    )
+    asc_demographic_pressure_gbp: float = _sourced(
+        "asc_demographic_pressure_gbp_2014_15",
+        "Demographic pressure on council adult social care, GBP a year (2014-15)",
+        ge=0.0,
+        le=5e9,
+    )
+    asc_demographic_funded_share: float = _sourced(
+        "asc_demographic_funded_share_2014_15",
+        "Share of the demographic pressure councils funded (2014-15); the rest is a saving they must make",
+        ge=0.0,
+        le=1.0,
+    )
     protecting_share: float = _sourced(
         "asc_transfer_protecting_share_2014_15",
         "Share of money above the pre-BCF transfer that protects existing social care: already in the counterfactual path, so it buys no new capacity",

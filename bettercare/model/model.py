@@ -11,22 +11,25 @@ from typing import Any
 import mesa
 import numpy as np
 
-from bettercare.agents import KINDS, VERDICT_EXPERIENCE, AcuteTrust, Centre, Organisation, Review
+from bettercare.agents import KINDS, AcuteTrust, Centre, Organisation, Review
 from bettercare.vocabulary.plan import (
     FLOORS,
+    LINES,
     Rules,
+    Slot,
     candidates,
-    features,
     imposed,
     p4p_pot,
     savings_basis,
     spend_shares,
+    validate,
 )
 from bettercare.vocabulary.status import SIGNED_OFF, Phase, Status
 
 from . import areas as geo
 from .delivery import Delivery
 from .negotiation import Table
+from .nulls import fixed_plan_2014
 from .scenario import Parameters, ScenarioError, build_parameters, load_scenario
 from .trust import CENTRE, TrustNetwork, off_diagonal_mean
 
@@ -79,7 +82,12 @@ class BetterCareModel(mesa.Model):
         self.maturity = self.rng.uniform(0.1, 0.3, self.n_areas)
         self.maturity_start = self.maturity.copy()
 
-        self.rules = self._rules(p.centre.p4p_rule, 0.0 if p.pause.enabled else p.centre.ambition_target)
+        self.negotiation = p.mechanisms.negotiation
+        if self.negotiation:
+            self.rules = self._rules(p.centre.p4p_rule, 0.0 if p.pause.enabled else p.centre.ambition_target)
+        else:  # the fixed-plan null: straight to the rules in force at delivery
+            rule = p.pause.revised_p4p_rule if p.pause.enabled else p.centre.p4p_rule
+            self.rules = self._rules(rule, p.centre.ambition_target)
         self.candidates = candidates(self.rng, p.negotiation.candidates, p.money.max_topup, p.planning.ambition_max)
         self.savings_basis = savings_basis(self.candidates)
 
@@ -116,7 +124,9 @@ class BetterCareModel(mesa.Model):
         self.first_agreed_week = np.full(self.n_areas, np.nan)
         self.reviews: dict[int, Review] = {}
         self.first_round: dict[int, Review] = {}
+        self.first_review: dict[int, Review] = {}  # each area's first review in assurance
         self.review_count = np.zeros(self.n_areas, int)
+        self.returns = np.zeros(self.n_areas, int)  # plans the centre sent back, by area
         self._offers: list[tuple] = []
         self._responses: list[tuple] = []
         self._series: list[dict] = []
@@ -132,6 +142,8 @@ class BetterCareModel(mesa.Model):
         self.phase = Phase.PLANNING
         for t in self.tables:
             t.open(window=self.w1, start_week=0)
+        if not self.negotiation:
+            self._fixed_plans()
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 "phase": "phase",
@@ -157,6 +169,8 @@ class BetterCareModel(mesa.Model):
             fixed_cost_share=p.acute.fixed_cost_share,
             p4p_gbp_per_admission=p.costs.p4p_gbp_per_admission,
             admission_gbp=p.costs.admission_gbp,
+            return_sd=p.delivery.return_sd,
+            social_care_spillover=p.delivery.social_care_spillover,
         )
 
     def _acute_share_matrix(self) -> tuple[list[str], np.ndarray]:
@@ -181,6 +195,22 @@ class BetterCareModel(mesa.Model):
         excess_ch = np.maximum(s[:, 1] - FLOORS[1] * self.minimum_gbp, 0)
         believed = np.array([t.believed_return() for t in self.tables])
         return (p.delivery.social_care_spillover * 0.5 * excess_sc + believed * 0.5 * excess_ch) / p.costs.bed_day_gbp
+
+    def _fixed_plans(self) -> None:
+        """The fixed-plan null (`mechanisms.negotiation` off): every table gets the published 2014
+        mix (`nulls.fixed_plan_2014`), signed off at once with no talks and no assurance, and
+        delivery starts."""
+        p = self.params
+        plan = fixed_plan_2014(p.money.minimum_gbp, p.planning.fixed_mix_risk_share)
+        why = validate(plan, p.money.max_topup, p.planning.ambition_max)
+        if why:
+            raise ScenarioError(f"mechanisms.negotiation = false: the fixed 2014 plan breaks the rules here: {why}")
+        for a, t in enumerate(self.tables):
+            t.plan = plan.copy()
+            self.status[a] = Status.APPROVED
+        self.signed_off_week[:] = 0
+        self.phase = Phase.DELIVERY
+        self._start_delivery()
 
     # --- recording -----------------------------------------------------------------------------
     def record_offer(self, table: Table, week: int, proposer: int, offer: int, accepts: np.ndarray) -> None:
@@ -258,8 +288,9 @@ class BetterCareModel(mesa.Model):
 
     def _first_round_stress_test(self) -> None:
         """Plans in by the first deadline are stress-tested (NHS England, May 2014), then reopened."""
+        review = self.params.mechanisms.review
         for a, t in enumerate(self.tables):
-            if t.agreed is not None:
+            if review and t.agreed is not None:
                 self.first_round[a] = self.centre.review(a, t.plan)
             self.status[a] = Status.PAUSED
 
@@ -277,15 +308,24 @@ class BetterCareModel(mesa.Model):
             self.status[a] = Status.TALKING
 
     def _assure(self, w: int) -> None:
-        style = self.params.centre.style
+        """The centre reviews queued plans up to its capacity; without review it signs off every
+        submitted plan unseen (`mechanisms.review`)."""
+        if not self.params.mechanisms.review:
+            for a in self.centre.queue:
+                self.status[a] = Status.APPROVED
+                self.signed_off_week[a] = w
+            self.centre.queue.clear()
+            return
         for _ in range(min(self.centre.capacity, len(self.centre.queue))):
             a = self.centre.queue.pop(0)
             t = self.tables[a]
             review = self.centre.review(a, t.plan)
             self.reviews[a] = review
+            self.first_review.setdefault(a, review)
             self.review_count[a] += 1
-            self.trust.experience_with_centre(t.codes, VERDICT_EXPERIENCE[style][review.verdict])
+            self.trust.experience_with_centre(t.codes, self.centre.verdict_experience(review.verdict))
             if review.verdict == Status.NOT_APPROVED:
+                self.returns[a] += 1
                 weeks = self.centre.send_back(t, review)
                 t.open(window=weeks, start_week=w + 1)
                 self.status[a] = Status.TALKING
@@ -295,60 +335,76 @@ class BetterCareModel(mesa.Model):
 
     def _escalate(self) -> None:
         """After the final deadline the centre imposes its minimum plan on every area not signed off."""
-        style = self.params.centre.style
+        imposition = self.centre.verdict_experience(Status.IMPOSED)
         for a, t in enumerate(self.tables):
             if self.status[a] in SIGNED_OFF:
                 continue
             t.plan = imposed(self.rules.ambition_target)
             t.imposed = True
             self.status[a] = Status.IMPOSED
-            self.trust.experience_with_centre(t.codes, VERDICT_EXPERIENCE[style][Status.IMPOSED])
+            self.trust.experience_with_centre(t.codes, imposition)
 
     def _people(self, weeks: float) -> None:
-        """Staff turnover resets relationships; co-location adds contact (H6)."""
+        """Leaders leave and newcomers start from the prior; co-location adds contact (H6)."""
         p = self.params.trust
         if p.turnover > 0:
             prob = 1 - (1 - p.turnover) ** (weeks / 52)
             codes = list(self.orgs)
             for i in np.flatnonzero(self.rng.random(len(codes)) < prob):
-                self.trust.reset(codes[i], p.initial)
+                self.trust.replace_leader(codes[i], p.initial)
         if p.colocation > 0:
             for t in self.tables:
-                self.trust.experience(t.codes, 1.0, weight=p.colocation * 0.1 * weeks)
+                self.trust.experience(t.codes, 1.0, weight=p.colocation * p.contact_weight * weeks)
 
     # --- delivery ------------------------------------------------------------------------------
     def _start_delivery(self) -> None:
         plans = np.stack([t.plan for t in self.tables])
-        defensiveness = np.zeros(self.n_areas)
-        for a, t in enumerate(self.tables):
-            grievances = []
-            for o in t.outsiders + [q for q in t.parties if q.kind == "acute"]:
-                grievances.append(self._grievance(t, o, plans[a]) + (0.25 if o in t.outsiders else 0.0))
-            if grievances:
-                defensiveness[a] = min(1.0, 2 * float(np.mean(grievances)))
-        self.defensiveness = defensiveness
-        self.delivery = Delivery(self, plans, defensiveness)
+        self.defensiveness = self.acute_defensiveness(plans)
+        self.delivery = Delivery(self, plans, self.defensiveness)
 
-    def _grievance(self, table: Table, org: Organisation, plan: np.ndarray) -> float:
-        """How far below its walk-away value a plan leaves an acute trust, on its own 0-1 scale."""
-        a = table.area
-        u_all = org.utility(table.features)  # every candidate, under the rules of the last rescore
-        u_plan = org.utility(features(plan[None], self.minimum_gbp[a], self.admissions[a], self.rules))[0]
-        u_res = org.utility(
-            features(imposed(self.rules.ambition_target)[None], self.minimum_gbp[a], self.admissions[a], self.rules)
-        )[0]
-        span = max(u_all.max() - u_all.min(), 1e-9)
-        return max(0.0, (u_res - u_plan) / span)
+    def acute_drain(self) -> np.ndarray:
+        """GBP a year each acute trust loses to the minimum (its share of the NHS half that is not
+        new money: half of it), by trust in `acute_share` order."""
+        codes, share = self.acute_share
+        nhs_min = 0.5 * self.minimum_gbp * (1 - self.params.money.new_money_share)
+        return share.T @ (0.5 * nhs_min)
+
+    def acute_avoided_admissions(self, plans: np.ndarray) -> np.ndarray:
+        """Admissions a year each area's plan avoids, as its acute trusts judge it: at the table
+        they share the partners' believed return (what the plan's schemes can deliver, §7.6); left
+        out, they read the plan's published ambition."""
+        believed = np.array([t.claim_ceiling(savings_basis(plans[a][None]))[0] for a, t in enumerate(self.tables)])
+        judged = np.where(self.acute_at_table, np.maximum(believed, 0.0), plans[:, Slot.AMBITION])
+        return judged * self.admissions
+
+    def acute_defensiveness(self, plans: np.ndarray) -> np.ndarray:
+        """Each area's acute defensiveness: its trusts' own (`AcuteTrust.defensiveness`, from what
+        the plans of all the areas each serves would cost it), weighted by their shares of the area."""
+        codes, share = self.acute_share
+        spend = spend_shares(plans) * self.minimum_gbp[:, None]
+        avoided = share.T @ self.acute_avoided_admissions(plans)
+        risk_share = share.T @ spend[:, LINES.index(Slot.ACUTE_RISK_SHARE)]
+        stake = share.T @ self.p4p_pot_for(plans) if self.params.centre.withheld_to == "nhs" else np.zeros(len(codes))
+        drain = self.acute_drain()
+        own = np.zeros(len(codes))
+        for i, code in enumerate(codes):
+            trust = self.orgs[code]
+            assert isinstance(trust, AcuteTrust)
+            trust.exposure_share = trust.exposure(float(avoided[i]), float(risk_share[i]), float(stake[i]))
+            own[i] = trust.defensiveness(trust.exposure_share, float(drain[i]))
+        weight = share.sum(axis=1)
+        return np.divide(share @ own, weight, out=np.zeros(self.n_areas), where=weight > 0)
 
     def _month(self) -> None:
         p = self.params
         m = self.month_no
         out = self.delivery.month(m)
-        if m % 3 == 2:
+        if m % 3 == 2 and self.negotiation:
             self._quarterly_review(out)
         # Joint working matures towards what the partners' relationship supports.
         self.maturity = np.clip(self.maturity + p.delivery.maturity_rate * (self.area_trust - self.maturity), 0, 1)
-        self._people(weeks=52 / 12)
+        if self.negotiation:  # the fixed-plan null holds trust at its initial value
+            self._people(weeks=52 / 12)
         by_agency = out["dtoc_days_by_agency"]
         for a in range(self.n_areas):
             self._series.append(
@@ -403,34 +459,36 @@ class BetterCareModel(mesa.Model):
         inflow = share.T @ spend[:, 3] * years
         if p.centre.withheld_to == "nhs":
             inflow = inflow + share.T @ d.withheld
-        nhs_min = 0.5 * self.minimum_gbp * (1 - p.money.new_money_share)
-        drain = share.T @ (0.5 * nhs_min) * years
+        drain = self.acute_drain() * years
         for i, code in enumerate(codes):
             trust = self.orgs[code]
             assert isinstance(trust, AcuteTrust)
             trust.close_year(float(adm_delta[i]), float(inflow[i]), float(drain[i]), years)
 
     def _quarterly_review(self, out: dict[str, np.ndarray]) -> None:
-        """Partners review delivery: commitments kept build trust; money taken away breeds blame."""
-        to_centre = self.params.centre.withheld_to == "centre"
+        """Partners review delivery. Each organisation is judged on its own commitments kept
+        (`Organisation.commitment_kept`): row party's experience of column party is the column
+        party's record. Money withheld to the centre is the centre's rule, so it lowers trust in
+        the centre; the partners do not blame each other for it, because the measure (the area's
+        admissions and delays) is joint and no partner's share of a miss can be told apart."""
+        p = self.params
+        if not p.mechanisms.review_experience:
+            return
+        to_centre = p.centre.withheld_to == "centre"
         pot = np.maximum(self.delivery.pot / 4, 1.0)
         for a, t in enumerate(self.tables):
-            members = t.codes + [o.code for o in t.outsiders]
-            # Commitments kept: the schemes funded as agreed, less what the council diverted and
-            # what a defensive acute trust held back.
-            excess = max(self.delivery.social_care_effective[a] + self.delivery.diverted[a], 1.0)
-            kept = 1.0 - 0.5 * self.delivery.diverted[a] / excess - 0.5 * self.defensiveness[a]
-            self.trust.experience(members, kept, weight=0.5)
+            orgs = t.parties + t.outsiders
+            members = [o.code for o in orgs]
+            kept = np.array([o.commitment_kept(self.delivery, a) for o in orgs])
+            self.trust.experience(members, np.broadcast_to(kept, (len(orgs), len(orgs))), weight=p.trust.review_weight)
             if to_centre and out["withheld"][a] > 0:
-                share = float(out["withheld"][a] / pot[a])
-                self.trust.experience(members, 0.3, weight=share)
-                self.trust.experience_with_centre(members, 0.0, weight=share)
+                self.trust.experience_with_centre(members, 0.0, weight=float(out["withheld"][a] / pot[a]))
             if t.outsiders and self.defensiveness[a] > 0:
                 # A defensive trust left out of the table sours on the partners who made the plan.
                 e = np.ones((len(members), len(members)))
-                e[len(t.codes) :, : len(t.codes)] = 0.0
+                e[t.n :, : t.n] = 0.0
                 w = np.zeros_like(e)
-                w[len(t.codes) :, : len(t.codes)] = self.defensiveness[a]
+                w[t.n :, : t.n] = self.defensiveness[a]
                 self.trust.experience(members, e, weight=w)
             if t.n > 1:
                 self.area_trust[a] = off_diagonal_mean(self.trust.matrix(t.codes))

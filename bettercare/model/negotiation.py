@@ -81,12 +81,15 @@ class Table:
         m = self.model
         a = self.area
         rules = m.rules
-        self.features = features(self.plans, m.minimum_gbp[a], m.admissions[a], rules)
+        # The performance money at risk is valued at the return believed now, for every plan scored
+        # until the next rescore (a person's plan too: `score`).
+        self.scored_return = believed = self.believed_return()
+        self.features = features(self.plans, m.minimum_gbp[a], m.admissions[a], rules, believed)
         raw = np.stack([p.utility(self.features) for p in self.parties])
         # Partners read an imposed plan's ambition as no more than its schemes could deliver.
         ceiling = self.claim_ceiling(savings_basis(imposed(0.0)[None]))[0]
         fallback_plan = imposed(min(rules.ambition_target, max(ceiling, 0.0)))[None]
-        fallback_features = features(fallback_plan, m.minimum_gbp[a], m.admissions[a], rules)
+        fallback_features = features(fallback_plan, m.minimum_gbp[a], m.admissions[a], rules, believed)
         fallback = np.array([p.utility(fallback_features)[0] for p in self.parties])
         lo = np.minimum(raw.min(axis=1), fallback)
         hi = np.maximum(raw.max(axis=1), fallback)
@@ -101,7 +104,7 @@ class Table:
     def score(self, plan: np.ndarray) -> np.ndarray:
         """Normalised utility of one plan for every party (for plans from people)."""
         m = self.model
-        f = features(plan[None], m.minimum_gbp[self.area], m.admissions[self.area], m.rules)
+        f = features(plan[None], m.minimum_gbp[self.area], m.admissions[self.area], m.rules, self.scored_return)
         return (np.array([p.utility(f)[0] for p in self.parties]) - self._lo) / self._span
 
     def believed_return(self) -> float:
@@ -109,7 +112,8 @@ class Table:
         p = self.model.params
         mean_trust = off_diagonal_mean(self.trust) if self.n > 1 else 1.0
         pressure = (p.deadline.reference_weeks / max(self.window, 1)) ** p.deadline.pressure
-        bias = p.planning.optimism * pressure * (1.0 - p.trust.info_sharing * mean_trust) * self.optimism_scale
+        sharing = p.trust.info_sharing * mean_trust if p.mechanisms.info_sharing else 0.0
+        bias = p.planning.optimism * pressure * (1.0 - sharing) * self.optimism_scale
         believed = p.delivery.return_mean + bias * p.delivery.return_sd
         if self.centre_view is not None:
             # Feedback from the centre's stress test, believed as far as the centre is trusted.
@@ -186,15 +190,25 @@ class Table:
                 o.learn(self, j, p, offer, previous, refused, bars)
         m.record_offer(self, week, p, offer, accepts)
         if accepts[self.required].all():
-            # Reaching agreement is itself a shared good experience (a commitment made together).
-            self.trust = updated(self.trust, 1.0, m.trust.gain_good, m.trust.gain_bad, 0.5)
-            np.fill_diagonal(self.trust, 1.0)
+            if m.params.mechanisms.agreement_experience:
+                self.agreement_experience(offer)
             self.agreed = offer
             self.agreed_week = week
             self.plan = self.plans[offer].copy()
         m.trust.store(self.codes, self.trust)
         self.last_accepts = accepts
         return self.agreed is not None
+
+    def agreement_experience(self, offer: int) -> None:
+        """Each party lives the agreement as how well the plan served it against its opening
+        target, about every partner who agreed it with it (row about column). A plan near the
+        target builds trust; one conceded far below it under deadline pressure spends it (H3)."""
+        m = self.model
+        e = np.array([o.agreement_experience(self, j, offer) for j, o in enumerate(self.parties)])
+        self.trust = updated(
+            self.trust, e[:, None], m.trust.gain_good, m.trust.gain_bad, m.params.trust.agreement_weight
+        )
+        np.fill_diagonal(self.trust, 1.0)
 
     def add_plan(self, plan: np.ndarray) -> int:
         """Put a plan that is not among the sampled candidates (a person's) on this table's list.

@@ -264,6 +264,35 @@ OUTPUTS: tuple[Output, ...] = (
         "Areas signed off in the first six weeks of assurance (weeks `w2` to `w2 + 5`).",
     ),
     _national(
+        "plans",
+        "first_review_approved",
+        "count",
+        Kind.COUNT,
+        "Areas whose first review in assurance approved the plan outright (the first-round stress test "
+        "of the pause is not a review in assurance). 0 without review (`mechanisms.review`).",
+    ),
+    _national(
+        "plans",
+        "first_review_conditions",
+        "count",
+        Kind.COUNT,
+        "Areas whose first review in assurance approved the plan with conditions.",
+    ),
+    _national(
+        "plans",
+        "first_review_not_approved",
+        "count",
+        Kind.COUNT,
+        "Areas whose first review in assurance did not approve the plan: the centre sent it back.",
+    ),
+    _national(
+        "plans",
+        "plans_returned",
+        "count",
+        Kind.COUNT,
+        "Plans the centre sent back for resubmission, all reviews counted (an area returned twice counts twice).",
+    ),
+    _national(
         "money",
         "pool_minimum_gbp",
         "GBP a year",
@@ -496,7 +525,8 @@ OUTPUTS: tuple[Output, ...] = (
         "GBP over delivery",
         Kind.GBP,
         "Performance money not earned; goes to the local NHS (acute trusts) if "
-        '`centre.withheld_to = "nhs"`, else back to the centre.',
+        '`centre.withheld_to = "nhs"`, else back to the centre. Either way it is not spent on the '
+        "area's capacity and schemes for the rest of the year (`mechanisms.p4p_capacity`).",
     ),
     _national(
         "acute",
@@ -634,8 +664,8 @@ OUTPUTS: tuple[Output, ...] = (
         "diverted_gbp",
         "GBP a year",
         Kind.GBP,
-        "Social-care money above the floor that the council diverts to other services "
-        "(`money.divert_room` × half of it).",
+        "Social-care money above the floor that the council diverts to other services to fill its "
+        "budget gap, up to `money.divert_room` of it (none without `mechanisms.council_pressure`).",
     ),
     _column(
         "areas",
@@ -651,9 +681,12 @@ OUTPUTS: tuple[Output, ...] = (
         "acute_defensiveness",
         "index 0-1",
         Kind.INDEX,
-        "How far the acute trust(s) resist the plan in delivery (left out of the table, or the plan below "
-        "their walk-away value). At 1 the admission rate rises by `delivery.defensive_admissions` and "
-        "patients are declared fit `delivery.defensive_discharge` slower.",
+        "How far the acute trust(s) serving the area defend their income in delivery: each trust's "
+        "share of income it stands to lose to the plans of its areas (lost tariff less variable costs, "
+        "plus performance money it would be paid if the cut were missed, less risk-share money), over "
+        "`acute.exposure_scale`, sharpened by its deficit after the NHS share of the minimum; averaged "
+        "over the area's trusts by their shares. At 1 the admission rate rises by "
+        "`delivery.defensive_admissions` and patients are declared fit `delivery.defensive_discharge` slower.",
     ),
     _column("areas", "trust_start", "index 0-1", Kind.INDEX, _AREA_TRUST),
     _column("areas", "trust_end", "index 0-1", Kind.INDEX, _AREA_TRUST),

@@ -102,6 +102,15 @@ def collect(
         if np.isfinite(model.first_agreed_week).any()
         else float("nan"),
         "signed_off_first_6_weeks": int((model.signed_off_week < model.w2 + 6).sum()),
+        **{
+            f"first_review_{name}": sum(r.verdict == v for r in model.first_review.values())
+            for name, v in (
+                ("approved", Status.APPROVED),
+                ("conditions", Status.CONDITIONS),
+                ("not_approved", Status.NOT_APPROVED),
+            )
+        },
+        "plans_returned": int(model.returns.sum()),
         "pool_minimum_gbp": total(M),
         "pool_total_gbp": total(M * pool_rel),
         "areas_topping_up": int((pool_rel > 1 + 1e-9).sum()),

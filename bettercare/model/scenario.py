@@ -38,7 +38,7 @@ class TrustParams(_Group):
         0.8,
         ge=0,
         le=1,
-        description="How much trust makes partners share information: cuts planning optimism and perspective error (H1)",
+        description="How much trust makes partners share what they know about scheme returns, which cuts planning optimism (H1)",
     )
     colocation: float = Field(
         0.0,
@@ -46,11 +46,33 @@ class TrustParams(_Group):
         le=1,
         description="Share of teams co-located in one office; adds weekly contact that builds trust (H6)",
     )
+    contact_weight: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        description="Weight of one week's contact between fully co-located teams as a good experience; "
+        "small, because one week of shared office life is a small part of a relationship (H6)",
+    )
     turnover: float = Field(
         0.15,
         ge=0,
         le=1,
-        description="Annual turnover of the leaders who hold relationships; a leaver resets their trust to the prior (H6)",
+        description="Annual turnover of the leaders who hold relationships; a newcomer's local relationships "
+        "start from the prior, never above where they stood (H6)",
+    )
+    agreement_weight: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Weight of an agreement as an experience: each party's trust in its partners moves toward "
+        "how much of its opening target the agreed plan gave it (H3: trust spent to meet the date)",
+    )
+    review_weight: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Weight of a quarterly review as an experience of each partner's commitments kept; "
+        "a quarter of delivery weighs as much as an agreement",
     )
 
 
@@ -130,6 +152,12 @@ class AcuteParams(_Group):
     population_per_trust: int = Field(
         450_000, ge=50_000, le=2_000_000, description="Catchment used to size synthetic acute trusts"
     )
+    exposure_scale: float = Field(
+        0.1,
+        ge=0.001,
+        le=0.5,
+        description="Share of its income a trust stands to lose to the plans (net of risk-share money) at which a trust not in deficit is fully defensive; its deficit sharpens it (H4, explore)",
+    )
 
 
 class CentreParams(_Group):
@@ -163,6 +191,51 @@ class CentreParams(_Group):
     conditions_ratio: float = Field(
         10.0, ge=1, le=100, description="Ratio at or below which a plan is approved with conditions; above it, resubmit"
     )
+    experience_approved: float = Field(
+        0.7,
+        ge=0,
+        le=1,
+        description="Trust experience of a plan approved outright, before any support: signed off, but judged from above (H5)",
+    )
+    experience_conditions: float = Field(
+        0.2,
+        ge=0,
+        le=1,
+        description="Trust experience of a plan approved with conditions, before any support: the centre's terms on a local plan (H5). A return or an imposition is the worst experience, 0",
+    )
+    enabling_support: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Share of a verdict's shortfall from a good experience (1) that an enabling centre's support makes up, for every verdict: it brings help with its approvals, conditions, returns and impositions; command and control brings only the verdict (H5)",
+    )
+    resubmit_margin: float = Field(
+        0.9,
+        ge=0.1,
+        le=1,
+        description="A returned plan's believed return is capped at this share of what the centre would accept with conditions at its estimate: the partners aim a little inside the line",
+    )
+    support_optimism_cut: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Share of a returned table's planning optimism an enabling centre's support removes: it works through the schemes' evidence with the partners (H5)",
+    )
+    resubmit_weeks: int = Field(
+        4, ge=1, le=26, description="Weeks the centre allows to resubmit a returned plan (a few weeks in autumn 2014)"
+    )
+    foot_dragging_trust: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Trust in the centre below which partners drag their feet over a command centre's demand to resubmit (H5)",
+    )
+    foot_dragging: float = Field(
+        2.0,
+        ge=0,
+        le=10,
+        description="Extra resubmission time, as a multiple of resubmit_weeks, per unit of trust in the centre below foot_dragging_trust: a demand from a distrusted centre is met slowly (H5)",
+    )
 
 
 class PlanningParams(_Group):
@@ -174,6 +247,14 @@ class PlanningParams(_Group):
     )
     ambition_max: float = Field(
         0.10, ge=0.01, le=0.5, description="Largest emergency-admissions cut a candidate plan may claim"
+    )
+    fixed_mix_risk_share: float = Field(
+        1 / 3,
+        ge=0,
+        le=1,
+        description="Share of the plans' 'other NHS' money (about GBP 800m: mental health, primary, acute) that the "
+        "fixed-plan null model (mechanisms.negotiation off) puts on the acute risk-share line, the rest on admission "
+        "avoidance. No source splits it: one third, as acute is one of the three categories named (explore)",
     )
 
 
@@ -192,6 +273,12 @@ class MoneyParams(_Group):
     )
     max_topup: float = Field(
         0.6, ge=0, le=2, description="Largest top-up a partner may add, as a share of the area minimum"
+    )
+    nhs_existing_cut: float = Field(
+        0.03,
+        ge=0,
+        le=0.2,
+        description="Relative cut in NHS-funded community and intermediate care (reablement, NHS non-acute) when the whole NHS share of the minimum comes from existing budgets; scaled by 1 - new_money_share (H8; explore: about GBP 1.9bn pro rata over roughly GBP 64bn of CCG allocations for 2014-15, a total not in the sourced inputs)",
     )
     social_care_cut: float = Field(
         0.02,
@@ -316,6 +403,12 @@ class CouncilWeights(_Group):
         le=0,
         description="Council's utility of topping up at all: a section 75 agreement to negotiate and govern (times an exponential draw per organisation)",
     )
+    gap_filling: float = Field(
+        1.0,
+        ge=0,
+        le=10,
+        description="Council's extra utility per unit of social-care money (share of the minimum) that fills its budget gap, and extra cost per unit of its own top-up while the NHS money leaves the gap unfilled: the shadow price of money under pressure (explore; scaled by the council's own draw of its social_care weight)",
+    )
 
 
 class CCGWeights(_Group):
@@ -357,6 +450,12 @@ class CCGWeights(_Group):
         ge=-5,
         le=0,
         description="CCG's utility of topping up at all: a section 75 agreement to negotiate and govern (times an exponential draw per organisation)",
+    )
+    existing_services: float = Field(
+        -0.6,
+        ge=-10,
+        le=0,
+        description="CCG's extra utility per unit of NHS money moved to social care above the floor, times the share of the NHS minimum that is not new money: a pound moved is a pound its existing services lose (H8; explore, scaled by the CCG's own draw of its nhs_outflow weight)",
     )
 
 
@@ -400,6 +499,49 @@ class MechanismParams(_Group):
     Each switch turns one causal mechanism on or off; it never writes an effect in. All are on
     in every preset.
     """
+
+    agreement_experience: bool = Field(
+        True,
+        description="An agreement is an experience of trust: each party's trust in its partners moves toward how "
+        "well the agreed plan served it against its opening target (H3). False: agreement leaves trust alone",
+    )
+    review_experience: bool = Field(
+        True,
+        description="The quarterly review's experiences: partners' trust in each organisation moves with that "
+        "organisation's commitments kept, money withheld to the centre lowers trust in the centre, and left-out "
+        "defensive trusts sour on the planners. False: delivery moves no trust",
+    )
+    info_sharing: bool = Field(
+        True,
+        description="Trusting partners share what they know, which cuts the table's optimism about scheme "
+        "returns (trust.info_sharing, H1). False: optimism is the same at any trust",
+    )
+    acute_exposure: bool = Field(
+        True,
+        description="Acute trusts' admission and discharge practice turns defensive with what they stand to lose to the plans (income, margin, risk-share and performance money); off: defensiveness 0, trusts play straight (H4, H8)",
+    )
+    p4p_capacity: bool = Field(
+        True,
+        description="Performance money withheld in a quarter is not spent on the area's capacity and schemes for the rest of the year; off: withheld money leaves capacity unchanged (H5)",
+    )
+    council_pressure: bool = Field(
+        True,
+        description="Councils face a budget gap (ADASS 2014: the cut and the unfunded demographic pressure): it makes social-care money that fills the gap worth more and the council's own top-up dearer, makes the council save by buying fewer placements, and is what it diverts unringfenced money to fill. False: no gap, so none of these",
+    )
+    nhs_funding_drain: bool = Field(
+        True,
+        description="The NHS share of the minimum that is not new money is taken from existing NHS services: NHS-funded community and intermediate care shrinks on the BCF path, and the CCG counts money moved to social care as taken from its own services (H8). False: neither",
+    )
+    negotiation: bool = Field(
+        True,
+        description="Local negotiation, assurance and trust dynamics. False is the fixed-plan null model: every area "
+        "gets the same plan (the 2014 plans' published spend by line and top-ups, the 3.07% ambition), signed off at "
+        "once with no talks and no assurance, and trust stays at its initial value; delivery runs as usual",
+    )
+    review: bool = Field(
+        True,
+        description="The centre stress-tests plans (the first round and assurance) and returns those it does not approve; off, it approves every submitted plan unseen: no stress test, no returns, no verdict experiences",
+    )
 
 
 class Parameters(_Group):

@@ -1,6 +1,8 @@
 """Directed trust on the organisation network.
 
-Trust moves by the rule in `bettercare.vocabulary.trust`. A CCG or trust that sits at two
+Trust moves by the rule in `bettercare.vocabulary.trust`, and is earned: each experience is
+attributed to whoever caused it (row party about column party), trust in the centre moves only
+through `experience_with_centre`, and turnover never raises trust (`replace_leader`). A CCG or trust that sits at two
 tables carries its relationships from one to the other.
 
 The network is a networkx DiGraph; each edge holds the index of its trust value in one numpy
@@ -83,6 +85,9 @@ class TrustNetwork:
         return np.where(idx >= 0, self.values[idx], 1.0)
 
     def store(self, members: Sequence[str], m: np.ndarray) -> None:
+        """Write a table's matrix back; a table holds local relationships only."""
+        if CENTRE in members:
+            raise ValueError("trust in the centre moves only by experience_with_centre")
         idx = self.index(members)
         off = idx >= 0
         self.values[idx[off]] = m[off]
@@ -91,7 +96,11 @@ class TrustNetwork:
         return float(self.values[self.graph.adj[a][b]["eid"]])
 
     def experience(self, members: Sequence[str], e, weight=1.0) -> None:
-        """Every ordered pair at a table lives one experience (row about column)."""
+        """Ordered pairs of local organisations live one experience each: row party about column
+        party, so `e` and `weight` may be matrices that attribute each experience to the partner
+        who caused it. Trust in the centre never moves here (`experience_with_centre` does that)."""
+        if CENTRE in members:
+            raise ValueError("trust in the centre moves only by experience_with_centre")
         idx = self.index(members)
         off = idx >= 0
         ids = idx[off]
@@ -105,12 +114,24 @@ class TrustNetwork:
         ids = np.array([adj[a][CENTRE]["eid"] for a in members])
         self.values[ids] = updated(self.values[ids], e, self.gain_good, self.gain_bad, weight)
 
-    def reset(self, org: str, prior: float) -> None:
-        """A leader leaves: relationships held by that person go back to the prior (H6)."""
+    def replace_leader(self, org: str, prior: float) -> None:
+        """A leader leaves and a newcomer takes over (H6). Both ends of the organisation's local
+        relationships were held by the leaver, so the newcomer and its partners start again from
+        the prior; but grievances are on the record and survive the leaver, so a relationship
+        already below the prior stays where it is. Forgetting never raises trust. Trust in the
+        centre is the organisation's, not a person's, and is untouched."""
         ids = self._org_edges_a.get(org)
         if ids is not None:
             local = ids[self._local[ids]]
-            self.values[local] = prior
+            self.values[local] = np.minimum(self.values[local], prior)
+
+    def reset(self, org: str, trust: float) -> None:
+        """Set every local relationship of `org` to `trust` (a workshop's new leaders, by hand;
+        turnover in the model is `replace_leader`). Trust in the centre is untouched."""
+        ids = self._org_edges_a.get(org)
+        if ids is not None:
+            local = ids[self._local[ids]]
+            self.values[local] = trust
 
     def mean(self, include_centre: bool = False) -> float:
         v = self.values if include_centre else self.values[self._local]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 import numpy as np
+from scipy.special import ndtr
 
 EPS = 1e-9  # tolerance for comparing utilities and shares
 
@@ -49,7 +50,7 @@ class Feature(IntEnum):
     AMBITION = 7  # claimed admissions cut, per 3%
     NHS_OUTFLOW = 8  # NHS money moved to social care above the floor / M
     INCOME_LOSS = 9  # acute activity income lost against fixed costs / M
-    P4P_AT_RISK = 10  # performance money the area may lose / M
+    P4P_AT_RISK = 10  # performance money the area expects to lose / M
     FREEDOM = 11  # unringfenced social-care money the council may divert / M
     TARGET_GAP = 12  # shortfall of the ambition below the centre's target, per 3%
     COUNCIL_POOLS_MORE = 13  # 1 if the council tops up at all: a section 75 agreement to govern
@@ -71,6 +72,8 @@ class Rules:
     fixed_cost_share: float
     p4p_gbp_per_admission: float
     admission_gbp: float
+    return_sd: float  # spread of scheme returns the partners know the evidence shows
+    social_care_spillover: float
 
 
 def spend_shares(plans: np.ndarray) -> np.ndarray:
@@ -152,8 +155,35 @@ def validate(plan: np.ndarray, max_topup: float, ambition_max: float) -> str | N
     return None
 
 
-def features(plans: np.ndarray, minimum_gbp: float, admissions: float, rules: Rules) -> np.ndarray:
-    """Feature matrix (K, N_FEATURES) of plans for one area, whose minimum pool is `minimum_gbp`."""
+def shortfall_share(ambition: np.ndarray, deliverable: np.ndarray, spread: np.ndarray) -> np.ndarray:
+    """Expected share of the claimed cut `ambition` not achieved, when the cut delivered is normal
+    with mean `deliverable` and sd `spread`: E[clip(1 - D/ambition, 0, 1)], 0 for no ambition.
+
+    With (k - D)+ the shortfall below k, E[(k - D)+] = (k - mu) Phi(z) + sigma phi(z), z = (k - mu)/sigma;
+    the clipped share is (E[(a - D)+] - E[(0 - D)+]) / a.
+    """
+    a = np.asarray(ambition, float)
+    mu = np.asarray(deliverable, float)
+    sd = np.maximum(np.asarray(spread, float), EPS)
+
+    def below(k):
+        z = (k - mu) / sd
+        return (k - mu) * ndtr(z) + sd * np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi)
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = (below(a) - below(np.zeros_like(a))) / a
+    return np.where(a > EPS, np.clip(share, 0.0, 1.0), 0.0)
+
+
+def features(
+    plans: np.ndarray, minimum_gbp: float, admissions: float, rules: Rules, believed_return: float | None = None
+) -> np.ndarray:
+    """Feature matrix (K, N_FEATURES) of plans for one area, whose minimum pool is `minimum_gbp`.
+
+    `believed_return` is the scheme return the partners believe (the table's); with it, the
+    performance money at risk is the share of the pot they expect to miss, given how widely the
+    evidence says returns spread (`rules.return_sd`). Without it, the whole pot counts as at risk.
+    """
     spend = spend_shares(plans)
     amb = plans[:, Slot.AMBITION]
     out = np.empty((len(plans), N_FEATURES))
@@ -169,16 +199,32 @@ def features(plans: np.ndarray, minimum_gbp: float, admissions: float, rules: Ru
     out[:, Feature.NHS_OUTFLOW] = excess_sc
     per_m = admissions / max(minimum_gbp, 1.0)
     out[:, Feature.INCOME_LOSS] = amb * per_m * rules.admission_gbp * rules.fixed_cost_share
-    out[:, Feature.P4P_AT_RISK] = (
-        p4p_pot(plans, minimum_gbp, admissions, rules)
-        / max(minimum_gbp, 1.0)
-        * (1.0 if rules.withheld_to == "centre" else 0.5)
-    )
+    pot = p4p_pot(plans, minimum_gbp, admissions, rules)
+    if believed_return is not None:
+        pot = pot * expected_withheld_share(plans, minimum_gbp, admissions, rules, believed_return)
+    out[:, Feature.P4P_AT_RISK] = pot / max(minimum_gbp, 1.0)
     out[:, Feature.FREEDOM] = rules.divert_room * excess_sc
     out[:, Feature.TARGET_GAP] = np.maximum(rules.ambition_target - amb, 0.0) / 0.03
     out[:, Feature.COUNCIL_POOLS_MORE] = plans[:, Slot.COUNCIL_TOPUP] > 0
     out[:, Feature.CCG_POOLS_MORE] = plans[:, Slot.CCG_TOPUP] > 0
     return out
+
+
+def expected_withheld_share(
+    plans: np.ndarray, minimum_gbp: float, admissions: float, rules: Rules, believed_return: float
+) -> np.ndarray:
+    """Share of each plan's performance pot the partners expect to be withheld.
+
+    The pot is paid in proportion to the cut achieved against the plan's own ambition. The
+    partners expect their schemes to deliver the cut their believed return buys (as in the claim
+    ceiling, §7.6), give or take the spread of returns the evidence shows (`rules.return_sd` on
+    the scheme spend), and expect to lose the share of the ambition that falls short.
+    """
+    basis = savings_basis(plans)
+    per_admission = max(minimum_gbp, 1.0) / (max(admissions, 1.0) * rules.admission_gbp)
+    deliverable = savings_rel(basis, believed_return, rules.social_care_spillover) * per_admission
+    spread = rules.return_sd * basis[:, 0] * per_admission
+    return shortfall_share(plans[:, Slot.AMBITION], deliverable, spread)
 
 
 def p4p_pot(plans: np.ndarray, minimum_gbp: float, admissions: float, rules: Rules) -> np.ndarray:

@@ -269,7 +269,14 @@ class Room:
             self.participants[p.token] = p
             if p.seat is not None and p.role == "lead":
                 self.holders[p.seat] = p.token
+        # The model is rebuilt as the epoch began: live changes since are in the journal, and
+        # replaying them onto a model built with their final values would apply them twice.
+        latest = self.settings
+        started = st.get("epoch_settings")
+        if started:
+            self.settings = Settings(**started)
         self._build(new_epoch=False)
+        self.settings = latest
         entries = deque(st.journal(self.epoch))
         partial = sum(k == "step" for k, _ in entries) > sum(k == "done" for k, _ in entries)
         self._replaying = entries
@@ -317,7 +324,9 @@ class Room:
             self.generation += 1
             self.replay = None
             if self.store is not None:
-                self.store.put(epoch=self.epoch, settings=asdict(s), pending_settings=False, replay=None)
+                self.store.put(
+                    epoch=self.epoch, settings=asdict(s), epoch_settings=asdict(s), pending_settings=False, replay=None
+                )
         codes = set(self.table.codes)
         for p in self.participants.values():
             if p.role == "member" and p.seat is not None and p.seat not in codes:

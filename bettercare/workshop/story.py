@@ -99,9 +99,10 @@ def reason(model, table, party: int, plan: np.ndarray) -> str:
     p = table.parties[party]
     a = table.area
     m_gbp = float(model.minimum_gbp[a])
-    f = features(np.asarray(plan, float)[None], m_gbp, float(model.admissions[a]), model.rules)[0]
+    believed = table.believed_return()
+    f = features(np.asarray(plan, float)[None], m_gbp, float(model.admissions[a]), model.rules, believed)[0]
     best = table.plans[int(np.argmax(table.utility[party]))]
-    fb = features(best[None], m_gbp, float(model.admissions[a]), model.rules)[0]
+    fb = features(best[None], m_gbp, float(model.admissions[a]), model.rules, believed)[0]
     loss = p.weights * (f - fb)
     k = int(np.argmin(loss))
     if loss[k] >= -1e-12:
@@ -128,7 +129,7 @@ def reason(model, table, party: int, plan: np.ndarray) -> str:
     if k == Feature.NHS_OUTFLOW:
         return f"it moves {gbp(max(spend[0] - FLOORS[0] * m_gbp, 0))} of NHS money into social care"
     if k == Feature.P4P_AT_RISK:
-        return "too much money is at risk under payment for performance"
+        return "it claims more than the partners expect to deliver, so performance money is at risk"
     if k == Feature.AMBITION:
         return f"its ambition ({pct(plan[Slot.AMBITION])}) is too low (it wants {pct(best[Slot.AMBITION])})"
     if k == Feature.FREEDOM:

@@ -19,6 +19,7 @@ ORDER = (
     "h6-relationships",
     "h7-coterminous",
     "h8-no-new-money",
+    "mechanisms",
     "sensitivity",
 )
 
