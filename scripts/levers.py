@@ -189,7 +189,8 @@ def sign_text(s: int) -> str:
 
 
 def main(runs: Path) -> None:
-    counts = {"intermediates": {"right": 0, "wrong": 0, "nil": 0}, "outcomes": {"right": 0, "wrong": 0, "nil": 0}}
+    groups = ("intermediates", "outcomes, predicted + or −", "outcomes, predicted 0")
+    counts = {g: {"right": 0, "wrong": 0, "nil": 0} for g in groups}
     print("| lever (sweep) | variable | predicted | found (95% interval) | verdict |")
     print("|---|---|---|---|---|")
     for lever in LEVERS:
@@ -220,13 +221,14 @@ def main(runs: Path) -> None:
                 found = f"{fmt(est)} [{fmt(lo)}, {fmt(hi)}]"
             except Exception as exc:  # noqa: BLE001 - say so in the table, never hide a cell
                 v, found = "error", str(exc)
-            if v in counts[group]:
-                counts[group][v] += 1
+            tally = group if group == "intermediates" else groups[2] if sign == 0 else groups[1]
+            if v in counts[tally]:
+                counts[tally][v] += 1
             name = f"{lever.name} ({lever.sweep})" if i == 0 else ""
             print(f"| {name} | {label} | {sign_text(sign)} | {found} | **{v}** |")
     print()
     for group, c in counts.items():
-        print(f"{group}: " + ", ".join(f"{k} {v}" for k, v in c.items()))
+        print(f"- {group}: " + ", ".join(f"{k} {v}" for k, v in c.items()))
 
 
 if __name__ == "__main__":
