@@ -206,14 +206,12 @@ def main(runs: Path) -> None:
             else:
                 table, column = key.split(":") if ":" in key else ("national", key)
                 label = f"`{column}`"
-            if (
-                table not in data.tables
-                or column not in data.table(table).columns
-                and column != "first_round_overpromise"
-            ):
-                print(
-                    f"| {lever.name if i == 0 else ''} | {label} | {sign_text(sign)} | not recorded by this sweep | - |"
-                )
+            recorded = table in data.tables and (
+                column in data.table(table).columns or column == "first_round_overpromise"
+            )
+            if not recorded:
+                name = f"{lever.name} ({lever.sweep})" if i == 0 else ""
+                print(f"| {name} | {label} | {sign_text(sign)} | not recorded by this sweep | - |")
                 continue
             try:
                 est, lo, hi = contrast(data, lever, table, column)
