@@ -93,7 +93,10 @@ LEVERS: list[Lever | tuple[str, str]] = [
         {"ADM": -1, "DTOC": -1, "SAV": +1},
     ),
     ("acute incentive `incentives.acute.income_loss`", "not swept"),
-    ("H5a `pause.revised_p4p_rule` 2014 rule vs none", "not swept (h5-centre's quick size holds `multi_metric` only)"),
+    (
+        "H5a `pause.revised_p4p_rule` 2014 rule vs none",
+        "not swept (no sweep varies it; h5-centre's quick size holds `centre.p4p_rule` = `multi_metric`)",
+    ),
     Lever(
         "H5b `centre.withheld_to` centre vs nhs",
         "h5-centre",
