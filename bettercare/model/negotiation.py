@@ -84,7 +84,7 @@ class Table:
         # The performance money at risk is valued at the return believed now, for every plan scored
         # until the next rescore (a person's plan too: `score`).
         self.scored_return = believed = self.believed_return()
-        self.features = features(self.plans, m.minimum_gbp[a], m.admissions[a], rules, believed)
+        self.features = features(self.plans, m.minimum_gbp[a], m.admissions[a], rules, believed, self.savings_basis)
         raw = np.stack([p.utility(self.features) for p in self.parties])
         # Partners read an imposed plan's ambition as no more than its schemes could deliver.
         ceiling = self.claim_ceiling(savings_basis(imposed(0.0)[None]))[0]

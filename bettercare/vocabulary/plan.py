@@ -176,13 +176,19 @@ def shortfall_share(ambition: np.ndarray, deliverable: np.ndarray, spread: np.nd
 
 
 def features(
-    plans: np.ndarray, minimum_gbp: float, admissions: float, rules: Rules, believed_return: float | None = None
+    plans: np.ndarray,
+    minimum_gbp: float,
+    admissions: float,
+    rules: Rules,
+    believed_return: float | None = None,
+    basis: np.ndarray | None = None,
 ) -> np.ndarray:
     """Feature matrix (K, N_FEATURES) of plans for one area, whose minimum pool is `minimum_gbp`.
 
     `believed_return` is the scheme return the partners believe (the table's); with it, the
     performance money at risk is the share of the pot they expect to miss, given how widely the
     evidence says returns spread (`rules.return_sd`). Without it, the whole pot counts as at risk.
+    `basis` is `savings_basis(plans)` if the caller has it already.
     """
     spend = spend_shares(plans)
     amb = plans[:, Slot.AMBITION]
@@ -200,8 +206,8 @@ def features(
     per_m = admissions / max(minimum_gbp, 1.0)
     out[:, Feature.INCOME_LOSS] = amb * per_m * rules.admission_gbp * rules.fixed_cost_share
     pot = p4p_pot(plans, minimum_gbp, admissions, rules)
-    if believed_return is not None:
-        pot = pot * expected_withheld_share(plans, minimum_gbp, admissions, rules, believed_return)
+    if believed_return is not None and pot.any():  # no pot (the rule 'none'): nothing at risk
+        pot = pot * expected_withheld_share(plans, minimum_gbp, admissions, rules, believed_return, basis)
     out[:, Feature.P4P_AT_RISK] = pot / max(minimum_gbp, 1.0)
     out[:, Feature.FREEDOM] = rules.divert_room * excess_sc
     out[:, Feature.TARGET_GAP] = np.maximum(rules.ambition_target - amb, 0.0) / 0.03
@@ -211,16 +217,23 @@ def features(
 
 
 def expected_withheld_share(
-    plans: np.ndarray, minimum_gbp: float, admissions: float, rules: Rules, believed_return: float
+    plans: np.ndarray,
+    minimum_gbp: float,
+    admissions: float,
+    rules: Rules,
+    believed_return: float,
+    basis: np.ndarray | None = None,
 ) -> np.ndarray:
     """Share of each plan's performance pot the partners expect to be withheld.
 
     The pot is paid in proportion to the cut achieved against the plan's own ambition. The
     partners expect their schemes to deliver the cut their believed return buys (as in the claim
     ceiling, §7.6), give or take the spread of returns the evidence shows (`rules.return_sd` on
-    the scheme spend), and expect to lose the share of the ambition that falls short.
+    the scheme spend), and expect to lose the share of the ambition that falls short. `basis` is
+    `savings_basis(plans)` when the caller already has it (a table's candidates).
     """
-    basis = savings_basis(plans)
+    if basis is None:
+        basis = savings_basis(plans)
     per_admission = max(minimum_gbp, 1.0) / (max(admissions, 1.0) * rules.admission_gbp)
     deliverable = savings_rel(basis, believed_return, rules.social_care_spillover) * per_admission
     spread = rules.return_sd * basis[:, 0] * per_admission
