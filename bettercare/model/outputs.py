@@ -507,7 +507,7 @@ OUTPUTS: tuple[Output, ...] = (
         "percentage points",
         Kind.POINTS,
         "ASCOF 2B(1), the share at home 91 days after reablement: its PRE-PERIOD TREND (2012-13 to "
-        "2013-14, +0.5 points a year), not a mechanism. The model has none, so it is the same in every run.",
+        "2013-14, +1.0 points a year: 81.5% to 82.5%), not a mechanism. The model has none, so it is the same in every run.",
         prediction="At home 91 days after reablement, change on the pre-period trend (points)",
     ),
     _national(
