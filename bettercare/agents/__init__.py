@@ -13,4 +13,17 @@ from .organisation import Organisation, Stance
 
 KINDS = {"council": Council, "ccg": CCG, "acute": AcuteTrust}
 
-__all__ = ["AcuteTrust", "CCG", "Centre", "Council", "KINDS", "Organisation", "Review", "Reviewer", "Stance", "VERDICTS", "Verdict", "check_verdict"]
+__all__ = [
+    "AcuteTrust",
+    "CCG",
+    "Centre",
+    "Council",
+    "KINDS",
+    "Organisation",
+    "Review",
+    "Reviewer",
+    "Stance",
+    "VERDICTS",
+    "Verdict",
+    "check_verdict",
+]
