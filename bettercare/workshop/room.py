@@ -439,7 +439,8 @@ class Room:
 
     # --- participants ------------------------------------------------------------------------------
     def free_seats(self) -> list[int]:
-        return [i for i, c in enumerate(self.seat_codes) if c not in self.holders]
+        """Free seats at the table (the centre's seat, `centre_seat`, is not counted)."""
+        return [i for i, c in enumerate(self.table.codes) if c not in self.holders]
 
     def seats_in_browser(self, client: str) -> list[Participant]:
         return [
