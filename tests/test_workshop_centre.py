@@ -226,3 +226,26 @@ def test_a_restarted_server_replays_the_centres_verdicts(tmp_path):
     third = Room(store=SessionStore(path))  # a complete step with a person's verdict replays too
     assert centre_state(third) == after
     third.close()
+
+
+def test_the_assurance_panel_shows_the_figures_and_its_buttons_give_the_verdict():
+    import ipyvuetify as v
+    import solara
+
+    from bettercare.workshop.pages.seat import AssurancePanel
+
+    room = new_room()
+    cy = join(room, "Cy", room.centre_seat, "browser-c")
+    t = to_review(room)
+    view = room.snapshot()
+    assert view.centre.turn_kind == "review" and view.centre.person == "Cy"
+    box, rc = solara.render(AssurancePanel(room, view, cy), handle_error=False)
+    table = rc.find(attributes={"class": "bc-stress-test"}).widget.unsafe_innerHTML
+    assert f"<b>{t.figures['ratio']:.2f}</b>" in table and f"{t.figures['conditions_ratio']:.2f}" in table
+    assert rc.find(v.Html, children=[f"Assure {t.figures['area']}'s plan (week {t.week})."]).widget
+    rc.find(v.Btn, children=["Approve with conditions"]).widget.click()
+    assert t.answer == "approved_with_conditions"
+    settle(room)
+    assert room.model.reviews[t.area].verdict == Status.CONDITIONS and room.model.reviews[t.area].by == "Cy"
+    with room._cond:
+        room._halt()
