@@ -3,6 +3,9 @@ seat, its checked verdicts and their replay from the session file. No browser ne
 
 from __future__ import annotations
 
+import io
+import zipfile
+
 import numpy as np
 import pytest
 
@@ -10,6 +13,7 @@ from bettercare.agents import Verdict
 from bettercare.model.model import BetterCareModel
 from bettercare.model.scenario import load_scenario
 from bettercare.vocabulary.status import Phase, Status
+from bettercare.workshop.export import session_zip
 from bettercare.workshop.room import Action, Room, Settings
 from bettercare.workshop.store import SessionStore
 
@@ -145,6 +149,9 @@ def test_human_centre_returns_a_plan_the_area_resubmits_and_the_run_goes_on():
     settle(room)
     assert m.status[area] == Status.APPROVED and m.reviews[area].by == "Cy"
     assert m.review_count[area] == 2, "reviewed, returned, resubmitted and reviewed again"
+    z = zipfile.ZipFile(io.BytesIO(session_zip(room)))
+    rows = z.read("verdicts.csv").decode().splitlines()
+    assert rows[0].startswith("week,area,") and rows[1].endswith(",not_approved,Cy")
     assert fac(room, "run").ok
     for _ in range(50):  # any plan still to assure: the person lets the stress test decide
         room.wait_until(lambda: m.done or room.waiting_for(), WAIT)
