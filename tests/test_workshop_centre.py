@@ -256,3 +256,18 @@ def test_the_assurance_panel_shows_the_figures_and_its_buttons_give_the_verdict(
     assert room.model.reviews[t.area].verdict == Status.CONDITIONS and room.model.reviews[t.area].by == "Cy"
     with room._cond:
         room._halt()
+
+
+def test_when_time_runs_out_the_stress_tests_verdict_stands():
+    room = new_room()
+    join(room, "Cy", room.centre_seat, "browser-c")
+    t = to_review(room)
+    assert fac(room, "timer", data={"seconds": 1}).ok
+    idle(room)  # nobody answers: each plan waits its second, then the stress test decides
+    r = room.model.reviews[t.area]
+    assert r.by == "model" and str(r.verdict) == t.figures["model_verdict"]
+    assert room.verdicts == []
+    assert any(
+        e.text == f"Time ran out: the stress test's verdict stands on {t.figures['area']}'s plan" for e in room.log
+    )
+    assert room.snapshot().centre.agent_note == f"Time ran out in week {t.week}: the stress test's own verdict stood."

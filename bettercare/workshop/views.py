@@ -143,7 +143,7 @@ def table_view(room) -> TableView:
         turn.kind if turn else None,
         turn.week if turn else None,
         turn.deadline if turn else None,
-        agent_note(rec, m.centre.code, int(m.week_no)).replace("model's agent", "stress test's verdict"),
+        agent_note(rec, m.centre.code, int(m.week_no), "the stress test's own verdict stood"),
         tuple(q.name for q in room.team(c)),
     )
     sentences = _sentences(room)
@@ -256,13 +256,13 @@ def events(rec, m) -> list[tuple[int, str]]:
     return out
 
 
-def agent_note(rec, code: str, week: int) -> str:
+def agent_note(rec, code: str, week: int, what: str = "the model's agent answered for you") -> str:
     """'Time ran out in week 3: the model's agent answered for you.' for the last week or this one."""
     moves = [(w, why) for (w, c), why in rec.agent_moves.items() if c == code and w >= week - 1]
     if not moves:
         return ""
     w, why = max(moves)
-    return f"{why} in week {w}: the model's agent answered for you."
+    return f"{why} in week {w}: {what}."
 
 
 def brief(room, token: str, seat: int) -> dict[str, Any] | None:

@@ -143,8 +143,7 @@ def CentreSeat(room, view, token: str, participant, own: int | None):
         Clock(view)
         with solara.Div(classes=["bc-cols"]):
             with solara.Column(classes=["bc-col"]):
-                if participant.role == "lead" or own != me.index:
-                    AssurancePanel(room, view, token)
+                AssurancePanel(room, view, token, lead=participant.role == "lead" and own == me.index)
                 solara.Text("The table", style={"font-weight": "600", "font-size": "16px"})
                 Narrative(view, n=6)
             with solara.Column(classes=["bc-col-narrow"]):
@@ -156,8 +155,9 @@ def CentreSeat(room, view, token: str, participant, own: int | None):
 
 
 @solara.component
-def AssurancePanel(room, view, token: str):
-    """The plan under review with the stress test's figures, the verdict buttons and the queue."""
+def AssurancePanel(room, view, token: str, lead: bool = True):
+    """The plan under review with the stress test's figures, the verdict buttons (for the seat's
+    lead; team-mates see the figures) and the queue."""
     me = view.centre
     a = view.assurance
     message, set_message = solara.use_state(None, key="msg-centre")
@@ -203,9 +203,15 @@ def AssurancePanel(room, view, token: str):
                     set_message,
                 )
 
-            with solara.Div(classes=["bc-buttons"]):
-                for status, label, colour, cls in VERDICT_BUTTONS:
-                    solara.Button(label, on_click=lambda s=status: give(s), color=colour, classes=[cls])
+            if lead:
+                with solara.Div(classes=["bc-buttons"]):
+                    for status, label, colour, cls in VERDICT_BUTTONS:
+                        solara.Button(label, on_click=lambda s=status: give(s), color=colour, classes=[cls])
+            else:
+                solara.Text(
+                    f"{me.team[0] if me.team else 'Your team lead'} gives the verdict; talk it through together.",
+                    classes=["bc-member-note"],
+                )
             solara.Text("If you do not answer in time, the stress test's own verdict stands.", classes=["bc-muted"])
         elif view.done:
             solara.Text("The delivery year is over: see the facilitator's screen for the debrief.")
