@@ -239,7 +239,7 @@ def test_the_assurance_panel_shows_the_figures_and_its_buttons_give_the_verdict(
     import ipyvuetify as v
     import solara
 
-    from bettercare.workshop.pages.seat import AssurancePanel
+    from bettercare.workshop.pages.seat import AssurancePanel, VerdictHistory
 
     room = new_room()
     cy = join(room, "Cy", room.centre_seat, "browser-c")
@@ -253,6 +253,9 @@ def test_the_assurance_panel_shows_the_figures_and_its_buttons_give_the_verdict(
     rc.find(v.Btn, children=["Approve with conditions"]).widget.click()
     assert t.answer == "approved_with_conditions"
     settle(room)
+    box, rc = solara.render(VerdictHistory(room.snapshot()), handle_error=False)
+    given = rc.find(tag="ul").widget.unsafe_innerHTML
+    assert f"Week {t.week}: {t.figures['area']}: approved with conditions" in given and "by Cy" in given
     assert room.model.reviews[t.area].verdict == Status.CONDITIONS and room.model.reviews[t.area].by == "Cy"
     with room._cond:
         room._halt()

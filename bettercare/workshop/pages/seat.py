@@ -228,7 +228,11 @@ def AssurancePanel(room, view, token: str, lead: bool = True):
         Message(message)
 
 
-VERDICT_LABEL = {status: label for status, label, _, _ in VERDICT_BUTTONS}
+VERDICT_LABEL = {
+    "approved": "approved",
+    "approved_with_conditions": "approved with conditions",
+    "not_approved": "not approved (sent back)",
+}
 
 
 @solara.component
@@ -243,7 +247,7 @@ def VerdictHistory(view):
             unsafe_innerHTML="".join(
                 f"<li>Week {v['week']}: {esc(v['area'])}: {esc(VERDICT_LABEL.get(v['verdict'], v['verdict']))} "
                 f"(ratio {v['ratio']:.2f}; the stress test said "
-                f"{esc(VERDICT_LABEL.get(v['model_verdict'], v['model_verdict']).lower())}) by {esc(v['by'])}</li>"
+                f"{esc(VERDICT_LABEL.get(v['model_verdict'], v['model_verdict']))}) by {esc(v['by'])}</li>"
                 for v in reversed(given)
             ),
         )
