@@ -7,10 +7,23 @@ closes its books at year end); the `Centre` reviews plans.
 
 from .acute_trust import AcuteTrust
 from .ccg import CCG
-from .centre import Centre, Review
+from .centre import VERDICTS, Centre, Review, Reviewer, Verdict, check_verdict
 from .council import Council
 from .organisation import Organisation, Stance
 
 KINDS = {"council": Council, "ccg": CCG, "acute": AcuteTrust}
 
-__all__ = ["AcuteTrust", "CCG", "Centre", "Council", "KINDS", "Organisation", "Review", "Stance"]
+__all__ = [
+    "AcuteTrust",
+    "CCG",
+    "Centre",
+    "Council",
+    "KINDS",
+    "Organisation",
+    "Review",
+    "Reviewer",
+    "Stance",
+    "VERDICTS",
+    "Verdict",
+    "check_verdict",
+]

@@ -9,7 +9,7 @@ towards over-optimism").
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import mesa
 import numpy as np
@@ -30,6 +30,36 @@ class Review:
     estimated_return: float
     ratio: float
     verdict: Status
+    by: str = "model"  # who gave the verdict: the model's stress test, or a person in the centre's seat
+
+
+VERDICTS = (Status.APPROVED, Status.CONDITIONS, Status.NOT_APPROVED)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A verdict given from outside the model, and who gave it."""
+
+    status: Status
+    by: str
+
+
+class Reviewer(Protocol):
+    """Someone who may take the centre's assurance decision (a person in a workshop).
+
+    Consulted after the stress test with the model's own `Review`; returns a `Verdict`, or None
+    to let the model's verdict stand.
+    """
+
+    def review(self, centre: Centre, area: int, review: Review) -> Verdict | None: ...
+
+
+def check_verdict(status: object) -> Status:
+    """The verdict as a `Status`, or ValueError if it is not one the centre may give at assurance."""
+    allowed = {str(v) for v in VERDICTS}
+    if not isinstance(status, str) or status not in allowed:
+        raise ValueError(f"A verdict must be one of {', '.join(sorted(allowed))}; got {str(status)[:40]!r}.")
+    return Status(status)
 
 
 class Centre(mesa.Agent):
@@ -43,6 +73,7 @@ class Centre(mesa.Agent):
         self.style = c.style
         self.capacity = c.capacity
         self.queue: list[int] = []  # area indices waiting for assurance, first in first out
+        self.reviewer: Reviewer | None = None  # a person taking the verdicts; None: the model decides
 
     def estimate_return(self, true_mean: float) -> float:
         """Stress-tested return per GBP of scheme spend: the evidence mean, seen through noise."""
@@ -54,6 +85,21 @@ class Centre(mesa.Agent):
         return float(plan[Slot.AMBITION] * m.admissions[area] * m.params.costs.admission_gbp)
 
     def review(self, area: int, plan: np.ndarray) -> Review:
+        """Assure a plan: the stress test's verdict, unless a reviewer gives another.
+
+        The reviewer sees the stress test's figures; its verdict is checked (only the three
+        assurance verdicts) and recorded with who gave it. The stress test draws its noise
+        first either way, so a reviewer changes verdicts, never the random stream.
+        """
+        review = self.stress_test(area, plan)
+        if self.reviewer is not None:
+            given = self.reviewer.review(self, area, review)
+            if given is not None:
+                review.verdict = check_verdict(given.status)
+                review.by = given.by
+        return review
+
+    def stress_test(self, area: int, plan: np.ndarray) -> Review:
         """Stress-test a plan: approve it, approve it with conditions, or send it back.
 
         The centre credits only what scheme evidence supports; social care's spillover onto the

@@ -291,7 +291,7 @@ class BetterCareModel(mesa.Model):
         review = self.params.mechanisms.review
         for a, t in enumerate(self.tables):
             if review and t.agreed is not None:
-                self.first_round[a] = self.centre.review(a, t.plan)
+                self.first_round[a] = self.centre.stress_test(a, t.plan)  # feedback, not a verdict
             self.status[a] = Status.PAUSED
 
     def _revise_rules(self) -> None:

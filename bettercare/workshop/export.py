@@ -1,4 +1,5 @@
-"""The session as files: a CSV of the offers (one row per party per offer), the log, and PNG charts."""
+"""The session as files: a CSV of the offers (one row per party per offer), the log, the centre
+seat's verdicts, and PNG charts."""
 
 from __future__ import annotations
 
@@ -107,12 +108,15 @@ def log_frame(room) -> pd.DataFrame:
 
 
 def session_zip(room) -> bytes:
-    """offers.csv, log.csv, settings.json, outcome.csv (after delivery) and the charts as PNG."""
+    """offers.csv, log.csv, verdicts.csv (when a person held the centre's seat), settings.json,
+    outcome.csv (after delivery) and the charts as PNG."""
     view = room.snapshot()
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("offers.csv", to_csv(room_offers(room)))
         z.writestr("log.csv", to_csv(log_frame(room)))
+        if view.assurance.get("verdicts"):
+            z.writestr("verdicts.csv", to_csv(pd.DataFrame(view.assurance["verdicts"])))
         z.writestr(
             "settings.json",
             json.dumps(

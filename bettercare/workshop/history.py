@@ -14,7 +14,12 @@ import numpy as np
 
 from bettercare.vocabulary.plan import N_SLOTS
 
-KIND_LABEL = {"council": "the council", "ccg": "the CCG", "acute": "the acute trust"}
+KIND_LABEL = {
+    "council": "the council",
+    "ccg": "the CCG",
+    "acute": "the acute trust",
+    "centre": "NHS England's assurance team",
+}
 
 
 @dataclass(frozen=True)

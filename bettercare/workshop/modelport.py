@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from bettercare.agents import Verdict, check_verdict
 from bettercare.model.model import BetterCareModel
 from bettercare.model.scenario import load_scenario
 from bettercare.vocabulary.plan import LINES, N_SLOTS, Slot, validate
@@ -41,8 +42,47 @@ class PersonSeat:
         return bool(self.agent.respond(table, party, offer)) if answer is None else bool(answer)
 
 
-def build(settings, ask: Callable[..., Any]):
-    """A model for the room's settings, with a `PersonSeat` in every seat of the focus table.
+class CentreSeat:
+    """The centre's assurance seat: the `Reviewer` a person may take.
+
+    `ask(area, figures)` returns the person's (verdict, name) or None, in which case the
+    stress test's own verdict stands.
+    """
+
+    def __init__(self, ask: Callable[..., Any]):
+        self.ask = ask
+
+    def review(self, centre, area: int, review) -> Verdict | None:
+        answer = self.ask(area, review_figures(centre, area, review))
+        if answer is None:
+            return None
+        status, who = answer
+        return Verdict(check_verdict(status), str(who))
+
+
+def review_figures(centre, area: int, review) -> dict[str, Any]:
+    """What the assurance team sees of one plan: the stress test's figures and thresholds."""
+    m = centre.model
+    c = m.params.centre
+    plan = m.tables[area].plan
+    return {
+        "area": str(m.area_frame.area_name.iloc[area]),
+        "claimed_gbp": float(review.claimed_gbp),
+        "realistic_gbp": float(review.claimed_gbp / review.ratio) if review.ratio > 0 else 0.0,
+        "estimated_return": float(review.estimated_return),
+        "ratio": float(review.ratio),
+        "approve_ratio": float(c.approve_ratio),
+        "conditions_ratio": float(c.conditions_ratio),
+        "ambition": float(plan[Slot.AMBITION]) if plan is not None else 0.0,
+        "ambition_target": float(m.rules.ambition_target),
+        "model_verdict": str(review.verdict),
+        "returns": int(m.returns[area]),
+    }
+
+
+def build(settings, ask: Callable[..., Any], review: Callable[..., Any] | None = None):
+    """A model for the room's settings, with a `PersonSeat` in every seat of the focus table and,
+    given `review`, a `CentreSeat` as the centre's reviewer.
 
     Returns (model, scenario, focus index).
     """
@@ -53,6 +93,8 @@ def build(settings, ask: Callable[..., Any]):
     focus = names.index(settings.focus) if settings.focus in names else 0
     table = model.tables[focus]
     table.negotiators = [PersonSeat(ask, org) for org in table.parties]
+    if review is not None:
+        model.centre.reviewer = CentreSeat(review)
     return model, sc, focus
 
 

@@ -8,7 +8,13 @@ participant's. Every action, from anyone, goes through `Room.act`, which checks 
   a free seat, and a browser that does not already hold its allowance of seats;
 - a participant acts only for their own seat, only on a turn that is open for that seat, and
   only once (an action id seen before, or a turn or week that is over, does nothing);
-- a plan must pass the model's own check (`plan.validate`), or it is refused with the reason.
+- a plan must pass the model's own check (`plan.validate`), or it is refused with the reason;
+- a verdict from the centre's seat must be one the centre may give at assurance.
+
+Besides the focus table's seats, the room has a seat for the centre (NHS England's assurance
+team), last in the seat numbering: whoever holds it sees each plan the centre reviews with the
+stress test's figures and gives the verdict, through `modelport.CentreSeat`; when nobody answers
+in time, the stress test's own verdict stands, as the agents answer for the other seats.
 
 People sit at one table, the *focus* area's, through `modelport.PersonSeat`s. The negotiation
 code calls `propose` and `respond` on them as on any seat; a `PersonSeat` asks the room, which
@@ -59,8 +65,13 @@ from .story import STATUS_LABEL
 from .views import table_view
 
 MAX_NAME = 40
+VERDICT_WORDS = {
+    "approved": "approved",
+    "approved_with_conditions": "approved with conditions",
+    "not_approved": "not approved: it goes back to the partners",
+}
 
-PARTICIPANT_KINDS = {"join", "leave", "propose", "respond"}
+PARTICIPANT_KINDS = {"join", "leave", "propose", "respond", "verdict"}
 FACILITATOR_KINDS = {"configure", "reset", "step", "play", "pause", "run", "skip", "timer", "free_seat", "replay"}
 
 __all__ = [
@@ -128,7 +139,7 @@ class Turn:
 
     id: int
     seat: int
-    kind: str  # propose | respond
+    kind: str  # propose | respond | review (the centre's verdict on one area's plan)
     week: int
     offer: int | None
     opened: float
@@ -138,6 +149,8 @@ class Turn:
     plan: list[float] | None = None  # a person's proposal, as journaled
     closed: bool = False
     skipped: bool = False
+    area: int | None = None  # review: the area whose plan is assured
+    figures: dict[str, Any] | None = None  # review: the stress test's figures, as the person sees them
 
 
 @dataclass
@@ -203,6 +216,7 @@ class Room:
         self._in_ask = 0  # the ask the worker is waiting in, or 0
         self._replaying: deque | None = None  # journal entries still to replay
         self._quiet = False  # while replaying complete steps: the log comes from the file
+        self.verdicts: list[dict[str, Any]] = []  # verdicts given from the centre's seat, in order
         with self._cond:
             if resumed:
                 self._resume()
@@ -308,7 +322,7 @@ class Room:
     # --- building ----------------------------------------------------------------------------
     def _build(self, new_epoch: bool = True) -> None:
         s = self.settings
-        model, sc, focus = modelport.build(s, self._ask)
+        model, sc, focus = modelport.build(s, self._ask, self._review)
         s.focus = modelport.area_names(model)[focus]
         self.model = model
         self.scenario = sc
@@ -316,6 +330,7 @@ class Room:
         self.recorder = Recorder(model, focus)
         self.tick = 0
         self.turns = {}
+        self.verdicts = []
         self.outcome = None
         self.error = None
         self.pending_settings = False
@@ -327,7 +342,7 @@ class Room:
                 self.store.put(
                     epoch=self.epoch, settings=asdict(s), epoch_settings=asdict(s), pending_settings=False, replay=None
                 )
-        codes = set(self.table.codes)
+        codes = set(self.seat_codes)
         for p in self.participants.values():
             if p.role == "member" and p.seat is not None and p.seat not in codes:
                 p.seat = None
@@ -345,18 +360,32 @@ class Room:
     def table(self):
         return self.model.tables[self.focus]
 
+    @property
+    def centre_seat(self) -> int:
+        """The centre's seat comes after the table's parties."""
+        return self.table.n
+
+    @property
+    def seat_codes(self) -> list[str]:
+        return [*self.table.codes, self.model.centre.code]
+
     def party_name(self, seat: int) -> str:
+        if seat == self.centre_seat:
+            return f"{self.model.centre.name} (assurance)"
         return self.table.parties[seat].name
+
+    def seat_kind(self, seat: int) -> str:
+        return "centre" if seat == self.centre_seat else self.table.parties[seat].kind
 
     def seat_of(self, token: str) -> int | None:
         p = self.participants.get(token)
         if p is None or p.seat is None:
             return None
-        codes = self.table.codes
+        codes = self.seat_codes
         return codes.index(p.seat) if p.seat in codes else None
 
     def holder(self, seat: int) -> Participant | None:
-        tok = self.holders.get(self.table.codes[seat])
+        tok = self.holders.get(self.seat_codes[seat])
         return self.participants.get(tok) if tok else None
 
     def is_facilitator(self, token: str) -> bool:
@@ -410,13 +439,14 @@ class Room:
 
     # --- participants ------------------------------------------------------------------------------
     def free_seats(self) -> list[int]:
+        """Free seats at the table (the centre's seat, `centre_seat`, is not counted)."""
         return [i for i, c in enumerate(self.table.codes) if c not in self.holders]
 
     def seats_in_browser(self, client: str) -> list[Participant]:
         return [
             p
             for p in self.participants.values()
-            if client and p.browser == client and p.seat is not None and p.seat in self.table.codes
+            if client and p.browser == client and p.seat is not None and p.seat in self.seat_codes
         ]
 
     def _do_join(self, a: Action) -> Outcome:
@@ -432,22 +462,22 @@ class Room:
         if not name:
             return Outcome(False, "Please give your name.")
         seat = a.seat
-        if seat is None or not isinstance(seat, int) or not 0 <= seat < self.table.n:
+        if seat is None or not isinstance(seat, int) or not 0 <= seat < len(self.seat_codes):
             return Outcome(False, "Choose one of the seats at the table.")
         p = self.participants.get(a.token) if a.token else None
         allowed = self.settings.seats_per_browser
         held = self.seats_in_browser(a.client)
-        if p is not None and p.seat is not None and p.seat in self.table.codes and allowed <= 1:
+        if p is not None and p.seat is not None and p.seat in self.seat_codes and allowed <= 1:
             mine = self.party_name(self.seat_of(a.token))
             return Outcome(False, f"You already sit as {mine}: leave that seat first.")
         if len(held) >= allowed:
-            mine = ", ".join(self.party_name(self.table.codes.index(h.seat)) for h in held)
+            mine = ", ".join(self.party_name(self.seat_codes.index(h.seat)) for h in held)
             return Outcome(
                 False,
                 f"This browser already holds a seat ({mine}). One seat per browser, unless "
                 "the facilitator allows more.",
             )
-        code = self.table.codes[seat]
+        code = self.seat_codes[seat]
         role = "lead"
         if code in self.holders:
             team = self.team(seat)
@@ -459,7 +489,7 @@ class Room:
                     else f"{self.party_name(seat)}'s team is full ({len(team)} laptops): choose another seat.",
                 )
             role = "member"
-        if p is None or (p.seat is not None and p.seat in self.table.codes):
+        if p is None or (p.seat is not None and p.seat in self.seat_codes):
             p = Participant(new_token(), name, None, time.time(), a.client)
             self.participants[p.token] = p
         p.name = name
@@ -469,7 +499,7 @@ class Room:
         if role == "lead":
             self.holders[code] = p.token
         self._save_participant(p)
-        kind = KIND_LABEL.get(self.table.parties[seat].kind, "")
+        kind = KIND_LABEL.get(self.seat_kind(seat), "")
         if role == "member":
             lead = self.holder(seat)
             return Outcome(
@@ -482,7 +512,7 @@ class Room:
 
     def team(self, seat: int) -> list[Participant]:
         """Everyone at a seat: its lead first, then the members, in the order they joined."""
-        code = self.table.codes[seat]
+        code = self.seat_codes[seat]
         lead = self.holder(seat)
         members = sorted(
             (p for p in self.participants.values() if p.seat == code and p.role == "member"), key=lambda p: p.joined
@@ -517,7 +547,7 @@ class Room:
         self._save_participant(p)
 
     def _name_of(self, code: str) -> str:
-        codes = self.table.codes
+        codes = self.seat_codes
         return self.party_name(codes.index(code)) if code in codes else code
 
     def _check_seat(self, a: Action) -> tuple[Participant | None, str | None]:
@@ -529,7 +559,9 @@ class Room:
             return None, "You do not have a seat at the table: join first."
         if a.seat is None or a.seat != mine:
             other = (
-                self.party_name(a.seat) if isinstance(a.seat, int) and 0 <= a.seat < self.table.n else "another seat"
+                self.party_name(a.seat)
+                if isinstance(a.seat, int) and 0 <= a.seat < len(self.seat_codes)
+                else "another seat"
             )
             return None, f"You sit as {self.party_name(mine)}; you cannot act for {other}."
         if p.role == "member":
@@ -543,7 +575,7 @@ class Room:
     def _check_turn(self, a: Action, kind: str) -> tuple[Turn | None, str | None]:
         turn = self.turns.get(a.seat)
         if turn is None or turn.closed or turn.kind != kind:
-            what = "propose" if kind == "propose" else "answer an offer"
+            what = {"propose": "propose", "respond": "answer an offer", "review": "give a verdict"}[kind]
             return None, f"It is not your turn to {what} now (week {self.model.week_no})."
         if a.turn != turn.id or a.week != turn.week:
             return None, f"That turn is over: the table is now in week {self.model.week_no}."
@@ -581,6 +613,23 @@ class Room:
         self.recorder.note_person(turn.week, self.table.codes[a.seat], p.name)
         verb = "accepts" if accept else "rejects"
         return Outcome(True, f"{p.name} {verb} the offer for {self.party_name(a.seat)}.")
+
+    def _do_verdict(self, a: Action) -> Outcome:
+        """The centre's seat gives its verdict on the plan under review."""
+        p, why = self._check_seat(a)
+        if why:
+            return Outcome(False, why)
+        turn, why = self._check_turn(a, "review")
+        if why:
+            return Outcome(False, why)
+        try:
+            status = modelport.check_verdict(a.data.get("status"))
+        except ValueError as exc:
+            return Outcome(False, f"Verdict refused: {exc}")
+        turn.answer = str(status)
+        self.recorder.note_person(turn.week, self.model.centre.code, p.name)
+        area = turn.figures["area"] if turn.figures else "the area"
+        return Outcome(True, f"{p.name}, for the centre: {area}'s plan is {VERDICT_WORDS[status]}.")
 
     # --- plans from people ---------------------------------------------------------------------------
     def plan_limits(self) -> dict[str, float]:
@@ -669,10 +718,60 @@ class Room:
         if q and q[0][0] == "answer" and q[0][1]["ask"] == self._asks:
             _, data = q.popleft()
             self.recorder.note_person(data["week"], data["code"], data["person"])
+            if kind == "review":
+                return data["value"], data["person"]
             if kind == "propose":
                 return modelport.add_plan(self.table, np.asarray(data["value"], float))
             return bool(data["value"])
         return None
+
+    def _review(self, area: int, figures: dict[str, Any]):
+        """The centre reviews a plan: ask the person in the centre's seat for the verdict.
+
+        Returns (verdict, name) or None, in which case the stress test's verdict stands. Journaled
+        and replayed like the table's answers, so a resumed session gives the same verdicts.
+        """
+        self._asks += 1
+        seat = self.centre_seat
+        week = int(self.model.week_no)
+        code = self.model.centre.code
+        if self._replaying is not None:
+            if self._replaying or self._quiet:
+                answer = self._replayed_answer("review")
+                if answer is not None:
+                    self._note_verdict(week, figures, *answer)
+                return answer
+            self._replaying = None
+        if self._stop or self.holder(seat) is None:
+            return None
+        turn = self._open(seat, "review", week, None)
+        turn.area, turn.figures = area, dict(figures)
+        turn.ask = self._asks
+        self._changed()
+        self._in_ask = self._asks
+        try:
+            answer, why = self._wait(turn)
+        finally:
+            self._in_ask = 0
+        turn.closed = True
+        p = self.holder(seat)
+        if answer is not None:
+            name = p.name if p else ""
+            self._journal(
+                "answer",
+                {"ask": turn.ask, "kind": "review", "value": answer, "week": week, "code": code, "person": name},
+            )
+            self._note_verdict(week, figures, answer, name)
+            return answer, name
+        if why:
+            self._log("room", f"{why}: the stress test's verdict stands on {figures['area']}'s plan")
+            self.recorder.note_agent(week, code, why)
+            self._journal("agent", {"ask": turn.ask, "week": week, "code": code, "why": why})
+            self._changed()
+        return None
+
+    def _note_verdict(self, week: int, figures: dict[str, Any], status: str, by: str) -> None:
+        self.verdicts.append({"week": week, **figures, "verdict": status, "by": by})
 
     def _open(self, seat: int, kind: str, week: int, offer: int | None) -> Turn:
         self._turn_ids += 1
@@ -888,7 +987,7 @@ class Room:
         )
 
     def _do_free_seat(self, a: Action) -> Outcome:
-        if not isinstance(a.seat, int) or not 0 <= a.seat < self.table.n:
+        if not isinstance(a.seat, int) or not 0 <= a.seat < len(self.seat_codes):
             return Outcome(False, "No such seat.")
         team = self.team(a.seat)
         if not team:
@@ -933,11 +1032,11 @@ class Room:
             if p is None:
                 return
             p.kernels.add(kernel)
-            if p.seat is None and p.last_seat in self.table.codes and p.last_seat not in self.holders:
+            if p.seat is None and p.last_seat in self.seat_codes and p.last_seat not in self.holders:
                 p.seat = p.last_seat
                 self.holders[p.seat] = p.token
                 self._save_participant(p)
-                self._log("room", f"{p.name} is back as {self.party_name(self.table.codes.index(p.seat))}")
+                self._log("room", f"{p.name} is back as {self.party_name(self.seat_codes.index(p.seat))}")
                 self._changed()
 
     def detach(self, token: str, kernel: str) -> None:
@@ -1051,7 +1150,10 @@ class Room:
         for t in turns:
             p = self.holder(t.seat)
             who = f"{self.party_name(t.seat)} ({p.name})" if p else self.party_name(t.seat)
-            bits.append(f"{who} to {'propose' if t.kind == 'propose' else 'answer'}")
+            what = {"propose": "propose", "respond": "answer", "review": "give a verdict"}[t.kind]
+            if t.kind == "review" and t.figures:
+                what += f" on {t.figures['area']}'s plan"
+            bits.append(f"{who} to {what}")
         return "waiting for " + ", ".join(bits)
 
     def mean_trust(self) -> float:

@@ -6,7 +6,8 @@
 - `meta`: the room code, the facilitator's key, the settings and the epoch (a Reset starts a new one);
 - `participants`: everyone who joined, with their key, name, seat and browser;
 - `journal`: what people told the model in this epoch, in order (each step, each answer a
-  person gave or left to the agent, each live change of trust or compromise). The model is
+  person gave or left to the agent, the centre seat's verdicts among them, each live change of
+  trust or compromise). The model is
   rebuilt from the seed and the journal replayed, which gives back the same model exactly;
 - `log`: the room's log, as shown on the facilitator's screen.
 

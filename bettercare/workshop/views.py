@@ -84,6 +84,8 @@ class TableView:
     recorder_id: int = 0
     generation: int = 0
     log: list[Any] = field(default_factory=list)
+    centre: SeatView | None = None  # the centre's assurance seat, after the table's seats
+    assurance: dict[str, Any] = field(default_factory=dict)  # see `assurance_view`
 
     def seat(self, i: int) -> SeatView:
         return self.seats[i]
@@ -128,6 +130,22 @@ def table_view(room) -> TableView:
                 tuple(q.name for q in room.team(i)),
             )
         )
+    c = room.centre_seat
+    person, turn = room.holder(c), room.open_turn(c)
+    centre = SeatView(
+        c,
+        m.centre.code,
+        room.party_name(c),
+        "centre",
+        KIND_LABEL["centre"],
+        person.name if person else None,
+        turn.id if turn else None,
+        turn.kind if turn else None,
+        turn.week if turn else None,
+        turn.deadline if turn else None,
+        agent_note(rec, m.centre.code, int(m.week_no), "the stress test's own verdict stood"),
+        tuple(q.name for q in room.team(c)),
+    )
     sentences = _sentences(room)
     items = [(row.week, 1, sentences[row.oid]) for row in rec.offers[-12:]]
     items += [(w, 0, text) for w, text in events(rec, m)]
@@ -206,7 +224,23 @@ def table_view(room) -> TableView:
         recorder_id=id(rec),
         log=list(room.log[-40:]),
         generation=room.generation,
+        centre=centre,
+        assurance=assurance_view(room),
     )
+
+
+def assurance_view(room) -> dict[str, Any]:
+    """What the centre's seat sees: the plan under review with the stress test's figures, the
+    plans queued behind it, and the verdicts given from the seat so far."""
+    m = room.model
+    names = [str(n) for n in m.area_frame.area_name]
+    turn = room.open_turn(room.centre_seat)
+    return {
+        "under_review": dict(turn.figures) if turn is not None and turn.figures else None,
+        "queue": [names[a] for a in m.centre.queue],
+        "verdicts": [dict(v) for v in room.verdicts],
+        "capacity": int(m.centre.capacity),
+    }
 
 
 def events(rec, m) -> list[tuple[int, str]]:
@@ -222,13 +256,13 @@ def events(rec, m) -> list[tuple[int, str]]:
     return out
 
 
-def agent_note(rec, code: str, week: int) -> str:
+def agent_note(rec, code: str, week: int, what: str = "the model's agent answered for you") -> str:
     """'Time ran out in week 3: the model's agent answered for you.' for the last week or this one."""
     moves = [(w, why) for (w, c), why in rec.agent_moves.items() if c == code and w >= week - 1]
     if not moves:
         return ""
     w, why = max(moves)
-    return f"{why} in week {w}: the model's agent answered for you."
+    return f"{why} in week {w}: {what}."
 
 
 def brief(room, token: str, seat: int) -> dict[str, Any] | None:

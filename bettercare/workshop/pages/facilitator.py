@@ -243,7 +243,7 @@ def SettingsCard(room, view, do):
 @solara.component
 def Seats(view, do, controls: bool = True):
     with solara.Row(style={"flex-wrap": "wrap"}, classes=["bc-seats"]):
-        for s in view.seats:
+        for s in [*view.seats, view.centre]:
             turn = s.turn_kind is not None
             with solara.Column(
                 classes=["bc-seat", f"bc-seat-{s.index}"] + (["bc-seat-turn"] if turn else []), gap="1px"
@@ -256,7 +256,7 @@ def Seats(view, do, controls: bool = True):
                 )
                 if turn:
                     solara.Text(
-                        "to propose" if s.turn_kind == "propose" else "to answer",
+                        {"propose": "to propose", "respond": "to answer"}.get(s.turn_kind, "to give a verdict"),
                         style={"color": "#b35c00", "font-weight": "600"},
                     )
                 if s.person and controls:

@@ -62,13 +62,14 @@ def Join():
         return
     with solara.Column(style={"padding": "20px", "max-width": "820px"}, classes=["bc-page"]):
         solara.Text(
-            f"The {view.area_name} table. Choose a free seat: the model's agents play the others.",
+            f"The {view.area_name} table. Choose a free seat: the model's agents play the others. "
+            "The centre's seat gives NHS England's assurance verdicts on every area's plan.",
             style={"font-size": "17px"},
         )
         solara.InputText("Room code", value=code, on_value=set_code, continuous_update=True)
         solara.InputText("Your name", value=name, on_value=set_name, continuous_update=True)
         with solara.Row(style={"flex-wrap": "wrap"}):
-            for s in view.seats:
+            for s in [*view.seats, view.centre]:
                 with solara.Column(classes=["bc-seat", f"bc-join-seat-{s.index}"], gap="2px"):
                     solara.Text(s.label, classes=["bc-kind"])
                     solara.Text(s.name, style={"font-weight": "600"})

@@ -27,6 +27,9 @@ def Projector():
             seats = "; ".join(f"{s.name}: {s.person or 'agent'}" + (" (to move)" if s.turn_kind else "") for s in shown)
             if len(shown) < len(view.seats):
                 seats += ("; " if seats else "") + f"the model's agents play {len(view.seats) - len(shown)} seats"
+            if view.centre is not None and view.centre.person:
+                c = view.centre
+                seats += f"; {c.name}: {c.person}" + (" (to give a verdict)" if c.turn_kind else "")
             solara.Text(seats, classes=["bc-muted", "bc-projector-seats"], style={"font-size": "16px"})
         story = view.current or (
             view.lines[0][1]

@@ -73,6 +73,9 @@ def Seat():
         return
     own = room.seat_of(token)
     seat = want if want is not None else own
+    if seat is not None and seat == view.centre.index:
+        CentreSeat(room, view, token, participant, own)
+        return
     if seat is None or not 0 <= seat < len(view.seats):
         TopBar(view, f"{participant.name}: no seat")
         with solara.Column(style={"padding": "20px"}, classes=["bc-page"]):
@@ -87,7 +90,7 @@ def Seat():
     TopBar(view, f"{participant.name} · {me.name} ({me.label})")
     with solara.Column(style={"padding": "14px 18px"}, classes=["bc-page"]).key(f"gen-{view.generation}"):
         if seat != own:
-            mine = view.seats[own].name if own is not None else "no seat"
+            mine = ([*view.seats, view.centre][own].name) if own is not None else "no seat"
             solara.Warning(f"You are looking at the seat of {me.name}. You sit as {mine}.", classes=["bc-not-yours"])
         Clock(view)
         if len(me.team) > 1:
@@ -119,6 +122,135 @@ def Seat():
             solara.Button(
                 "Leave the table", on_click=lambda: send(room, Action("leave", token)), text=True, classes=["bc-leave"]
             )
+
+
+VERDICT_BUTTONS = (
+    ("approved", "Approve", "success", "bc-approve"),
+    ("approved_with_conditions", "Approve with conditions", "warning", "bc-conditions"),
+    ("not_approved", "Not approved: send it back", "error", "bc-not-approved"),
+)
+
+
+@solara.component
+def CentreSeat(room, view, token: str, participant, own: int | None):
+    """The centre's seat: NHS England's assurance team, giving a verdict on each plan it reviews."""
+    me = view.centre
+    TopBar(view, f"{participant.name} · {me.name}")
+    with solara.Column(style={"padding": "14px 18px"}, classes=["bc-page"]).key(f"gen-{view.generation}"):
+        if own != me.index:
+            mine = view.seats[own].name if own is not None else "no seat"
+            solara.Warning(f"You are looking at the centre's seat. You sit as {mine}.", classes=["bc-not-yours"])
+        Clock(view)
+        with solara.Div(classes=["bc-cols"]):
+            with solara.Column(classes=["bc-col"]):
+                AssurancePanel(room, view, token, lead=participant.role == "lead" and own == me.index)
+                solara.Text("The table", style={"font-weight": "600", "font-size": "16px"})
+                Narrative(view, n=6)
+            with solara.Column(classes=["bc-col-narrow"]):
+                VerdictHistory(view)
+        with solara.Row():
+            solara.Button(
+                "Leave the seat", on_click=lambda: send(room, Action("leave", token)), text=True, classes=["bc-leave"]
+            )
+
+
+@solara.component
+def AssurancePanel(room, view, token: str, lead: bool = True):
+    """The plan under review with the stress test's figures, the verdict buttons (for the seat's
+    lead; team-mates see the figures) and the queue."""
+    me = view.centre
+    a = view.assurance
+    message, set_message = solara.use_state(None, key="msg-centre")
+    solara.use_effect(lambda: set_message(None) if me.turn_id is not None else None, [me.turn_id])
+    with solara.Card(classes=["bc-turn", "bc-assurance"]):
+        if me.agent_note:
+            solara.Info(me.agent_note, dense=True, classes=["bc-agent-note"])
+        f = a.get("under_review")
+        if me.turn_kind == "review" and f:
+            with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+                solara.Text(
+                    f"Assure {f['area']}'s plan (week {me.turn_week}).",
+                    style={"font-size": "18px", "font-weight": "600"},
+                    classes=["bc-your-turn"],
+                )
+                Countdown(me.turn_deadline)
+            rows = [
+                ("Savings the partners claim", gbp(f["claimed_gbp"])),
+                ("What the evidence supports (your stress test)", gbp(f["realistic_gbp"])),
+                ("Return per £ of scheme spend, as you estimate it", f"{f['estimated_return']:.3f}"),
+                ("Claimed over supported (the ratio)", f"{f['ratio']:.2f}"),
+                ("Approve at a ratio up to", f"{f['approve_ratio']:.2f} (and ambition at the target)"),
+                ("With conditions at a ratio up to", f"{f['conditions_ratio']:.2f}"),
+                (
+                    "Cut in emergency admissions planned",
+                    f"{100 * f['ambition']:.1f}% (target {100 * f['ambition_target']:.1f}%)",
+                ),
+                ("Times this plan was sent back", str(f["returns"])),
+                ("The stress test's own verdict", VERDICT_LABEL.get(f["model_verdict"], f["model_verdict"])),
+            ]
+            solara.HTML(
+                tag="table",
+                unsafe_innerHTML="".join(f"<tr><td>{esc(k)}</td><td><b>{esc(v)}</b></td></tr>" for k, v in rows),
+                classes=["bc-stress-test"],
+            )
+
+            def give(status: str):
+                send(
+                    room,
+                    Action(
+                        "verdict", token, seat=me.index, turn=me.turn_id, week=me.turn_week, data={"status": status}
+                    ),
+                    set_message,
+                )
+
+            if lead:
+                with solara.Div(classes=["bc-buttons"]):
+                    for status, label, colour, cls in VERDICT_BUTTONS:
+                        solara.Button(label, on_click=lambda s=status: give(s), color=colour, classes=[cls])
+            else:
+                solara.Text(
+                    f"{me.team[0] if me.team else 'Your team lead'} gives the verdict; talk it through together.",
+                    classes=["bc-member-note"],
+                )
+            solara.Text("If you do not answer in time, the stress test's own verdict stands.", classes=["bc-muted"])
+        elif view.done:
+            solara.Text("The delivery year is over: see the facilitator's screen for the debrief.")
+        else:
+            solara.Text(
+                "No plan is waiting for your verdict. Plans come to you once the partners submit them.",
+                classes=["bc-waiting"],
+            )
+        if a.get("queue"):
+            solara.Text(
+                f"Waiting for assurance: {', '.join(a['queue'])} (you review {a['capacity']} a week).",
+                classes=["bc-assurance-queue"],
+            )
+        Message(message)
+
+
+VERDICT_LABEL = {
+    "approved": "approved",
+    "approved_with_conditions": "approved with conditions",
+    "not_approved": "not approved (sent back)",
+}
+
+
+@solara.component
+def VerdictHistory(view):
+    with solara.Card("Your verdicts", classes=["bc-verdicts"]):
+        given = view.assurance.get("verdicts", [])
+        if not given:
+            solara.Text("None yet.", classes=["bc-muted"])
+            return
+        solara.HTML(
+            tag="ul",
+            unsafe_innerHTML="".join(
+                f"<li>Week {v['week']}: {esc(v['area'])}: {esc(VERDICT_LABEL.get(v['verdict'], v['verdict']))} "
+                f"(ratio {v['ratio']:.2f}; the stress test said "
+                f"{esc(VERDICT_LABEL.get(v['model_verdict'], v['model_verdict']))}) by {esc(v['by'])}</li>"
+                for v in reversed(given)
+            ),
+        )
 
 
 def Heading(text: str):
