@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -472,3 +473,56 @@ def test_two_rooms_on_one_server_have_their_own_codes_keys_and_tables(contexts, 
     rooms[1].locator(".bc-clock", has_text="Week 1").wait_for()
     assert rooms[0].locator(".bc-played-by", has_text="Bo").count() == 0
     assert rooms[0].locator(".bc-clock").inner_text().startswith("Week 0")
+
+
+def test_the_centre_seat_sees_the_stress_test_and_sends_a_plan_back(contexts, server):
+    fac = facilitator(contexts, server)
+    cy_ctx, _ = contexts()
+    cy = cy_ctx.new_page()
+    cy.goto(server.base + "/join")
+    cy.get_by_label("Room code").fill(server.code)
+    cy.get_by_label("Your name").fill("Cy")
+    centre = cy.get_by_role("button", name="Sit as The centre (assurance)")
+    centre.click()
+    cy.locator(".bc-verdicts", has_text="None yet.").wait_for(timeout=READY)
+    cy.locator(".bc-assurance .bc-waiting", has_text="No plan is waiting for your verdict").wait_for()
+    assert cy.locator(".bc-not-approved").count() == 0
+    fac.get_by_text("played by Cy").wait_for()
+
+    fac.locator(".bc-run").click()  # the agents play Wigan's table until its plan comes to Cy
+    cy.locator(".bc-your-turn", has_text="Assure Wigan's plan").wait_for(timeout=60_000)
+    fac.locator(".bc-waiting", has_text="to give a verdict").first.wait_for()
+    figures = dict(row.split("\t", 1) for row in cy.locator(".bc-stress-test").inner_text().splitlines() if "\t" in row)
+    claimed = figures["Savings the partners claim"].strip()
+    assert re.fullmatch(r"£[\d,.]+[mk]", claimed) and claimed not in ("£0.0m", "£0k"), figures
+    assert re.fullmatch(r"£[\d,.]+[mk]", figures["What the evidence supports (your stress test)"].strip()), figures
+    assert float(figures["Claimed over supported (the ratio)"]) > 0
+    assert figures["Times this plan was sent back"].strip() == "0"
+    assert figures["The stress test's own verdict"].strip() in (
+        "approved",
+        "approved with conditions",
+        "not approved (sent back)",
+    )
+    assert cy.get_by_role("button", name="Approve", exact=True).is_visible()
+    assert cy.get_by_role("button", name="Approve with conditions").is_visible()
+
+    assert "plan submitted for assurance" in cy.locator(".bc-status").inner_text()
+    fac.locator(".bc-pause").click()  # the step under way finishes once Cy has answered, then the room stops
+
+    cy.get_by_role("button", name="Not approved: send it back").click()
+    cy.locator(".bc-verdicts li", has_text="Wigan: not approved (sent back)").wait_for()
+    assert "by Cy" in cy.locator(".bc-verdicts li").first.inner_text()
+    assert cy.locator(".bc-verdicts li").count() == 1
+    back = re.compile(r"Wigan: (talking|plan agreed in week \d+, to be submitted at the deadline)$")
+    for page in (cy, fac):
+        page.locator(".bc-status", has_text=back).wait_for()  # the plan went back to Wigan's table
+    cy.locator(".bc-assurance .bc-waiting", has_text="No plan is waiting for your verdict").wait_for()
+    assert cy.locator(".bc-not-approved").count() == 0
+
+    fac.locator(".bc-run").click()  # the partners rework the plan and submit it again
+    cy.locator(".bc-stress-test tr", has_text="Times this plan was sent back").filter(has_text="1").wait_for(
+        timeout=60_000
+    )
+    cy.locator(".bc-your-turn", has_text="Assure Wigan's plan").wait_for()
+    assert cy.locator(".bc-verdicts li").count() == 1
+    fac.locator(".bc-pause").click()
