@@ -12,10 +12,11 @@ from __future__ import annotations
 import itertools
 import shlex
 import signal
+import statistics
 import sys
 import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ EXIT_OK, EXIT_FAILED_RUNS, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 COMPACT_EVERY = 16  # merge buffered per-batch tables every 16 batches: one Arrow table costs ~1 KB a column
 BATCH_SECONDS = 0.25  # size batches of short runs to about this much work: one message per batch
+RECENT_RUNS = 64  # run times whose median sizes the next batch
 MAX_BATCH = 64
 CHUNK_BYTES = 128 * 2**20  # and commit a chunk at this much buffered Arrow data
 
@@ -364,13 +366,16 @@ def run_sweep(
             mf.write_json_atomic(out / store.MANIFEST, record)
 
         timing = {"runs": 0, "seconds": 0.0, "batches": 0}
+        # Recent run times: their median sizes batches, so that the slow first run of each fresh
+        # worker (imports, data, the pre-period) does not keep short runs travelling one by one.
+        recent: deque[float] = deque(maxlen=RECENT_RUNS)
 
         def batch_size(remaining: int, workers: int) -> int:
             """Runs per batch: one until runs have been timed, then about BATCH_SECONDS of work,
             and never so many that the workers could run dry near the end."""
-            if not timing["runs"]:
+            if not recent:
                 return 1
-            per_run = max(timing["seconds"] / timing["runs"], 1e-4)
+            per_run = max(statistics.median(recent), 1e-4)
             return max(
                 1,
                 min(
@@ -439,6 +444,7 @@ def run_sweep(
                         ran += 1
                         timing["runs"] += 1
                         timing["seconds"] += outcome.seconds
+                        recent.append(outcome.seconds)
                         if not outcome.ok:
                             failed_now += 1
                             failed_ids.append(outcome.run_id)
