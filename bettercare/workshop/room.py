@@ -678,14 +678,7 @@ class Room:
                 if j != table.proposer and self.holder(j) is not None:
                     self._open(j, "respond", week, offer)
             turn = self.turns[party]
-        turn.ask = self._asks
-        self._changed()
-        self._in_ask = self._asks
-        try:
-            answer, why = self._wait(turn)
-        finally:
-            self._in_ask = 0
-        turn.closed = True
+        answer, why = self._put_and_wait(turn)
         p = self.holder(party)
         if answer is not None:
             self._journal(
@@ -746,14 +739,7 @@ class Room:
             return None
         turn = self._open(seat, "review", week, None)
         turn.area, turn.figures = area, dict(figures)
-        turn.ask = self._asks
-        self._changed()
-        self._in_ask = self._asks
-        try:
-            answer, why = self._wait(turn)
-        finally:
-            self._in_ask = 0
-        turn.closed = True
+        answer, why = self._put_and_wait(turn)
         p = self.holder(seat)
         if answer is not None:
             name = p.name if p else ""
@@ -780,6 +766,18 @@ class Room:
         t = Turn(self._turn_ids, seat, kind, week, offer, now, now + secs if secs > 0 else None)
         self.turns[seat] = t
         return t
+
+    def _put_and_wait(self, turn: Turn) -> tuple[Any, str | None]:
+        """Put an open turn to its seat, wait for the answer (or why there is none), close it."""
+        turn.ask = self._asks
+        self._changed()
+        self._in_ask = self._asks
+        try:
+            answer, why = self._wait(turn)
+        finally:
+            self._in_ask = 0
+        turn.closed = True
+        return answer, why
 
     def _wait(self, turn: Turn) -> tuple[Any, str | None]:
         while True:
