@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import tomli_w
 from scipy import stats
 
 from bettercare import analysis
@@ -58,23 +59,20 @@ def write_specs(root: Path) -> None:
         lo, hi = bounds(name)
         assert min(levels) >= lo and max(levels) <= hi, (name, levels, lo, hi)
         assert min(levels) == lo and max(levels) == hi, f"{name}: levels must span the bounds {lo}..{hi}"
-        spec = f"""[experiment]
-name = "threshold-{name}"
-description = "Sign-change thresholds: {name} over its bounds ({lo} to {hi})"
-scenario = "england-2014"
-replicates = {REPLICATES}
-seed = {SEED}
-design = "factorial"
-paired = true
-
-[parameters]
-"{name}" = {levels!r}
-
-[outputs]
-tables = ["national"]
-outcomes = {list(OUTCOMES)!r}
-"""
-        (root / "specs" / f"{name}.toml").write_text(spec.replace("'", '"'))
+        spec = {
+            "experiment": {
+                "name": f"threshold-{name}",
+                "description": f"Sign-change thresholds: {name} over its bounds ({lo} to {hi})",
+                "scenario": "england-2014",
+                "replicates": REPLICATES,
+                "seed": SEED,
+                "design": "factorial",
+                "paired": True,
+            },
+            "parameters": {name: levels},
+            "outputs": {"tables": ["national"], "outcomes": list(OUTCOMES)},
+        }
+        (root / "specs" / f"{name}.toml").write_text(tomli_w.dumps(spec))
 
 
 def sign_cells(levels: np.ndarray, groups: list[np.ndarray]) -> tuple[str, str]:

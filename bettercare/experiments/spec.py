@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bettercare.model.outputs import NATIONAL_FIELDS, TABLES
@@ -477,21 +478,6 @@ def safe_name(name: str) -> str:
 RUN_SOURCE = "bettercare run"  # the spec source of a `bettercare run --out` directory
 
 
-def _toml_value(value: Any) -> str:
-    """A parameter value as TOML text (the values `--set` and scenario files give)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value)  # a JSON string is a TOML basic string
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{json.dumps(str(k))} = {_toml_value(v)}" for k, v in value.items()) + " }"
-    raise SpecError(f"a value of type {type(value).__name__} cannot be written to a spec: {value!r}")
-
-
 def run_spec_text(
     scenario: str,
     overrides: dict[str, Any],
@@ -504,22 +490,19 @@ def run_spec_text(
     """The spec of `bettercare run`: one design point (the scenario with `overrides`) run
     `replicates` times. `scenario` is a preset name or a scenario file path."""
     name = (re.sub(r"^[^A-Za-z0-9]+", "", safe_name(name)) or "run")[:100]
-    lines = [
-        "[experiment]",
-        f"name = {json.dumps(name)}",
-        f"description = {json.dumps(description)}",
-        f"scenario = {json.dumps(scenario)}",
-        f"replicates = {int(replicates)}",
-        f"seed = {int(seed)}",
-        'design = "factorial"',
-        "",
-        "[fixed]",
-        *(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in overrides.items()),
-        "",
-        "[outputs]",
-        f"tables = {_toml_value(list(tables))}",
-    ]
-    return "\n".join(lines) + "\n"
+    spec = {
+        "experiment": {
+            "name": name,
+            "description": description,
+            "scenario": scenario,
+            "replicates": int(replicates),
+            "seed": int(seed),
+            "design": "factorial",
+        },
+        "fixed": dict(overrides),
+        "outputs": {"tables": list(tables)},
+    }
+    return tomli_w.dumps(spec)
 
 
 def run_experiment(

@@ -24,6 +24,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
+import tomli_w
 from scipy.optimize import least_squares
 
 from .flow import CARE_HOME, SOCIAL_CARE, FlowInputs, FlowModel
@@ -175,10 +176,9 @@ def write_fit(params: FlowParams, result: object) -> None:
         "# Fitted on the pre-period (4 April 2012 - 31 March 2015, no BCF); see docs/validation.md.",
         f"# least_squares: cost {result.cost:.6g}, {result.nfev} evaluations, status {result.status}.",
         "",
-        "[fitted]",
     ]
-    lines += [f"{k} = {getattr(params, k)!r}" for k in calibrated_names()]
-    FIT_FILE.write_text("\n".join(lines) + "\n")
+    fitted = {"fitted": {k: getattr(params, k) for k in calibrated_names()}}
+    FIT_FILE.write_text("\n".join(lines) + "\n" + tomli_w.dumps(fitted))
 
 
 def write_doc(params: FlowParams) -> None:
