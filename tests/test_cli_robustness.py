@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from cli_process import CLI, LINUX, ROOT, ctrl_c_when
 
 from bettercare.experiments import read_table
 from bettercare.experiments.backends import MAX_WORKERS_PER_CORE, cap_workers
@@ -30,10 +31,7 @@ from bettercare.experiments.spec import load_spec
 from bettercare.experiments.store import read_commits
 from bettercare.model.scenario import calibrated
 
-ROOT = Path(__file__).resolve().parents[1]
-CLI = [sys.executable, "-m", "bettercare.cli"]
 WIGAN = 'areas.names=["Wigan"]'
-LINUX = sys.platform.startswith("linux")
 
 
 def cli(*args: str, timeout: float = 120, **kw) -> subprocess.CompletedProcess:
@@ -371,49 +369,10 @@ def test_option_errors_are_one_error_line_like_every_other(args, must):
 def test_run_replicates_shows_progress_and_keeps_finished_runs_on_ctrl_c(tmp_path):
     """Issue 16.6: `run --replicates N --out DIR` showed no progress without a terminal check and
     kept nothing on Ctrl-C; now a terminal gets a bar and DIR gets every finished replicate."""
-    import pty
-    import threading
-
     out = tmp_path / "many"
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(
-        [*CLI, "run", "--set", WIGAN, "--replicates", "1000000", "--seed", "5", "--out", str(out)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=slave,
-        text=True,
-        start_new_session=True,
-        env={**os.environ, "COLUMNS": "100"},
-    )
-    os.close(slave)
-    screen: list[str] = []
-
-    def read() -> None:
-        while True:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:
-                return
-            if not chunk:
-                return
-            screen.append(chunk.decode(errors="replace"))
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    try:
-        wait_for(
-            lambda: re.search(r"\b([3-9]|\d\d+)/1000000\b", "".join(screen)), proc, 120, "a progress bar at 3 runs"
-        )
-        os.killpg(proc.pid, signal.SIGINT)
-        stdout, _ = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    reader.join(timeout=5)
-    os.close(master)
-    text = "".join(screen)
-    assert proc.returncode == 130, text
+    args = ["run", "--set", WIGAN, "--replicates", "1000000", "--seed", "5", "--out", str(out)]
+    code, text, stdout = ctrl_c_when(args, r"\b([3-9]|\d\d+)/1000000\b", 120, "a progress bar at 3 runs")
+    assert code == 130, text
     assert "Traceback" not in text and stdout == ""
     done = int(re.search(r"interrupted: ([\d,]+) of 1,000,000 replicates finished", text).group(1).replace(",", ""))
     assert done >= 3

@@ -9,28 +9,21 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import shlex
-import signal
 import subprocess
-import sys
 import textwrap
-import threading
-import time
 from pathlib import Path
 
 import pytest
+from cli_process import CLI, LINUX, ROOT, ctrl_c_when
 
 from bettercare.experiments import read_table
 from bettercare.experiments.designs import replicate_seeds, run_seed
 from bettercare.model.outputs import NATIONAL_FIELDS, SWEEP_ID_COLUMNS, TABLES
 
-ROOT = Path(__file__).resolve().parents[1]
-CLI = [sys.executable, "-m", "bettercare.cli"]
 WIGAN = 'areas.names=["Wigan"]'
 TWO = 'areas.names=["Wigan", "Rutland"]'
-LINUX = sys.platform.startswith("linux")
 
 
 def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -166,61 +159,15 @@ def test_a_one_run_sweep_has_its_own_seed_scheme_and_others_keep_theirs(tmp_path
 # --- Ctrl-C and resume ------------------------------------------------------------------------------
 
 
-def wait_for(predicate, proc: subprocess.Popen, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        if proc.poll() is not None:
-            raise AssertionError(f"the process ended (code {proc.returncode}) before {what}")
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
-
-
 N = 20  # replicates of one small area: about a second each
 
 
 @pytest.mark.skipif(not LINUX, reason="needs a pseudo-terminal")
 def test_interrupted_run_keeps_finished_replicates_and_resumes_with_nothing_lost_or_run_twice(tmp_path):
-    import pty
-
     out = tmp_path / "many"
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(
-        [*CLI, "run", "--set", WIGAN, "--replicates", str(N), "--seed", "9", "--workers", "1", "--out", str(out)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=slave,
-        text=True,
-        start_new_session=True,
-        env={**os.environ, "COLUMNS": "100"},
-    )
-    os.close(slave)
-    screen: list[str] = []
-
-    def read() -> None:
-        while True:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:
-                return
-            if not chunk:
-                return
-            screen.append(chunk.decode(errors="replace"))
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    try:
-        wait_for(lambda: re.search(r"\b([2-9]|1[0-2])/20\b", "".join(screen)), proc, 240, "two finished replicates")
-        os.killpg(proc.pid, signal.SIGINT)
-        proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    reader.join(timeout=5)
-    os.close(master)
-    text = "".join(screen)
-    assert proc.returncode == 130 and "Traceback" not in text, text
+    args = ["run", "--set", WIGAN, "--replicates", str(N), "--seed", "9", "--workers", "1", "--out", str(out)]
+    code, text, _ = ctrl_c_when(args, r"\b([2-9]|1[0-2])/20\b", 240, "two finished replicates")
+    assert code == 130 and "Traceback" not in text, text
     kept = int(re.search(r"interrupted: (\d+) of 20 replicates finished", text).group(1))
     assert 2 <= kept < N
     before = read_table(out, "national")
