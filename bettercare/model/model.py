@@ -18,6 +18,7 @@ from bettercare.vocabulary.plan import (
     Rules,
     Slot,
     candidates,
+    features,
     imposed,
     p4p_pot,
     savings_basis,
@@ -90,6 +91,7 @@ class BetterCareModel(mesa.Model):
             self.rules = self._rules(rule, p.centre.ambition_target)
         self.candidates = candidates(self.rng, p.negotiation.candidates, p.money.max_topup, p.planning.ambition_max)
         self.savings_basis = savings_basis(self.candidates)
+        self.imposed_basis = savings_basis(imposed(0.0)[None])
 
         self.centre = Centre(self)
         self.orgs: dict[str, Organisation] = {}
@@ -111,7 +113,8 @@ class BetterCareModel(mesa.Model):
         for a, members in enumerate(members_by_area):
             at_table = [o for o in members if o.kind != "acute" or self.acute_at_table[a]]
             outsiders = [o for o in members if o not in at_table]
-            self.tables.append(Table(self, a, at_table, outsiders))
+            self.tables.append(Table(self, a, at_table, outsiders, score=False))
+        self.rescore_tables(self.tables)
         self.acute_share = self._acute_share_matrix()
         self.trust_start = self.trust.mean()
         self.table_trust_start = [self.trust.matrix(t.codes) for t in self.tables]
@@ -294,6 +297,27 @@ class BetterCareModel(mesa.Model):
                 self.first_round[a] = self.centre.stress_test(a, t.plan)  # feedback, not a verdict
             self.status[a] = Status.PAUSED
 
+    def rescore_tables(self, tables: list[Table]) -> None:
+        """`Table.rescore` for many tables at once: the features of the shared candidates and of
+        each table's imposed plan are computed over (tables, plans) arrays, then each table takes
+        its own scores. Tables holding a person's plan score themselves."""
+        shared = [t for t in tables if t.plans is self.candidates]
+        for t in tables:
+            if t.plans is not self.candidates:
+                t.rescore()
+        if not shared:
+            return
+        areas = np.array([t.area for t in shared])
+        believed = np.array([t.believed_return() for t in shared])
+        fallback = np.repeat(imposed(0.0)[None, None], len(shared), axis=0)  # (tables, 1, slots)
+        fallback[:, 0, Slot.AMBITION] = [t.fallback_ambition(b) for t, b in zip(shared, believed)]
+        minimum = self.minimum_gbp[areas][:, None]
+        admissions = self.admissions[areas][:, None]
+        feats = features(self.candidates, minimum, admissions, self.rules, believed[:, None], self.savings_basis)
+        fallback_feats = features(fallback, minimum, admissions, self.rules, believed[:, None])
+        for i, t in enumerate(shared):
+            t.take_scores(float(believed[i]), feats[i], fallback_feats[i])
+
     def _revise_rules(self) -> None:
         p = self.params
         self.rules = self._rules(p.pause.revised_p4p_rule, p.centre.ambition_target)
@@ -304,8 +328,8 @@ class BetterCareModel(mesa.Model):
                 t.centre_weight = float(np.mean([self.trust.get(c, CENTRE) for c in t.codes]))
             t.open(window=p.pause.revised_weeks, start_week=self.pause_end)
             t.trust = self.trust.matrix(t.codes)
-            t.rescore()
             self.status[a] = Status.TALKING
+        self.rescore_tables(self.tables)
 
     def _assure(self, w: int) -> None:
         """The centre reviews queued plans up to its capacity; without review it signs off every

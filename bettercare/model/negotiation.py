@@ -41,7 +41,14 @@ class Negotiator(Protocol):
 class Table:
     """One area's partners, their candidate plans and the state of their talks."""
 
-    def __init__(self, model: BetterCareModel, area: int, parties: list[Organisation], outsiders: list[Organisation]):
+    def __init__(
+        self,
+        model: BetterCareModel,
+        area: int,
+        parties: list[Organisation],
+        outsiders: list[Organisation],
+        score: bool = True,
+    ):
         self.model = model
         self.area = area
         self.parties = parties
@@ -73,7 +80,8 @@ class Table:
         self.proposer = 0
         self.trust = model.trust.matrix(self.codes)
         self.open(window=model.params.deadline.weeks, start_week=0)
-        self.rescore()
+        if score:
+            self.rescore()
 
     # --- scoring -------------------------------------------------------------------------
     def rescore(self) -> None:
@@ -83,13 +91,23 @@ class Table:
         rules = m.rules
         # The performance money at risk is valued at the return believed now, for every plan scored
         # until the next rescore (a person's plan too: `score`).
-        self.scored_return = believed = self.believed_return()
-        self.features = features(self.plans, m.minimum_gbp[a], m.admissions[a], rules, believed, self.savings_basis)
-        raw = np.stack([p.utility(self.features) for p in self.parties])
-        # Partners read an imposed plan's ambition as no more than its schemes could deliver.
-        ceiling = self.claim_ceiling(savings_basis(imposed(0.0)[None]))[0]
-        fallback_plan = imposed(min(rules.ambition_target, max(ceiling, 0.0)))[None]
-        fallback_features = features(fallback_plan, m.minimum_gbp[a], m.admissions[a], rules, believed)
+        believed = self.believed_return()
+        feats = features(self.plans, m.minimum_gbp[a], m.admissions[a], rules, believed, self.savings_basis)
+        fallback_plan = imposed(self.fallback_ambition(believed))[None]
+        self.take_scores(believed, feats, features(fallback_plan, m.minimum_gbp[a], m.admissions[a], rules, believed))
+
+    def fallback_ambition(self, believed: float) -> float:
+        """Partners read an imposed plan's ambition as no more than its schemes could deliver."""
+        ceiling = self.claim_ceiling(self.model.imposed_basis, believed)[0]
+        return min(self.model.rules.ambition_target, max(ceiling, 0.0))
+
+    def take_scores(self, believed: float, feats: np.ndarray, fallback_features: np.ndarray) -> None:
+        """Normalise the parties' utilities of the candidates (`feats`) between the worst and best
+        of them and of the imposed plan (`fallback_features`); the reservation value is the
+        imposed plan's, less the deadline penalty. `Model.rescore_tables` scores many tables at once."""
+        self.scored_return = believed
+        self.features = feats
+        raw = np.stack([p.utility(feats) for p in self.parties])
         fallback = np.array([p.utility(fallback_features)[0] for p in self.parties])
         lo = np.minimum(raw.min(axis=1), fallback)
         hi = np.maximum(raw.max(axis=1), fallback)
@@ -97,7 +115,7 @@ class Table:
         self.utility = (raw - lo[:, None]) / span[:, None]
         for stance in self.stances:
             stance.forget_refusals(len(self.plans))
-        penalty = m.params.deadline.penalty
+        penalty = self.model.params.deadline.penalty
         self.reservation = np.clip((fallback - lo) / span - penalty, 0.0, 1.0)
         self._lo, self._span = lo, span
 
@@ -123,11 +141,14 @@ class Table:
             believed = min(believed, self.ceiling_return)
         return believed
 
-    def claim_ceiling(self, basis: np.ndarray) -> np.ndarray:
-        """Largest admissions cut the partners believe plans with this savings basis can deliver."""
+    def claim_ceiling(self, basis: np.ndarray, believed: float | None = None) -> np.ndarray:
+        """Largest admissions cut the partners believe plans with this savings basis can deliver
+        (at the return they believe now, unless `believed` is given)."""
         m = self.model
         a = self.area
-        rel = savings_rel(basis, self.believed_return(), m.params.delivery.social_care_spillover)
+        if believed is None:
+            believed = self.believed_return()
+        rel = savings_rel(basis, believed, m.params.delivery.social_care_spillover)
         return rel * m.minimum_gbp[a] / (m.admissions[a] * m.params.costs.admission_gbp)
 
     def credible_mask(self) -> np.ndarray:

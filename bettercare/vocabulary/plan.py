@@ -77,8 +77,8 @@ class Rules:
 
 
 def spend_shares(plans: np.ndarray) -> np.ndarray:
-    """Spend by line relative to M, shape (K, 5)."""
-    return plans[:, LINES] * pool_relative(plans)[:, None]
+    """Spend by line relative to M, shape (K, 5) (or (..., K, 5) for plans (..., K, slots))."""
+    return plans[..., LINES] * pool_relative(plans)[..., None]
 
 
 def savings_basis(plans: np.ndarray) -> np.ndarray:
@@ -88,17 +88,27 @@ def savings_basis(plans: np.ndarray) -> np.ndarray:
     of the health spend that social care saves (DH: 34p per GBP) shows as fewer admissions.
     """
     s = spend_shares(plans)
-    return np.stack([s[:, 1] + s[:, 2], np.maximum(s[:, 0] - FLOORS[0], 0.0)], axis=1)
+    return np.stack([s[..., 1] + s[..., 2], np.maximum(s[..., 0] - FLOORS[0], 0.0)], axis=-1)
 
 
-def savings_rel(basis: np.ndarray, scheme_return: float, spillover: float) -> np.ndarray:
-    """Savings relative to M for each plan's basis (see savings_basis)."""
-    return basis @ np.array([scheme_return, 0.5 * spillover])
+def savings_rel(basis: np.ndarray, scheme_return: float | np.ndarray, spillover: float) -> np.ndarray:
+    """Savings relative to M for each plan's basis (see savings_basis).
+
+    With one return per area (`scheme_return` of shape (A, 1)) and `basis` (K, 2) or (A, K, 2),
+    the result is (A, K): each area's row is the same product as its own call, so the numbers do
+    not depend on how many areas are scored at once.
+    """
+    r = np.asarray(scheme_return, float)
+    if r.ndim == 0:
+        return basis @ np.array([scheme_return, 0.5 * spillover])
+    r = r.reshape(len(r), -1)[:, 0]
+    rows = basis if basis.ndim == 3 else [basis] * len(r)
+    return np.stack([b @ np.array([ra, 0.5 * spillover]) for b, ra in zip(rows, r)])
 
 
 def pool_relative(plans: np.ndarray) -> np.ndarray:
     """Pool size relative to the area minimum: 1 + top-ups."""
-    return 1.0 + plans[:, Slot.COUNCIL_TOPUP] + plans[:, Slot.CCG_TOPUP]
+    return 1.0 + plans[..., Slot.COUNCIL_TOPUP] + plans[..., Slot.CCG_TOPUP]
 
 
 def make_plans(council_topup, ccg_topup, free_split, ambition) -> np.ndarray:
@@ -177,10 +187,10 @@ def shortfall_share(ambition: np.ndarray, deliverable: np.ndarray, spread: np.nd
 
 def features(
     plans: np.ndarray,
-    minimum_gbp: float,
-    admissions: float,
+    minimum_gbp: float | np.ndarray,
+    admissions: float | np.ndarray,
     rules: Rules,
-    believed_return: float | None = None,
+    believed_return: float | np.ndarray | None = None,
     basis: np.ndarray | None = None,
 ) -> np.ndarray:
     """Feature matrix (K, N_FEATURES) of plans for one area, whose minimum pool is `minimum_gbp`.
@@ -189,30 +199,35 @@ def features(
     performance money at risk is the share of the pot they expect to miss, given how widely the
     evidence says returns spread (`rules.return_sd`). Without it, the whole pot counts as at risk.
     `basis` is `savings_basis(plans)` if the caller has it already.
+
+    Many areas at once: `minimum_gbp`, `admissions` and `believed_return` of shape (A, 1) with
+    plans (K, slots) shared by all, or plans (A, K, slots), give (A, K, N_FEATURES), each area's
+    block equal to its own call.
     """
     spend = spend_shares(plans)
-    amb = plans[:, Slot.AMBITION]
-    out = np.empty((len(plans), N_FEATURES))
-    out[:, Feature.SOCIAL_CARE] = np.sqrt(spend[:, 0])
-    out[:, Feature.COMMUNITY] = np.sqrt(spend[:, 1])
-    out[:, Feature.AVOIDANCE] = np.sqrt(spend[:, 2])
-    out[:, Feature.RISK_SHARE] = spend[:, 3]
-    out[:, Feature.OTHER] = spend[:, 4]
-    out[:, Feature.COUNCIL_TOPUP] = plans[:, Slot.COUNCIL_TOPUP]
-    out[:, Feature.CCG_TOPUP] = plans[:, Slot.CCG_TOPUP]
-    out[:, Feature.AMBITION] = amb / 0.03
-    excess_sc = spend[:, 0] - FLOORS[0]
-    out[:, Feature.NHS_OUTFLOW] = excess_sc
-    per_m = admissions / max(minimum_gbp, 1.0)
-    out[:, Feature.INCOME_LOSS] = amb * per_m * rules.admission_gbp * rules.fixed_cost_share
+    amb = plans[..., Slot.AMBITION]
+    shape = np.broadcast_shapes(amb.shape, np.shape(minimum_gbp), np.shape(admissions))
+    out = np.empty((*shape, N_FEATURES))
+    out[..., Feature.SOCIAL_CARE] = np.sqrt(spend[..., 0])
+    out[..., Feature.COMMUNITY] = np.sqrt(spend[..., 1])
+    out[..., Feature.AVOIDANCE] = np.sqrt(spend[..., 2])
+    out[..., Feature.RISK_SHARE] = spend[..., 3]
+    out[..., Feature.OTHER] = spend[..., 4]
+    out[..., Feature.COUNCIL_TOPUP] = plans[..., Slot.COUNCIL_TOPUP]
+    out[..., Feature.CCG_TOPUP] = plans[..., Slot.CCG_TOPUP]
+    out[..., Feature.AMBITION] = amb / 0.03
+    excess_sc = spend[..., 0] - FLOORS[0]
+    out[..., Feature.NHS_OUTFLOW] = excess_sc
+    per_m = admissions / np.maximum(minimum_gbp, 1.0)
+    out[..., Feature.INCOME_LOSS] = amb * per_m * rules.admission_gbp * rules.fixed_cost_share
     pot = p4p_pot(plans, minimum_gbp, admissions, rules)
     if believed_return is not None and pot.any():  # no pot (the rule 'none'): nothing at risk
         pot = pot * expected_withheld_share(plans, minimum_gbp, admissions, rules, believed_return, basis)
-    out[:, Feature.P4P_AT_RISK] = pot / max(minimum_gbp, 1.0)
-    out[:, Feature.FREEDOM] = rules.divert_room * excess_sc
-    out[:, Feature.TARGET_GAP] = np.maximum(rules.ambition_target - amb, 0.0) / 0.03
-    out[:, Feature.COUNCIL_POOLS_MORE] = plans[:, Slot.COUNCIL_TOPUP] > 0
-    out[:, Feature.CCG_POOLS_MORE] = plans[:, Slot.CCG_TOPUP] > 0
+    out[..., Feature.P4P_AT_RISK] = pot / np.maximum(minimum_gbp, 1.0)
+    out[..., Feature.FREEDOM] = rules.divert_room * excess_sc
+    out[..., Feature.TARGET_GAP] = np.maximum(rules.ambition_target - amb, 0.0) / 0.03
+    out[..., Feature.COUNCIL_POOLS_MORE] = plans[..., Slot.COUNCIL_TOPUP] > 0
+    out[..., Feature.CCG_POOLS_MORE] = plans[..., Slot.CCG_TOPUP] > 0
     return out
 
 
@@ -234,16 +249,17 @@ def expected_withheld_share(
     """
     if basis is None:
         basis = savings_basis(plans)
-    per_admission = max(minimum_gbp, 1.0) / (max(admissions, 1.0) * rules.admission_gbp)
+    per_admission = np.maximum(minimum_gbp, 1.0) / (np.maximum(admissions, 1.0) * rules.admission_gbp)
     deliverable = savings_rel(basis, believed_return, rules.social_care_spillover) * per_admission
-    spread = rules.return_sd * basis[:, 0] * per_admission
-    return shortfall_share(plans[:, Slot.AMBITION], deliverable, spread)
+    spread = rules.return_sd * basis[..., 0] * per_admission
+    return shortfall_share(plans[..., Slot.AMBITION], deliverable, spread)
 
 
 def p4p_pot(plans: np.ndarray, minimum_gbp: float, admissions: float, rules: Rules) -> np.ndarray:
     """GBP held back and paid only for performance, under the rules in force."""
     if rules.p4p_rule == "admissions_ambition":
-        return plans[:, Slot.AMBITION] * admissions * rules.p4p_gbp_per_admission
+        return plans[..., Slot.AMBITION] * admissions * rules.p4p_gbp_per_admission
+    shape = np.broadcast_shapes(plans.shape[:-1], np.shape(minimum_gbp))
     if rules.p4p_rule == "multi_metric":
-        return np.full(len(plans), rules.p4p_share * minimum_gbp)
-    return np.zeros(len(plans))
+        return np.full(shape, rules.p4p_share * minimum_gbp)
+    return np.zeros(shape)
