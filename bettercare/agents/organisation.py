@@ -70,8 +70,9 @@ class Organisation(mesa.Agent):
         self.stances: dict[int, Stance] = {}  # by area
         p = model.params
         spread = p.negotiation.individual_variation
+        self._base = self.base_weights(p)
         base = np.zeros(N_FEATURES)
-        for f, w in self.base_weights(p).items():
+        for f, w in self._base.items():
             base[f] = w
         self.weights = base * model.rng.lognormal(0.0, spread, N_FEATURES)
         # Some partners already run pooled budgets (section 75) and some have never agreed one:
@@ -101,7 +102,7 @@ class Organisation(mesa.Agent):
         """This organisation's log-normal draw on `feature`'s weight (its weight over its kind's
         mean; 1 where the mean is 0): scales a kind's extra utility terms without a new draw, so
         the random stream is unchanged."""
-        base = self.base_weights(self.model.params).get(feature, 0.0)
+        base = self._base.get(feature, 0.0)
         return float(self.weights[feature] / base) if base != 0 else 1.0
 
     # --- valuing ------------------------------------------------------------------------------
@@ -160,14 +161,15 @@ class Organisation(mesa.Agent):
         if not ok.any():
             pool = np.flatnonzero(table.credible)
             return int(pool[np.argmax(own[pool])])
-        others = [j for j in range(table.n) if j != party]
-        if not others:
+        others = table.others[party]
+        if not len(others):
             return int(np.flatnonzero(ok)[np.argmax(own[ok])])
         s = table.stances[party]
         idx = np.flatnonzero(ok)
+        cells = np.ix_(others, idx)
         noise = table.noise_sd * (1.0 - table.trust[party, others])[:, None]
-        est = table.utility[others][:, idx] + noise * s.belief_error[others][:, idx]
-        est = np.minimum(est, s.refused_below[others][:, idx])
+        est = table.utility[cells] + noise * s.belief_error[cells]
+        est = np.minimum(est, s.refused_below[cells])
         gain = est - table.targets[others][:, None]
         return int(idx[np.argmax(gain.min(axis=0))])
 

@@ -25,7 +25,7 @@ CENTRE = "CENTRE"
 def off_diagonal_mean(m: np.ndarray) -> float:
     """Mean trust between distinct parties of a table matrix (diagonal is 1)."""
     n = len(m)
-    return float((m.sum() - np.trace(m)) / (n * (n - 1))) if n > 1 else float("nan")
+    return float((m.sum() - m.trace()) / (n * (n - 1))) if n > 1 else float("nan")
 
 
 class TrustNetwork:
