@@ -161,7 +161,8 @@ class Organisation(mesa.Agent):
         if not ok.any():
             pool = np.flatnonzero(table.credible)
             return int(pool[np.argmax(own[pool])])
-        others = table.others[party]
+        others = np.arange(table.n)
+        others = others[others != party]
         if not len(others):
             return int(np.flatnonzero(ok)[np.argmax(own[ok])])
         s = table.stances[party]

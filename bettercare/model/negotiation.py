@@ -55,7 +55,6 @@ class Table:
         self.outsiders = outsiders  # organisations of the area not at the table (acute trusts left out)
         self.codes = [p.code for p in parties]
         self.n = len(parties)
-        self.others = [np.array([j for j in range(self.n) if j != i], int) for i in range(self.n)]
         self.negotiators: list[Negotiator] = list(parties)
         self.plans = model.candidates  # copied on write if a person adds a plan
         self.savings_basis = model.savings_basis
