@@ -167,10 +167,9 @@ class Organisation(mesa.Agent):
             return int(np.flatnonzero(ok)[np.argmax(own[ok])])
         s = table.stances[party]
         idx = np.flatnonzero(ok)
-        cells = np.ix_(others, idx)
         noise = table.noise_sd * (1.0 - table.trust[party, others])[:, None]
-        est = table.utility[cells] + noise * s.belief_error[cells]
-        est = np.minimum(est, s.refused_below[cells])
+        est = table.utility.take(others, 0).take(idx, 1) + noise * s.belief_error.take(others, 0).take(idx, 1)
+        est = np.minimum(est, s.refused_below.take(others, 0).take(idx, 1))
         gain = est - table.targets[others][:, None]
         return int(idx[np.argmax(gain.min(axis=0))])
 
