@@ -28,6 +28,13 @@ def off_diagonal_mean(m: np.ndarray) -> float:
     return float((m.sum() - m.trace()) / (n * (n - 1))) if n > 1 else float("nan")
 
 
+def _cells(x, off: np.ndarray):
+    """The off-diagonal cells of `x` broadcast to a table's matrix, in the order `idx[off]`
+    lists its edges; a scalar stays a scalar (the update broadcasts it)."""
+    x = np.asarray(x, float)
+    return x if x.ndim == 0 else np.broadcast_to(x, off.shape)[off]
+
+
 class TrustNetwork:
     """Organisations joined at shared tables, with directed trust on each edge."""
 
@@ -104,9 +111,9 @@ class TrustNetwork:
         idx = self.index(members)
         off = idx >= 0
         ids = idx[off]
-        e_arr = np.broadcast_to(np.asarray(e, float), idx.shape)[off]
-        w_arr = np.broadcast_to(np.asarray(weight, float), idx.shape)[off]
-        self.values[ids] = updated(self.values[ids], e_arr, self.gain_good, self.gain_bad, w_arr)
+        self.values[ids] = updated(
+            self.values[ids], _cells(e, off), self.gain_good, self.gain_bad, _cells(weight, off)
+        )
 
     def experience_with_centre(self, members: Sequence[str], e: float, weight: float = 1.0) -> None:
         """Each member's trust in the centre lives one experience (a verdict, money withheld)."""
