@@ -45,25 +45,17 @@ ALLOWED = {
     ("negotiation.py", 1e6): "rounds plan shares to integers to seed a table's own generator (a hash, not a number)",
     (
         "model.py",
-        0.1,
-    ): "issue 13: initial maturity U(0.1, 0.3) (kept: the random stream, so planning, is unchanged)",
-    ("model.py", 0.3): "issue 13: initial maturity U(0.1, 0.3)",
-    (
-        "model.py",
         0.5,
     ): "issue 13: the NHS half of the minimum in acute books; the halves of the planned DTOC cut",
     (
         "delivery.py",
         0.5,
     ): "multi_metric performance money: the mean of the two metrics' achievement (admissions, delays)",
-    ("acute_trust.py", 0.4): "emergency activity is about 40% of an acute trust's income (issue 13)",
     (
         "acute_trust.py",
         0.3,
     ): "marginal rate emergency tariff: 30% of tariff above the 2008-09 baseline (docs/ODD.md §6)",
     ("acute_trust.py", 0.02): "deficit sensitivity is per 2% of income (the unit of acute.deficit_sensitivity)",
-    ("organisation.py", 0.05): "issue 13: SIGNAL, the change in normalised utility partners notice",
-    ("organisation.py", 0.5): "issue 13: the weight of a concession not returned",
     ("areas.py", 0.05): "default of min_ccg_share, passed from areas.min_ccg_share",
     ("areas.py", 0.3): "a trust below 0.3 of a catchment is merged into a neighbour (geography set-up)",
     ("areas.py", 0.1): "synthetic areas: log-sd of population about a real area's",

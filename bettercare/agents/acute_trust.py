@@ -20,7 +20,6 @@ from .organisation import Organisation
 if TYPE_CHECKING:
     from bettercare.model.delivery import Delivery
 
-EMERGENCY_SHARE_OF_INCOME = 0.4  # emergency activity is about 40% of an acute trust's income
 MARGINAL_RATE = 0.3  # activity above the 2008-09 baseline is paid at 30% of tariff (marginal rate emergency tariff, 2010-11 on; docs/ODD.md §6)
 
 
@@ -37,7 +36,7 @@ class AcuteTrust(Organisation):
         )  # sensitivity per 2% of income
         adm = population * model.params.costs.admissions_per_person
         self.emergency_income = adm * model.params.costs.admission_gbp
-        self.income = self.emergency_income / EMERGENCY_SHARE_OF_INCOME
+        self.income = self.emergency_income / model.params.acute.emergency_income_share
         self.costs = self.income * (1.0 - self.margin)
         self.income_end = float("nan")
         self.costs_end = float("nan")

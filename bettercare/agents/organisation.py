@@ -23,8 +23,6 @@ if TYPE_CHECKING:
     from bettercare.model.delivery import Delivery
     from bettercare.model.negotiation import Table
 
-SIGNAL = 0.05  # a change in normalised utility that partners notice
-
 
 @dataclass
 class Stance:
@@ -193,15 +191,19 @@ class Organisation(mesa.Agent):
         if party == proposer or previous < 0:
             return
         prm = self.model.params
+        signal = prm.negotiation.notice_threshold
         delta = table.utility[party, offer] - table.utility[party, previous]
         if delta > EPS:
-            e, w = 1.0, min(1.0, delta / SIGNAL)
+            e, w = 1.0, min(1.0, delta / signal)
             if not self.holdout:  # reciprocity is a way of compromising
                 s.credit += prm.negotiation.reciprocity * table.trust[party, proposer] * delta
-        elif delta < -SIGNAL:
-            e, w = 0.0, min(1.0, -delta / SIGNAL - 1.0)  # a retraction, beyond noise
-        elif s.last_concession > SIGNAL and table.stances[proposer].last_concession <= EPS:
-            e, w = 0.0, 0.5 * min(1.0, s.last_concession / SIGNAL)  # I conceded, they stood still
+        elif delta < -signal:
+            e, w = 0.0, min(1.0, -delta / signal - 1.0)  # a retraction, beyond noise
+        elif s.last_concession > signal and table.stances[proposer].last_concession <= EPS:
+            e, w = (
+                0.0,
+                prm.trust.standstill_weight * min(1.0, s.last_concession / signal),
+            )  # I conceded, they stood still
         else:
             return
         table.trust[party, proposer] = updated(

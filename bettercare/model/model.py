@@ -80,7 +80,9 @@ class BetterCareModel(mesa.Model):
         self.minimum_gbp = p.money.minimum_gbp * pop / ENGLAND_POPULATION
         self.admissions = pop * p.costs.admissions_per_person  # what the partners plan on
         self.true_return = self.rng.normal(p.delivery.return_mean, p.delivery.return_sd, self.n_areas)
-        self.maturity = self.rng.uniform(0.1, 0.3, self.n_areas)
+        self.maturity = self.rng.uniform(
+            p.delivery.maturity_initial_low, p.delivery.maturity_initial_high, self.n_areas
+        )
         self.maturity_start = self.maturity.copy()
 
         self.negotiation = p.mechanisms.negotiation

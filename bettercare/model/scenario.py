@@ -13,7 +13,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .areas import england_names
 from .errors import ScenarioError
@@ -74,6 +74,13 @@ class TrustParams(_Group):
         description="Weight of a quarterly review as an experience of each partner's commitments kept; "
         "a quarter of delivery weighs as much as an agreement",
     )
+    standstill_weight: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Weight of the bad experience when a party conceded and its partner stood still, against a "
+        "retraction's full weight: standing still breaks less trust than going back (explore: no source in hand)",
+    )
 
 
 class NegotiationParams(_Group):
@@ -105,6 +112,13 @@ class NegotiationParams(_Group):
         0.1, ge=0, le=0.5, description="Acceptance threshold is lowered by this times trust in the proposer"
     )
     candidates: int = Field(384, ge=16, le=4096, description="Candidate plans scored at each table")
+    notice_threshold: float = Field(
+        0.05,
+        ge=0.001,
+        le=0.5,
+        description="Change in a party's normalised utility between a partner's offers that it notices as a "
+        "concession or a retraction; smaller moves are noise (explore: no source in hand)",
+    )
     individual_variation: float = Field(
         0.2, ge=0, le=1, description="Log-normal spread of each organisation's incentive weights"
     )
@@ -151,6 +165,13 @@ class AcuteParams(_Group):
     margin_sd: float = Field(0.02, ge=0, le=0.2, description="Spread of initial surplus across trusts")
     population_per_trust: int = Field(
         450_000, ge=50_000, le=2_000_000, description="Catchment used to size synthetic acute trusts"
+    )
+    emergency_income_share: float = Field(
+        0.4,
+        ge=0.1,
+        le=0.9,
+        description="Share of an acute trust's income from emergency admissions: sizes its income, and so its "
+        "margin in GBP, from its emergency activity (explore: about 40%, no pre-2015 source in hand)",
     )
     exposure_scale: float = Field(
         0.1,
@@ -326,6 +347,28 @@ class DeliveryParams(_Group):
         le=2,
         description="NHS spend saved per GBP of adult social care (DH estimate): what partners claimed in their plans; delivery does not credit it",
     )
+    maturity_initial_low: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        description="Lowest joint-working maturity an area starts delivery planning with (areas draw uniformly "
+        "between this and maturity_initial_high; explore: no national measure before 2015)",
+    )
+    maturity_initial_high: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="Highest starting joint-working maturity (see maturity_initial_low; explore)",
+    )
+    @model_validator(mode="after")
+    def _maturity_range(self) -> DeliveryParams:
+        if self.maturity_initial_low > self.maturity_initial_high:
+            raise ValueError(
+                f"maturity_initial_low ({self.maturity_initial_low}) must not exceed "
+                f"maturity_initial_high ({self.maturity_initial_high})"
+            )
+        return self
+
     maturity_rate: float = Field(
         0.03, ge=0, le=1, description="Monthly rate at which joint working (maturity) moves towards the partners' trust"
     )

@@ -111,9 +111,7 @@ class TrustNetwork:
         idx = self.index(members)
         off = idx >= 0
         ids = idx[off]
-        self.values[ids] = updated(
-            self.values[ids], _cells(e, off), self.gain_good, self.gain_bad, _cells(weight, off)
-        )
+        self.values[ids] = updated(self.values[ids], _cells(e, off), self.gain_good, self.gain_bad, _cells(weight, off))
 
     def experience_with_centre(self, members: Sequence[str], e: float, weight: float = 1.0) -> None:
         """Each member's trust in the centre lives one experience (a verdict, money withheld)."""
