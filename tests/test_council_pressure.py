@@ -28,7 +28,19 @@ from bettercare.model.scenario import build_parameters, load_scenario
 from bettercare.vocabulary.plan import FLOORS, Feature, Rules, features, make_plans
 
 WIGAN = {"areas.names": ["Wigan"], "acute.at_table": 1.0}
-RULES = Rules("none", 0.0, "nhs", 0.0, 0.3, 0.7, 1490.0, 2360.0, return_sd=0.2, social_care_spillover=0.34)
+RULES = Rules(
+    "none",
+    0.0,
+    "nhs",
+    0.0,
+    0.3,
+    0.7,
+    1490.0,
+    2360.0,
+    return_sd=0.2,
+    social_care_spillover=0.34,
+    spillover_claimed_share=0.5,
+)
 SPLIT_SOCIAL = [[1.0, 0.0, 0.0, 0.0, 0.0]]
 SPLIT_OTHER = [[0.0, 0.0, 0.0, 0.0, 1.0]]
 

@@ -109,7 +109,14 @@ class Centre(mesa.Agent):
         c = m.params.centre
         claimed = self.claimed_savings(area, plan)
         est_return = self.estimate_return(m.params.delivery.return_mean)
-        realistic = float(savings_rel(savings_basis(plan[None]), max(est_return, 0.0), 0.0)[0]) * m.minimum_gbp[area]
+        realistic = (
+            float(
+                savings_rel(
+                    savings_basis(plan[None]), max(est_return, 0.0), 0.0, m.params.planning.spillover_claimed_share
+                )[0]
+            )
+            * m.minimum_gbp[area]
+        )
         ratio = claimed / realistic if realistic > 0 else (np.inf if claimed > 0 else 1.0)
         if ratio <= c.approve_ratio and plan[Slot.AMBITION] >= m.rules.ambition_target - 1e-12:
             verdict = Status.APPROVED

@@ -176,6 +176,7 @@ class BetterCareModel(mesa.Model):
             admission_gbp=p.costs.admission_gbp,
             return_sd=p.delivery.return_sd,
             social_care_spillover=p.delivery.social_care_spillover,
+            spillover_claimed_share=p.planning.spillover_claimed_share,
         )
 
     def _acute_share_matrix(self) -> tuple[list[str], np.ndarray]:
@@ -199,7 +200,8 @@ class BetterCareModel(mesa.Model):
         excess_sc = np.maximum(s[:, 0] - FLOORS[0] * self.minimum_gbp, 0)
         excess_ch = np.maximum(s[:, 1] - FLOORS[1] * self.minimum_gbp, 0)
         believed = np.array([t.believed_return() for t in self.tables])
-        return (p.delivery.social_care_spillover * 0.5 * excess_sc + believed * 0.5 * excess_ch) / p.costs.bed_day_gbp
+        spill = p.delivery.social_care_spillover * p.planning.spillover_claimed_share * excess_sc
+        return (spill + believed * p.planning.community_dtoc_share * excess_ch) / p.costs.bed_day_gbp
 
     def _fixed_plans(self) -> None:
         """The fixed-plan null (`mechanisms.negotiation` off): every table gets the published 2014
@@ -389,11 +391,11 @@ class BetterCareModel(mesa.Model):
         self.delivery = Delivery(self, plans, self.defensiveness)
 
     def acute_drain(self) -> np.ndarray:
-        """GBP a year each acute trust loses to the minimum (its share of the NHS half that is not
-        new money: half of it), by trust in `acute_share` order."""
+        """GBP a year each acute trust loses to the minimum (`acute.drain_share` of the minimum that
+        is not new money), by trust in `acute_share` order."""
         codes, share = self.acute_share
-        nhs_min = 0.5 * self.minimum_gbp * (1 - self.params.money.new_money_share)
-        return share.T @ (0.5 * nhs_min)
+        nhs_min = self.minimum_gbp * (1 - self.params.money.new_money_share)
+        return share.T @ (self.params.acute.drain_share * nhs_min)
 
     def acute_avoided_admissions(self, plans: np.ndarray) -> np.ndarray:
         """Admissions a year each area's plan avoids, as its acute trusts judge it: at the table

@@ -148,7 +148,8 @@ class Table:
         a = self.area
         if believed is None:
             believed = self.believed_return()
-        rel = savings_rel(basis, believed, m.params.delivery.social_care_spillover)
+        p = m.params
+        rel = savings_rel(basis, believed, p.delivery.social_care_spillover, p.planning.spillover_claimed_share)
         return rel * m.minimum_gbp[a] / (m.admissions[a] * m.params.costs.admission_gbp)
 
     def credible_mask(self) -> np.ndarray:

@@ -173,6 +173,14 @@ class AcuteParams(_Group):
         description="Share of an acute trust's income from emergency admissions: sizes its income, and so its "
         "margin in GBP, from its emergency activity (explore: about 40%, no pre-2015 source in hand)",
     )
+    drain_share: float = Field(
+        0.25,
+        ge=0,
+        le=1,
+        description="Share of the minimum (times 1 - money.new_money_share) that comes out of acute trusts' income: "
+        "the half of the minimum that is existing NHS money (FACTS.md: GBP 1.9bn of the GBP 3.8bn), of which acute "
+        "trusts bear half (explore: no source splits it between acute and other NHS budgets)",
+    )
     exposure_scale: float = Field(
         0.1,
         ge=0.001,
@@ -277,6 +285,21 @@ class PlanningParams(_Group):
         "fixed-plan null model (mechanisms.negotiation off) puts on the acute risk-share line, the rest on admission "
         "avoidance. No source splits it: one third, as acute is one of the three categories named (explore)",
     )
+    spillover_claimed_share: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Share of the social-care spill-over (DH: 34p of NHS spend saved per GBP) the partners claim as "
+        "avoided emergency admissions, and again as avoided delayed days, in their plans (explore: the DH figure "
+        "is not split by what it saves)",
+    )
+    community_dtoc_share: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Share of the savings from community spend above its floor the partners claim as avoided "
+        "delayed days in their planned DTOC cut (explore: no source in hand)",
+    )
 
 
 class MoneyParams(_Group):
@@ -360,6 +383,7 @@ class DeliveryParams(_Group):
         le=1,
         description="Highest starting joint-working maturity (see maturity_initial_low; explore)",
     )
+
     @model_validator(mode="after")
     def _maturity_range(self) -> DeliveryParams:
         if self.maturity_initial_low > self.maturity_initial_high:

@@ -74,6 +74,7 @@ class Rules:
     admission_gbp: float
     return_sd: float  # spread of scheme returns the partners know the evidence shows
     social_care_spillover: float
+    spillover_claimed_share: float  # share of the spill-over claimed as avoided admissions
 
 
 def spend_shares(plans: np.ndarray) -> np.ndarray:
@@ -91,8 +92,11 @@ def savings_basis(plans: np.ndarray) -> np.ndarray:
     return np.stack([s[..., 1] + s[..., 2], np.maximum(s[..., 0] - FLOORS[0], 0.0)], axis=-1)
 
 
-def savings_rel(basis: np.ndarray, scheme_return: float | np.ndarray, spillover: float) -> np.ndarray:
-    """Savings relative to M for each plan's basis (see savings_basis).
+def savings_rel(
+    basis: np.ndarray, scheme_return: float | np.ndarray, spillover: float, claimed_share: float
+) -> np.ndarray:
+    """Savings relative to M for each plan's basis (see savings_basis): the scheme return on
+    scheme spend plus the claimed share of the spill-over on extra social care.
 
     With one return per area (`scheme_return` of shape (A, 1)) and `basis` (K, 2) or (A, K, 2),
     the result is (A, K): each area's row is the same product as its own call, so the numbers do
@@ -100,10 +104,10 @@ def savings_rel(basis: np.ndarray, scheme_return: float | np.ndarray, spillover:
     """
     r = np.asarray(scheme_return, float)
     if r.ndim == 0:
-        return basis @ np.array([scheme_return, 0.5 * spillover])
+        return basis @ np.array([scheme_return, claimed_share * spillover])
     r = r.reshape(len(r), -1)[:, 0]
     rows = basis if basis.ndim == 3 else [basis] * len(r)
-    return np.stack([b @ np.array([ra, 0.5 * spillover]) for b, ra in zip(rows, r)])
+    return np.stack([b @ np.array([ra, claimed_share * spillover]) for b, ra in zip(rows, r)])
 
 
 def pool_relative(plans: np.ndarray) -> np.ndarray:
@@ -250,7 +254,9 @@ def expected_withheld_share(
     if basis is None:
         basis = savings_basis(plans)
     per_admission = np.maximum(minimum_gbp, 1.0) / (np.maximum(admissions, 1.0) * rules.admission_gbp)
-    deliverable = savings_rel(basis, believed_return, rules.social_care_spillover) * per_admission
+    deliverable = (
+        savings_rel(basis, believed_return, rules.social_care_spillover, rules.spillover_claimed_share) * per_admission
+    )
     spread = rules.return_sd * basis[..., 0] * per_admission
     return shortfall_share(plans[..., Slot.AMBITION], deliverable, spread)
 
