@@ -738,6 +738,54 @@ def calibrate(
 
 
 @app.command()
+def screen(
+    out: Annotated[
+        Path, typer.Option("--out", "-o", metavar="DIR", help="Sweep directory of the screening; re-running resumes.")
+    ],
+    trajectories: Annotated[int, typer.Option("--trajectories", min=2, help="Morris trajectories (r).")] = 8,
+    replicates: Annotated[int, typer.Option("--replicates", min=1, help="Seeds per point (common to all).")] = 2,
+    seed: Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED, help="Seed of the design and the runs.")] = 2015,
+    quick: Annotated[bool, typer.Option("--quick", help="Two trajectories, one seed: a smoke run.")] = False,
+    workers: Annotated[int | None, typer.Option("--workers", "-w", min=0, help="Local processes.")] = None,
+    scheduler: SchedulerOption = None,
+) -> None:
+    """Morris screening of the calibration and explore parameters on the calibration facts: which
+    parameters the facts can inform (bettercare/analysis/screening.py; docs/validation.md)."""
+    import tempfile
+
+    from bettercare.analysis.screening import KEEP, ranking, spec_text
+    from bettercare.analysis.screening import screen as morris_screen
+    from bettercare.experiments.cli import sweep
+
+    with tempfile.TemporaryDirectory() as tmp:
+        spec = Path(tmp) / "screening.toml"
+        spec.write_text(spec_text(trajectories, replicates, seed))
+        code = sweep(str(spec), out, workers, scheduler, resume=(out / "manifest.json").is_file(), quick=quick)
+    if code:
+        raise typer.Exit(code=code)
+    indices = morris_screen(out)
+    ranked = ranking(indices)
+    indices.to_csv(out / "screening_indices.csv", index=False)
+    ranked.to_csv(out / "screening.csv", index=False)
+    from rich.table import Table
+
+    table = Table(title=f"Morris mu* of the calibration distance (kept: the top {KEEP} with mu* > 0)")
+    for col in ("parameter", "mu*", "95% interval", "sigma", "moves most", "kept"):
+        table.add_column(col)
+    for r in ranked.itertuples(index=False):
+        table.add_row(
+            r.parameter,
+            f"{r.mu_star:.3g}",
+            f"[{r.mu_star_lo:.3g}, {r.mu_star_hi:.3g}]",
+            f"{r.sigma:.3g}",
+            r.moves_most,
+            "yes" if r.kept else "",
+        )
+    _console().print(table)
+    typer.echo(f"wrote {out / 'screening.csv'} and {out / 'screening_indices.csv'}")
+
+
+@app.command()
 def report(
     sweep_dir: Annotated[
         Path, typer.Argument(metavar="DIR", help="A sweep directory (bettercare sweep ... --out DIR).")
