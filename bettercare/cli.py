@@ -769,7 +769,7 @@ def screen(
     ranked.to_csv(out / "screening.csv", index=False)
     from rich.table import Table
 
-    table = Table(title=f"Morris mu* of the calibration distance (kept: the top {KEEP} with mu* > 0)")
+    table = Table(title=f"Morris mu* of the calibration distance (kept: the top {KEEP} with any effect)")
     for col in ("parameter", "mu*", "95% interval", "sigma", "moves most", "kept"):
         table.add_column(col)
     for r in ranked.itertuples(index=False):

@@ -11,7 +11,8 @@ numbers (`paired = true`: every point runs the same seeds), so an elementary eff
 parameter's, not seed noise. It runs through the sweep engine: progress, resume after a kill,
 the local pool or Dask. Each point is scored as `validate` scores a fit: each calibration fact's
 error in tolerance units, z = (model mean - reference) / tolerance, and the distance (the mean of
-z squared, `validation.distance`). Morris mu* of the distance ranks the parameters.
+z squared, `validation.distance`). Morris mu* of the distance ranks the parameters; the
+top `KEEP` with any effect are kept for the posterior, the rest are fixed and listed.
 """
 
 from __future__ import annotations
@@ -117,8 +118,9 @@ def screen(path: str | Path, seed: int = 0) -> pd.DataFrame:
 
 
 def ranking(indices: pd.DataFrame, keep: int = KEEP) -> pd.DataFrame:
-    """Parameters by mu* of the distance, with sigma, the facts each moves most, and `kept`:
-    the top `keep` whose mu* interval excludes zero (beyond float rounding)."""
+    """Parameters by mu* of the distance, with its bootstrap interval, sigma, the facts each moves
+    most, and `kept`: the top `keep` by mu* among those with any effect beyond float rounding.
+    With few trajectories the intervals are wide and overlap: the ranking, not a test, decides."""
     mu = indices[(indices.outcome == DISTANCE) & (indices["index"] == "mu_star")].set_index("parameter")
     sigma = indices[(indices.outcome == DISTANCE) & (indices["index"] == "sigma")].set_index("parameter")["value"]
     facts = indices[(indices.outcome != DISTANCE) & (indices["index"] == "mu_star")]
@@ -133,6 +135,6 @@ def ranking(indices: pd.DataFrame, keep: int = KEEP) -> pd.DataFrame:
             "moves_most": top.reindex(mu.index).fillna(""),
         }
     ).sort_values("mu_star", ascending=False)
-    informative = out["mu_star_lo"] > FLOAT_NOISE
+    informative = out["mu_star"] > FLOAT_NOISE
     out["kept"] = informative & (informative.cumsum() <= keep)
     return out.rename_axis("parameter").reset_index()
