@@ -358,6 +358,10 @@ def test_scenarios_describe_england_2014_truthfully():
         (["sweep", "--workers", "-3", "h1-trust"], ["--workers", "-3"]),
         (["report"], ["DIR"]),
         (["frobnicate"], ["frobnicate"]),
+        (
+            ["run", "--set", "delivery.maturity_initial_low=0.5"],
+            ["maturity_initial_low (0.5)", "maturity_initial_high (0.3)"],
+        ),
     ],
 )
 def test_option_errors_are_one_error_line_like_every_other(args, must):
