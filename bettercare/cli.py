@@ -691,19 +691,94 @@ def validate(
 
 @app.command()
 def calibrate(
-    samples: Annotated[int, typer.Option("--samples", min=2, help="Latin hypercube points.")] = 200,
-    replicates: Annotated[int, typer.Option("--replicates", min=1, help="Seeds per point.")] = 2,
-    refine: Annotated[int, typer.Option("--refine", min=0, help="Rounds of local search from the best point.")] = 20,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            metavar="DIR",
+            help="ABC: folder of the history (abc.db) and posterior; re-running continues.",
+        ),
+    ] = None,
+    method: Annotated[
+        str, typer.Option("--method", help="abc: ABC-SMC posterior (pyabc); point: the older one-point fit.")
+    ] = "abc",
+    population: Annotated[int, typer.Option("--population", min=2, help="ABC: particles per generation.")] = 100,
+    generations: Annotated[int, typer.Option("--generations", min=1, help="ABC: most generations in this chunk.")] = 10,
+    max_simulations: Annotated[
+        int, typer.Option("--max-simulations", min=1, help="ABC: most simulations over every chunk.")
+    ] = 60_000,
+    minutes: Annotated[float, typer.Option("--minutes", min=0.1, max=600, help="ABC: wall time of this chunk.")] = 55.0,
+    sets: Annotated[
+        list[str] | None,
+        typer.Option("--set", metavar="NAME=VALUE", help="ABC: fix a parameter (e.g. a few areas for a smoke run)."),
+    ] = None,
+    samples: Annotated[int, typer.Option("--samples", min=2, help="point: Latin hypercube points.")] = 200,
+    replicates: Annotated[int, typer.Option("--replicates", min=1, help="point: seeds per point.")] = 2,
+    refine: Annotated[
+        int, typer.Option("--refine", min=0, help="point: rounds of local search from the best point.")
+    ] = 20,
     seed: Annotated[
-        int, typer.Option("--seed", min=0, max=MAX_SEED, help="Seed of the design and of the replicate seeds.")
+        int, typer.Option("--seed", min=0, max=MAX_SEED, help="Seed of the design and of the runs.")
     ] = 2014,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Processes to run on (at most 2 per core).")] = 2,
     scheduler: SchedulerOption = None,
     write: Annotated[
-        bool, typer.Option("--write/--dry-run", help="Write the fit into the england-2014 scenario.")
+        bool, typer.Option("--write/--dry-run", help="point: write the fit into the england-2014 scenario.")
     ] = True,
 ) -> None:
-    """Fit england-2014's free parameters to the planning and assurance facts (docs/validation.md)."""
+    """Fit england-2014 to the planning and assurance facts: an ABC-SMC posterior (default) over the
+    parameters the screening kept, or the older one-point fit (docs/validation.md)."""
+    with _user_errors():
+        if method not in ("abc", "point"):
+            raise UsageProblem(f"--method must be abc or point, not {method!r}")
+        if method == "abc":
+            if out is None:
+                raise UsageProblem("--out DIR is needed: the folder of the ABC history and posterior")
+            from bettercare.experiments.manifest import unwritable_dir
+
+            problem = unwritable_dir(out)
+            if problem is not None:
+                raise UsageProblem(f"--out '{out}' cannot be created or written: {problem}")
+            fixed = parse_sets(sets)
+            _load(None, None, fixed)  # a bad --set is one line here, not a failed particle later
+            _calibrate_abc(out, population, generations, max_simulations, minutes, fixed, seed, workers, scheduler)
+            return
+    _calibrate_point(samples, replicates, refine, seed, workers, scheduler, write)
+
+
+def _calibrate_abc(out, population, generations, max_simulations, minutes, fixed, seed, workers, scheduler) -> None:
+    from bettercare.analysis.abc import calibrate_abc
+    from bettercare.experiments.backends import make_backend
+
+    def go(client=None):
+        return calibrate_abc(
+            out,
+            population=population,
+            generations=generations,
+            max_simulations=max_simulations,
+            minutes=minutes,
+            seed=seed,
+            workers=workers,
+            client=client,
+            fixed=fixed,
+            echo=_note,
+        )
+
+    if scheduler:
+        with make_backend(scheduler=scheduler) as backend:  # the sweeps' Dask cluster, shared
+            record = go(backend.client)
+    else:
+        record = go()
+    typer.echo(
+        f"generations {record['generations']}, simulations {record['simulations']}, "
+        f"final epsilon {record['final_epsilon']:.3g} (1: every fact within tolerance), "
+        f"{record['particles_with_every_fact_met']:.0%} of the last generation meet every fact; "
+        f"wrote {out / 'posterior.parquet'} and {out / 'record.json'}"
+    )
+
+
+def _calibrate_point(samples, replicates, refine, seed, workers, scheduler, write) -> None:
     from rich.progress import Progress
 
     from bettercare.analysis.calibration import calibrate as fit
@@ -724,7 +799,7 @@ def calibrate(
             scheduler=scheduler,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
-    table = record.pop("table")
+    record.pop("table")
     typer.echo(
         f"distance {record['distance']} (stage 1 best {record['stage1_best_distance']}); "
         f"{record['rows_met']} of {record['rows']} calibration facts met"
@@ -734,7 +809,6 @@ def calibrate(
     if write:
         path = write_scenario(record)
         typer.echo(f"wrote {path}")
-    del table
 
 
 @app.command()

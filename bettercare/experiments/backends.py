@@ -339,6 +339,11 @@ class DaskBackend:
         self.local_workers = local_workers
         self.workers = 0
 
+    @property
+    def client(self) -> Any:
+        """The Dask client, once entered (for tools that submit their own work, e.g. pyabc)."""
+        return self._client
+
     def describe(self) -> dict[str, Any]:
         info: dict[str, Any] = {"backend": self.name, "workers": self.workers}
         if self._client is not None:
