@@ -21,7 +21,7 @@ import tomli_w
 from scipy import stats
 
 from bettercare import analysis
-from bettercare.model.scenario import field_info
+from bettercare.model.scenario import parameter_bounds
 
 REPLICATES = 4
 SEED = 2613
@@ -45,18 +45,10 @@ LEVELS: dict[str, list[float]] = {
 }
 
 
-def bounds(name: str) -> tuple[float, float]:
-    lo = hi = None
-    for m in field_info(name).metadata:
-        lo = getattr(m, "ge", lo)
-        hi = getattr(m, "le", hi)
-    return lo, hi
-
-
 def write_specs(root: Path) -> None:
     (root / "specs").mkdir(parents=True, exist_ok=True)
     for name, levels in LEVELS.items():
-        lo, hi = bounds(name)
+        lo, hi = parameter_bounds(name)
         assert min(levels) >= lo and max(levels) <= hi, (name, levels, lo, hi)
         assert min(levels) == lo and max(levels) == hi, f"{name}: levels must span the bounds {lo}..{hi}"
         spec = {

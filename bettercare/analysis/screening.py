@@ -25,7 +25,7 @@ import pandas as pd
 import tomli_w
 
 from bettercare.experiments.results import load
-from bettercare.model.scenario import field_info, parameter_table
+from bettercare.model.scenario import field_info, parameter_bounds, parameter_table
 
 from .calibration import FREE, TIED
 from .indices import indices_from
@@ -41,10 +41,7 @@ FLOAT_NOISE = 1e-9  # a mu* below this (in squared tolerance units) is rounding,
 
 def bounds(name: str) -> tuple[float, float]:
     """A parameter's allowed range (its pydantic ge/le)."""
-    lo = hi = None
-    for m in field_info(name).metadata:
-        lo = getattr(m, "ge", lo)
-        hi = getattr(m, "le", hi)
+    lo, hi = parameter_bounds(name)
     if lo is None or hi is None:
         raise ValueError(f"{name} has no bounds to screen over")
     return float(lo), float(hi)

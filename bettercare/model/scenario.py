@@ -695,6 +695,15 @@ def field_info(dotted: str):
     return _fields().get(dotted)
 
 
+def parameter_bounds(dotted: str) -> tuple[float | None, float | None]:
+    """A numeric parameter's closed bounds (its pydantic ge/le); None where it has none."""
+    lo = hi = None
+    for m in field_info(dotted).metadata:
+        lo = getattr(m, "ge", lo)
+        hi = getattr(m, "le", hi)
+    return lo, hi
+
+
 def describe_range(dotted: str) -> str:
     """The allowed values of a field, as a user reads them."""
     info = field_info(dotted)
