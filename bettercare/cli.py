@@ -198,6 +198,7 @@ def _print_summary(
     nationals: list[dict[str, Any]],
     summary: dict[str, dict[str, Any]],
     out: Path | None,
+    draws: int = 0,
 ) -> None:
     from rich.table import Table
 
@@ -208,6 +209,8 @@ def _print_summary(
     header = (
         f"[bold]Scenario[/] {name} | [bold]seed{'s' if r > 1 else ''}[/] {_seeds_text(seeds)} | [bold]replicates[/] {r}"
     )
+    if draws:
+        header += f" | [bold]posterior draws[/] {draws} (runs {r:,}: intervals include parameter uncertainty)"
     console.print(header)
     if description:
         console.print(f"[dim]{description}[/]")
@@ -329,6 +332,17 @@ def run(
         ),
     ] = None,
     scheduler: SchedulerOption = None,
+    posterior: Annotated[
+        int | None,
+        typer.Option(
+            "--posterior",
+            metavar="N",
+            min=1,
+            max=100_000,
+            help="Draw N parameter sets from england-2014's calibrated posterior (parameter uncertainty) "
+            "and run each --replicates times on its own seeds; --set wins over a draw.",
+        ),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object (runs and summary) to stdout.")
     ] = False,
@@ -345,22 +359,34 @@ def run(
                 _check_scheduler(scheduler)
             except SpecError as exc:
                 raise UsageProblem(str(exc)) from None
-        if workers is None and not scheduler and replicates == 1:
+        draws = posterior or 0
+        runs = replicates * max(1, draws)
+        if workers is None and not scheduler and runs == 1:
             workers = 0  # one run: no worker process to start
         if out is None:  # a throw-away directory that keeps the national table only
             import tempfile
 
             with tempfile.TemporaryDirectory(prefix="bettercare-run-") as tmp:
                 frame, failed, interrupted = _run_sweep(
-                    Path(tmp) / "run", False, scenario, config, sc, overrides, seed, replicates, workers, scheduler
+                    Path(tmp) / "run",
+                    False,
+                    scenario,
+                    config,
+                    sc,
+                    overrides,
+                    seed,
+                    replicates,
+                    workers,
+                    scheduler,
+                    draws,
                 )
         else:
             frame, failed, interrupted = _run_sweep(
-                out, True, scenario, config, sc, overrides, seed, replicates, workers, scheduler
+                out, True, scenario, config, sc, overrides, seed, replicates, workers, scheduler, draws
             )
     finished = len(frame) + len(failed)
     if interrupted:
-        _note(f"interrupted: {finished:,} of {replicates:,} replicates finished")
+        _note(f"interrupted: {finished:,} of {runs:,} {'runs' if draws else 'replicates'} finished")
         if out is None:
             _note("nothing written: give --out DIR to keep the replicates that finish before Ctrl-C")
         elif finished:
@@ -373,7 +399,7 @@ def run(
         _note(f"run {run_id} failed: {message}")
     if failed:
         where = f" (all in {out / 'errors'})" if out is not None else ""
-        _note(f"{len(failed):,} of {replicates:,} replicates failed{where}")
+        _note(f"{len(failed):,} of {runs:,} {'runs' if draws else 'replicates'} failed{where}")
         if frame.empty:
             raise typer.Exit(code=1)
     from bettercare.analysis.summary import summarise
@@ -385,6 +411,7 @@ def run(
         _print_json(
             {
                 "scenario": sc.name,
+                "posterior_draws": draws,
                 "runs": [
                     {"run_id": int(i), "seed": s, "national": n}
                     for i, s, n in zip(frame["run_id"], seeds, nationals, strict=True)
@@ -393,7 +420,7 @@ def run(
             }
         )
     else:
-        _print_summary(sc.name, sc.description, seeds, nationals, summary, out)
+        _print_summary(sc.name, sc.description, seeds, nationals, summary, out, draws)
     if failed:
         raise typer.Exit(code=1)
 
@@ -403,7 +430,19 @@ def _note(text: str) -> None:
     sys.stderr.flush()
 
 
-def _run_sweep(out: Path, keep: bool, scenario, config, sc, overrides, seed: int, replicates: int, workers, scheduler):
+def _run_sweep(
+    out: Path,
+    keep: bool,
+    scenario,
+    config,
+    sc,
+    overrides,
+    seed: int,
+    replicates: int,
+    workers,
+    scheduler,
+    draws: int = 0,
+):
     """The runs of `bettercare run`: a one-point sweep into `out` through the sweep's runner, backend
     and store (all tables when the user keeps `out`, else the national table only). Returns (the
     national table sorted by run_id, [(run_id, error)] of the failed runs, interrupted)."""
@@ -423,7 +462,7 @@ def _run_sweep(out: Path, keep: bool, scenario, config, sc, overrides, seed: int
     result = None
     try:
         exp = run_experiment(
-            _scenario_ref(scenario, config), overrides, replicates, seed, sc.name, sc.description, tables
+            _scenario_ref(scenario, config), overrides, replicates, seed, sc.name, sc.description, tables, draws
         )
         from bettercare.experiments.runner import run_sweep
 
@@ -621,19 +660,39 @@ def validate(
         int, typer.Option("--workers", min=1, help="Processes to run on (capped at the runs and at 2 per core).")
     ] = 2,
     scheduler: SchedulerOption = None,
+    posterior: Annotated[
+        int | None,
+        typer.Option(
+            "--posterior",
+            metavar="N",
+            min=1,
+            max=100_000,
+            help="Posterior-predictive: N parameter sets drawn from the calibrated posterior, each run "
+            "--replicates times; intervals then hold parameter uncertainty and seed noise, with each one's share.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON objects.")] = False,
 ) -> None:
     """Compare england-2014 with the public record: one row per reference fact (a report; exit 0)."""
-    from bettercare.analysis.validation import evaluate, predictions, run_nationals
+    from bettercare.analysis.validation import evaluate, predictions, run_nationals, run_posterior_nationals
     from bettercare.experiments.backends import cap_workers
     from bettercare.experiments.designs import replicate_seeds
-    from bettercare.model.outputs import fmt
+    from bettercare.model import posterior as shipped
 
-    workers, notice = cap_workers(workers, replicates)
+    draws = posterior or 0
+    workers, notice = cap_workers(workers, replicates * max(1, draws))
     if notice:
         _note(notice)
-    seeds = replicate_seeds(seed, replicates)
-    nationals = run_nationals(DEFAULT_SCENARIO, seeds, workers=workers, scheduler=scheduler)
+    with _user_errors():
+        if draws:
+            sets = shipped.draw(draws, seed)
+            nationals = run_posterior_nationals(
+                DEFAULT_SCENARIO, sets, replicates, seed, workers=workers, scheduler=scheduler
+            )
+            seeds = [int(s) for s in nationals["seed"]]
+        else:
+            seeds = replicate_seeds(seed, replicates)
+            nationals = run_nationals(DEFAULT_SCENARIO, seeds, workers=workers, scheduler=scheduler)
     table = evaluate(nationals)
     preds = predictions(nationals)
     if as_json:
@@ -642,19 +701,30 @@ def validate(
                 "rows": table.drop(columns=["kind"]).to_dict(orient="records"),
                 "predictions": preds.drop(columns=["kind"]).to_dict(orient="records"),
                 "seeds": seeds,
+                "posterior_draws": draws,
+                **({"posterior_sha256": shipped.digest()} if draws else {}),
             }
         )
         return
+    _print_validation(table, preds, replicates, seed, draws)
+
+
+def _print_validation(table, preds, replicates: int, seed: int, draws: int) -> None:
     from rich.table import Table
 
+    from bettercare.model.outputs import fmt
+
     met = int(table.met.sum())
+    runs = f"{draws} posterior draws x {replicates} replicates" if draws else f"{replicates} replicates"
+    spread = "runs (parameters and seeds)" if draws else "replicates"
     out = Table(
         show_header=True,
         header_style="bold",
-        title=f"england-2014 against the public record ({replicates} replicates, seed {seed})",
-        caption=f"{met} of {len(table)} facts met (model mean within tolerance); interval = 2.5-97.5% of replicates",
+        title=f"england-2014 against the public record ({runs}, seed {seed})",
+        caption=f"{met} of {len(table)} facts met (model mean within tolerance); interval = 2.5-97.5% of {spread}"
+        + ("; from parameters = share of the variance the posterior draws explain" if draws else ""),
     )
-    for col, kw in [
+    columns = [
         ("fact", {"ratio": 3, "min_width": 24}),
         ("source", {"ratio": 2, "min_width": 16}),
         ("reference", {"justify": "right"}),
@@ -662,10 +732,13 @@ def validate(
         ("95% interval", {"justify": "right"}),
         ("tolerance", {"justify": "right"}),
         ("met", {}),
-    ]:
+    ]
+    if draws:
+        columns.append(("from parameters", {"justify": "right"}))
+    for col, kw in columns:
         out.add_column(col, **kw)
     for r in table.itertuples(index=False):
-        out.add_row(
+        cells = [
             r.fact,
             r.source,
             fmt(r.reference, r.kind),
@@ -673,20 +746,26 @@ def validate(
             f"{fmt(r.model_lo95, r.kind)} to {fmt(r.model_hi95, r.kind)}",
             "±" + fmt(r.tolerance, r.kind),
             "[green]yes[/green]" if r.met else "[red]no[/red]",
-        )
+        ]
+        out.add_row(*cells, *([_share(r.parameter_share)] if draws else []))
     console = _console()
     console.print(out)
     pred = Table(
         show_header=True,
         header_style="bold",
         title="Predictions for delivery year 1 (2015-16), never calibrated on",
-        caption="interval = 2.5-97.5% of replicates",
+        caption=f"interval = 2.5-97.5% of {spread}",
     )
-    for col in ("outcome", "mean", "95% interval"):
+    for col in ("outcome", "mean", "95% interval", *(["from parameters"] if draws else [])):
         pred.add_column(col, justify="left" if col == "outcome" else "right")
     for r in preds.itertuples(index=False):
-        pred.add_row(r.outcome, fmt(r.mean, r.kind), f"{fmt(r.lo95, r.kind)} to {fmt(r.hi95, r.kind)}")
+        cells = [r.outcome, fmt(r.mean, r.kind), f"{fmt(r.lo95, r.kind)} to {fmt(r.hi95, r.kind)}"]
+        pred.add_row(*cells, *([_share(r.parameter_share)] if draws else []))
     console.print(pred)
+
+
+def _share(x: float) -> str:
+    return "-" if x != x else f"{100 * x:.0f}%"
 
 
 @app.command()
@@ -726,6 +805,14 @@ def calibrate(
     write: Annotated[
         bool, typer.Option("--write/--dry-run", help="point: write the fit into the england-2014 scenario.")
     ] = True,
+    ship: Annotated[
+        bool,
+        typer.Option(
+            "--ship",
+            help="ABC: copy the posterior and its record into the package as england-2014's posterior "
+            "(what `run --posterior`, `validate --posterior` and `posterior = true` draw from).",
+        ),
+    ] = False,
 ) -> None:
     """Fit england-2014 to the planning and assurance facts: an ABC-SMC posterior (default) over the
     parameters the screening kept, or the older one-point fit (docs/validation.md)."""
@@ -743,6 +830,10 @@ def calibrate(
             fixed = parse_sets(sets)
             _load(None, None, fixed)  # a bad --set is one line here, not a failed particle later
             _calibrate_abc(out, population, generations, max_simulations, minutes, fixed, seed, workers, scheduler)
+            if ship:
+                from bettercare.analysis.abc import ship_posterior
+
+                typer.echo(f"shipped as england-2014's posterior: {', '.join(map(str, ship_posterior(out)))}")
             return
     _calibrate_point(samples, replicates, refine, seed, workers, scheduler, write)
 

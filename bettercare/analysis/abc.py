@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bettercare.model import posterior as shipped
 from bettercare.model.run import run as run_model
 from bettercare.model.scenario import ScenarioError
 
@@ -60,6 +61,16 @@ def priors(names: list[str]) -> dict[str, tuple[str, float, float]]:
         shape = "loguniform" if lo > 0 and hi / lo >= LOG_SCALE_SPAN else "uniform"
         out[name] = (shape, lo, hi)
     return out
+
+
+def prior_sample(shapes: dict[str, tuple[str, float, float]], n: int, seed: int) -> pd.DataFrame:
+    """`n` independent draws from the priors (one column per parameter), from `seed`."""
+    rng = np.random.default_rng(seed)
+    columns = {}
+    for name, (shape, lo, hi) in shapes.items():
+        u = rng.random(n)
+        columns[name] = np.exp(np.log(lo) + u * np.log(hi / lo)) if shape == "loguniform" else lo + u * (hi - lo)
+    return pd.DataFrame(columns)
 
 
 def particle_seed(master: int, values: dict[str, float]) -> int:
@@ -196,3 +207,17 @@ def write_results(out: Path, history, names, shapes, seconds, population, seed, 
     }
     (out / RECORD).write_text(json.dumps(record, indent=2) + "\n")
     return record
+
+
+def ship_posterior(out: str | Path) -> list[Path]:
+    """Copy a calibration's posterior and record into the package: england-2014's posterior."""
+    out = Path(out)
+    target = shipped.particles_path()
+    pairs = [(out / POSTERIOR, target), (out / RECORD, target.with_name(shipped.RECORD))]
+    for src, _ in pairs:
+        if not src.is_file():
+            raise ScenarioError(f"'{out}' has no {src.name}: run `bettercare calibrate --out {out}` first")
+    for src, dst in pairs:
+        dst.write_bytes(src.read_bytes())
+    shipped.particles.cache_clear()
+    return [dst for _, dst in pairs]

@@ -10,6 +10,11 @@
   `mechanisms`) turned off in turn. The switches are the group's boolean fields, read from the
   pydantic model, so a switch added to the group is in the experiment without any edit.
 
+With `posterior = true` (factorial, lhs, file), every point is crossed with `posterior_draws` sets
+drawn from england-2014's posterior (`model.posterior.draw`, from the experiment's seed): point i,
+draw j is design point i * draws + j, and carries the draw's values as parameter columns, except
+where [parameters] or [fixed] set that parameter.
+
 Integer parameters in sampled designs are drawn on [min - 0.5, max + 0.5] and rounded half up
 (then clipped), so every whole value in [min, max] is equally likely. The raw sample matrix is
 kept for the analysis (design.parquet, and the SALib problem dict in the manifest); the rows of
@@ -29,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from bettercare.model import posterior
 from bettercare.model.scenario import Parameters, ScenarioError, build_parameters
 
 from .spec import SAMPLED, Experiment, SpecError, canonical_json, param_info
@@ -220,8 +226,10 @@ def build(exp: Experiment) -> Design:
             points.append(_validated(exp, p, f"design_file '{exp.design_file.name}' row {i + 1}"))
             rows.append([column_value(v) for v in p.values()])
         info = {"file": str(exp.design_file)}
+    if exp.posterior_draws:
+        names, points, rows, info["posterior"] = _cross_posterior(exp, names, points, rows)
     if (
-        exp.design in SAMPLED or exp.design == "ablation" or len(exp.factors) > 1
+        exp.design in SAMPLED or exp.design == "ablation" or len(exp.factors) > 1 or exp.posterior_draws
     ):  # whole points too (catches cross-field rules)
         points = [_validated(exp, p, f"{exp.source} design point {i}") for i, p in enumerate(points)]
     matrix = pd.DataFrame(rows, columns=names) if names else pd.DataFrame(index=range(len(points)))
@@ -229,6 +237,20 @@ def build(exp: Experiment) -> Design:
     digest = hashlib.sha256(canonical_json({"names": names, "points": points}).encode()).hexdigest()
     info = {"kind": exp.design, "parameters": names, "points": len(points), **info}
     return Design(kind=exp.design, names=names, points=points, matrix=matrix, problem=problem, info=info, digest=digest)
+
+
+def _cross_posterior(exp: Experiment, names: list[str], points: list[dict[str, Any]], rows: list[list[Any]]):
+    """Every point crossed with the experiment's posterior draws (draw varying fastest)."""
+    try:
+        draws = posterior.draw(exp.posterior_draws, exp.seed)
+        extra = [n for n in posterior.parameter_names() if n not in names and n not in exp.fixed]
+        sha = posterior.digest()
+    except ScenarioError as exc:
+        raise SpecError(f"{exp.source}: posterior = true: {exc}") from None
+    crossed_points = [{**{k: d[k] for k in extra}, **p} for p in points for d in draws]
+    crossed_rows = [[*row, *(d[k] for k in extra)] for row in rows for d in draws]
+    info = {"draws": len(draws), "parameters": extra, "sha256": sha}
+    return [*names, *extra], crossed_points, crossed_rows, info
 
 
 def run_seed(master: int, run_id: int, runs: int) -> int:
@@ -269,6 +291,10 @@ def seed_of(exp: Experiment, run_id: int, runs: int) -> int:
 
 def count_points(exp: Experiment) -> int:
     """How many design points `build(exp)` makes, without building it (files are read)."""
+    return _count_base_points(exp) * max(1, exp.posterior_draws)
+
+
+def _count_base_points(exp: Experiment) -> int:
     d = len(exp.factors)
     if exp.design == "ablation":
         flat = exp.base.params.flat()

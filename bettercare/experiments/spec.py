@@ -11,6 +11,9 @@ mistake raises `SpecError` with one line for the user (the command line prints i
     seed = 2026
     design = "factorial"            # factorial | lhs | sobol | morris | file
     samples = 256                   # lhs: points; sobol: base samples N; morris: trajectories
+    posterior = true                # optional (factorial, lhs, file): cross every point with
+    posterior_draws = 20            #   draws from england-2014's posterior; [parameters] and
+                                    #   [fixed] win over a draw's value
 
     [parameters]                    # what the design varies
     "trust.initial" = [0.2, 0.5, 0.8]                    # levels (factorial)
@@ -47,6 +50,7 @@ from typing import Any, Literal
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bettercare.model import posterior
 from bettercare.model.outputs import NATIONAL_FIELDS, TABLES
 from bettercare.model.scenario import (
     PRESETS,
@@ -62,6 +66,7 @@ from .manifest import jsonable
 
 DESIGNS = ("factorial", "lhs", "sobol", "morris", "file", "ablation")
 SAMPLED = ("lhs", "sobol", "morris")
+POSTERIOR_DESIGNS = ("factorial", "lhs", "file")  # designs whose points can be crossed with posterior draws
 SEED_SCHEME = "SeedSequence(seed, spawn_key=(run_id,)).generate_state(1)[0]"
 ONE_RUN_SEED_SCHEME = "seed (a sweep of one run runs on the master seed itself)"
 # paired = true: common random numbers, every design point runs the same seeds.
@@ -95,6 +100,8 @@ class ExperimentSection(_Section):
     paired: bool = False
     second_order: bool = False
     morris_levels: int = Field(4, ge=2, le=100)
+    posterior: bool = False
+    posterior_draws: int = Field(20, ge=1, le=100_000)
 
 
 class OutputsSection(_Section):
@@ -206,6 +213,7 @@ class Experiment:
     data: dict[str, Any] = field(default_factory=dict)  # the parsed TOML (quick not yet applied)
     ablate: str | None = None  # design = "ablation": the parameter group whose switches go off in turn
     paired: bool = False  # every design point runs the same seeds (common random numbers)
+    posterior_draws: int = 0  # > 0: every design point is crossed with this many posterior draws
 
     def seed_scheme(self, runs: int) -> str:
         """How the experiment's `runs` runs are seeded (`designs.seed_of`). Part of the spec hash:
@@ -230,6 +238,7 @@ class Experiment:
             "morris_levels": self.morris_levels,
             "ablate": self.ablate,
             "paired": self.paired,
+            "posterior_draws": self.posterior_draws,
             "parameters": {
                 f.name: (list(f.levels) if f.levels is not None else {"min": f.lo, "max": f.hi}) for f in self.factors
             },
@@ -378,6 +387,16 @@ def parse_spec(text: str, base_dir: Path | None = None, source: str = "<spec>", 
         raise SpecError(f'{where}: design_file is only read with design = "file", not "{design}"')
 
     factors = [_factor(name, value, design, f"{where} [parameters]") for name, value in parameters.items()]
+    if ex.posterior and design not in POSTERIOR_DESIGNS:
+        raise SpecError(
+            f"{where}: posterior = true works with design = {' or '.join(map(repr, POSTERIOR_DESIGNS))}, not "
+            f'"{design}" (crossing with posterior draws would break its sample order)'
+        )
+    if ex.posterior:
+        try:
+            posterior.particles()
+        except ScenarioError as exc:
+            raise SpecError(f"{where}: posterior = true: {exc}") from None
     for name in fixed:
         _require_param(name, f"{where} [fixed]")
         if name in parameters:
@@ -444,6 +463,7 @@ def parse_spec(text: str, base_dir: Path | None = None, source: str = "<spec>", 
         data=data,
         ablate=ablate,
         paired=ex.paired,
+        posterior_draws=ex.posterior_draws if ex.posterior else 0,
     )
 
 
@@ -486,9 +506,11 @@ def run_spec_text(
     name: str,
     description: str = "",
     tables: tuple[str, ...] = TABLES,
+    posterior_draws: int = 0,
 ) -> str:
     """The spec of `bettercare run`: one design point (the scenario with `overrides`) run
-    `replicates` times. `scenario` is a preset name or a scenario file path."""
+    `replicates` times, or, with `posterior_draws` N, N posterior draws of it run `replicates`
+    times each. `scenario` is a preset name or a scenario file path."""
     name = (re.sub(r"^[^A-Za-z0-9]+", "", safe_name(name)) or "run")[:100]
     spec = {
         "experiment": {
@@ -498,6 +520,7 @@ def run_spec_text(
             "replicates": int(replicates),
             "seed": int(seed),
             "design": "factorial",
+            **({"posterior": True, "posterior_draws": int(posterior_draws)} if posterior_draws else {}),
         },
         "fixed": dict(overrides),
         "outputs": {"tables": list(tables)},
@@ -513,8 +536,9 @@ def run_experiment(
     name: str,
     description: str = "",
     tables: tuple[str, ...] = TABLES,
+    posterior_draws: int = 0,
 ) -> Experiment:
     """`bettercare run` as an experiment: a one-point sweep, written by the sweep's store,
     resumable with `bettercare sweep --out DIR --resume` (the manifest keeps this spec's text)."""
-    text = run_spec_text(scenario, overrides, replicates, seed, name, description, tables)
+    text = run_spec_text(scenario, overrides, replicates, seed, name, description, tables, posterior_draws)
     return parse_spec(text, source=RUN_SOURCE)

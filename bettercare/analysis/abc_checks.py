@@ -1,0 +1,151 @@
+"""Checks of the calibration without refitting it each time (issue 14, part 5), and the
+identifiability of its posterior (part 4).
+
+All checks work on one stored table of simulations from the prior (a `design = "file"` sweep of
+prior draws, `scripts/abc_checks.py`): rejection ABC keeps the `keep` runs closest to a target
+by the calibration's own distance, the largest error in tolerance units (`abc.distance`).
+
+- **Leave one fact out:** accept on every fact but one, then ask whether the accepted runs
+  predict the left-out fact within its tolerance, and whether its 90% range holds the reference.
+- **Synthetic truth:** take a run from the table as the truth, its facts as the data; accept
+  among the other runs; check whether each parameter's 90% interval covers the true value.
+  Over many truths a calibrated procedure covers about 90% of the time.
+- **Identifiability:** posterior sd against prior sd for each parameter (in log units for a
+  log-uniform prior), and the posterior mass near each bound.
+
+Plain arrays and frames in, frames out, as SALib's analyses.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from .validation import Fact, model_values
+
+NEAR_BOUND = 0.05  # "at a bound": within 5% of the prior's range (in its own scale) of an end
+LEVEL = 0.90
+
+
+def fact_values(national: pd.DataFrame, facts: list[Fact]) -> pd.DataFrame:
+    """One column per fact (its id), one row per run, from national rows."""
+    return pd.DataFrame({f.id: model_values(national, f) for f in facts}, index=national.index)
+
+
+def scaled_errors(values: np.ndarray, target: np.ndarray, tolerance: np.ndarray) -> np.ndarray:
+    """|value - target| / tolerance, runs x facts; a value the run could not compute counts 5."""
+    with np.errstate(invalid="ignore"):
+        z = np.abs(values - target) / tolerance
+    return np.where(np.isfinite(z), z, 5.0)
+
+
+def accept(errors: np.ndarray, keep: int) -> np.ndarray:
+    """Indices of the `keep` runs with the smallest largest error (rejection ABC)."""
+    distance = errors.max(axis=1)
+    return np.argsort(distance, kind="stable")[:keep]
+
+
+def leave_one_fact_out(values: pd.DataFrame, facts: list[Fact], keep: int) -> pd.DataFrame:
+    """For each fact: the accepted runs' prediction of it when it was not used to accept them."""
+    x = values[[f.id for f in facts]].to_numpy(float)
+    ref = np.array([f.reference for f in facts])
+    tol = np.array([f.tolerance for f in facts])
+    errors = scaled_errors(x, ref, tol)
+    rows = []
+    for j, f in enumerate(facts):
+        others = np.delete(errors, j, axis=1)
+        kept = accept(others, keep)
+        pred = x[kept, j]
+        pred = pred[np.isfinite(pred)]
+        lo, hi = np.quantile(pred, [(1 - LEVEL) / 2, (1 + LEVEL) / 2]) if len(pred) else (math.nan, math.nan)
+        mean = float(pred.mean()) if len(pred) else math.nan
+        rows.append(
+            {
+                "fact": f.id,
+                "reference": f.reference,
+                "tolerance": f.tolerance,
+                "predicted_mean": mean,
+                "lo90": float(lo),
+                "hi90": float(hi),
+                "within_tolerance": bool(abs(mean - f.reference) <= f.tolerance),
+                "in_90_range": bool(lo <= f.reference <= hi),
+                "accepted_distance": float(others[kept].max(axis=1).max()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def synthetic_truth(
+    values: pd.DataFrame, params: pd.DataFrame, facts: list[Fact], truths: int, keep: int, seed: int
+) -> pd.DataFrame:
+    """For `truths` runs picked at random as the truth: does each parameter's 90% interval from
+    the other runs, accepted on the truth's facts (same tolerances), cover its true value?"""
+    x = values[[f.id for f in facts]].to_numpy(float)
+    tol = np.array([f.tolerance for f in facts])
+    theta = params.to_numpy(float)
+    rng = np.random.default_rng(seed)
+    picks = rng.choice(len(x), size=truths, replace=False)
+    rows = []
+    for i in picks:
+        rest = np.delete(np.arange(len(x)), i)
+        kept = rest[accept(scaled_errors(x[rest], x[i], tol), keep)]
+        lo, hi = np.quantile(theta[kept], [(1 - LEVEL) / 2, (1 + LEVEL) / 2], axis=0)
+        for k, name in enumerate(params.columns):
+            rows.append(
+                {
+                    "truth_run": int(i),
+                    "parameter": name,
+                    "true": float(theta[i, k]),
+                    "lo90": float(lo[k]),
+                    "hi90": float(hi[k]),
+                    "covered": bool(lo[k] <= theta[i, k] <= hi[k]),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def coverage(truth: pd.DataFrame) -> pd.DataFrame:
+    """Per parameter: how many truths its 90% interval covered."""
+    g = truth.groupby("parameter", sort=False)["covered"]
+    return pd.DataFrame({"covered": g.sum().astype(int), "truths": g.size(), "share": g.mean()}).reset_index()
+
+
+def identifiability(
+    particles: pd.DataFrame, weights: np.ndarray, priors: dict[str, tuple[str, float, float]]
+) -> pd.DataFrame:
+    """Per parameter: prior and posterior sd in the prior's own scale (log for log-uniform), their
+    ratio (1: the facts say nothing; near 0: pinned down), the 5-50-95% posterior quantiles and
+    the posterior mass within 5% of each bound."""
+    w = np.asarray(weights, float) / np.sum(weights)
+    rows = []
+    for name, (shape, lo, hi) in priors.items():
+        v = particles[name].to_numpy(float)
+        log = shape == "loguniform"
+        to = np.log if log else (lambda a: a)
+        u, a, b = to(v), to(lo), to(hi)
+        prior_sd = (b - a) / math.sqrt(12.0)
+        mean = float(np.sum(w * u))
+        post_sd = math.sqrt(float(np.sum(w * (u - mean) ** 2)))
+        order = np.argsort(v)
+        cdf = np.cumsum(w[order])
+        q = [float(v[order][min(np.searchsorted(cdf, p), len(v) - 1)]) for p in (0.05, 0.5, 0.95)]
+        edge = NEAR_BOUND * (b - a)
+        rows.append(
+            {
+                "parameter": name,
+                "prior": shape,
+                "low": lo,
+                "high": hi,
+                "prior_sd": prior_sd,
+                "posterior_sd": post_sd,
+                "sd_ratio": post_sd / prior_sd,
+                "q05": q[0],
+                "median": q[1],
+                "q95": q[2],
+                "mass_near_low": float(w[u <= a + edge].sum()),
+                "mass_near_high": float(w[u >= b - edge].sum()),
+            }
+        )
+    return pd.DataFrame(rows)
