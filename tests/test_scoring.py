@@ -1,0 +1,26 @@
+"""The registered predictions' scoring rule (sign, 90% coverage, CRPS) on ensembles with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bettercare.analysis.scoring import score, summary
+
+
+def test_crps_sign_and_coverage_match_the_normal_case():
+    rng = np.random.default_rng(0)
+    ensemble = pd.DataFrame({"a": rng.normal(1.0, 1.0, 20_000), "b": rng.normal(-5.0, 0.5, 20_000)})
+    table = score(ensemble, {"a": 1.0, "b": 2.0}).set_index("outcome")
+    # CRPS of N(mu, 1) at y = mu is 2 phi(0) - 1 / sqrt(pi) = 0.2337
+    assert table.loc["a", "crps"] == pytest.approx(0.2337, abs=0.01)
+    assert table.loc["a", "sign_right"] and table.loc["a", "covered90"]
+    assert not table.loc["b", "sign_right"] and not table.loc["b", "covered90"]
+    assert table.loc["b", "crps"] > 6.5  # about |y - mu| when the ensemble is far and narrow
+
+
+def test_summary_gives_the_probability_of_a_rise():
+    ensemble = pd.DataFrame({"x": np.r_[-np.ones(30), np.ones(70)]})
+    row = summary(ensemble, ["x"]).iloc[0]
+    assert row.p_above_zero == pytest.approx(0.7) and row.n == 100 and row["median"] == 1.0
