@@ -90,6 +90,12 @@ def report(prior_dir: Path, abc_dir: Path, earlier: Path | None, keep: int, trut
     pops = history.get_all_populations()
     pops = pops[pops.t >= 0][["t", "epsilon", "samples"]].reset_index(drop=True)
     pops["acceptance"] = history.get_nr_particles_per_population().reindex(pops.t).to_numpy() / pops["samples"]
+    ess = []
+    for t in pops.t:
+        _, wt = history.get_distribution(m=0, t=int(t))
+        wt = np.asarray(wt, float) / np.sum(wt)
+        ess.append(1.0 / np.sum(wt**2))
+    pops["effective sample size"] = ess
     posterior = pd.read_parquet(abc_dir / abc.POSTERIOR)
     w = posterior["weight"].to_numpy(float)
     ident = abc_checks.identifiability(posterior, w, shapes)
@@ -110,7 +116,7 @@ def report(prior_dir: Path, abc_dir: Path, earlier: Path | None, keep: int, trut
         "",
         "**Generations** (epsilon: the acceptance threshold, the largest error in tolerance units):",
         "",
-        md(pops, {"epsilon": ".3f", "acceptance": ".3f"}),
+        md(pops, {"epsilon": ".3f", "acceptance": ".3f", "effective sample size": ".1f"}),
         "",
         "**Identifiability.** sd ratio = posterior sd / prior sd in the prior's own scale (log for "
         "log-uniform): near 1, the facts say little; near 0, they pin it down. Mass near a bound: "

@@ -136,3 +136,15 @@ def test_run_posterior_rejects_a_bad_count_in_one_line():
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "--posterior" in lines[0] and "Traceback" not in proc.stderr
+
+
+def test_validate_posterior_reports_each_intervals_parameter_share():
+    cmd = [*CLI, "validate", "--posterior", "2", "-r", "2", "--seed", "4", "--workers", "2", "--json"]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["posterior_draws"] == 2 and len(set(result["seeds"])) == 4
+    assert result["posterior_sha256"] == posterior.digest()
+    shares = [r["parameter_share"] for r in result["rows"] + result["predictions"]]
+    numbers = [s for s in shares if s is not None]
+    assert numbers and all(0.0 <= s <= 1.0 for s in numbers)
