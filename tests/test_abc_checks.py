@@ -107,3 +107,14 @@ def test_prior_sample_respects_shapes_and_seed():
     assert a.equals(abc.prior_sample(shapes, 5000, seed=9))
     assert a.u.between(2, 4).all() and a.l.between(0.01, 100).all()
     assert np.median(np.log10(a.l)) == pytest.approx(0.0, abs=0.15)  # log-uniform: median at 10^0
+
+
+def test_coverage_reports_how_much_the_data_narrowed_each_interval():
+    values, params = toy_table()
+    facts = [fact("a", 0.0, 0.05), fact("b", 0.0, 0.05), fact("c", 0.0, 0.05)]
+    truth = abc_checks.synthetic_truth(values, params, facts, truths=30, keep=60, seed=5)
+    cov = abc_checks.coverage(truth, params).set_index("parameter")
+    assert cov.loc["theta", "width_over_prior"] < 0.35  # informed by a and b
+    # phi is informed only by c, with the same noise: narrowed too; drop c and it is not
+    alone = abc_checks.synthetic_truth(values, params, facts[:2], truths=30, keep=60, seed=5)
+    assert abc_checks.coverage(alone, params).set_index("parameter").loc["phi", "width_over_prior"] > 0.85
