@@ -498,7 +498,7 @@ def safe_name(name: str) -> str:
 RUN_SOURCE = "bettercare run"  # the spec source of a `bettercare run --out` directory
 
 
-def run_spec_text(
+def run_experiment(
     scenario: str,
     overrides: dict[str, Any],
     replicates: int,
@@ -507,10 +507,12 @@ def run_spec_text(
     description: str = "",
     tables: tuple[str, ...] = TABLES,
     posterior_draws: int = 0,
-) -> str:
-    """The spec of `bettercare run`: one design point (the scenario with `overrides`) run
+) -> Experiment:
+    """`bettercare run` as an experiment: one design point (the scenario with `overrides`) run
     `replicates` times, or, with `posterior_draws` N, N posterior draws of it run `replicates`
-    times each. `scenario` is a preset name or a scenario file path."""
+    times each. `scenario` is a preset name or a scenario file path. It is a one-point sweep,
+    written by the sweep's store and resumable with `bettercare sweep --out DIR --resume` (the
+    manifest keeps this spec's text)."""
     name = (re.sub(r"^[^A-Za-z0-9]+", "", safe_name(name)) or "run")[:100]
     spec = {
         "experiment": {
@@ -525,20 +527,5 @@ def run_spec_text(
         "fixed": dict(overrides),
         "outputs": {"tables": list(tables)},
     }
-    return tomli_w.dumps(spec)
-
-
-def run_experiment(
-    scenario: str,
-    overrides: dict[str, Any],
-    replicates: int,
-    seed: int,
-    name: str,
-    description: str = "",
-    tables: tuple[str, ...] = TABLES,
-    posterior_draws: int = 0,
-) -> Experiment:
-    """`bettercare run` as an experiment: a one-point sweep, written by the sweep's store,
-    resumable with `bettercare sweep --out DIR --resume` (the manifest keeps this spec's text)."""
-    text = run_spec_text(scenario, overrides, replicates, seed, name, description, tables, posterior_draws)
+    text = tomli_w.dumps(spec)
     return parse_spec(text, source=RUN_SOURCE)
