@@ -16,6 +16,7 @@ from bettercare.vocabulary.status import Phase, Status
 from bettercare.workshop.export import session_zip
 from bettercare.workshop.room import Action, Room, Settings
 from bettercare.workshop.store import SessionStore
+from tests.workshop_room import fac, idle, join
 
 WAIT = 20.0
 AREAS = ["Wigan", "Sunderland"]
@@ -72,20 +73,6 @@ def test_a_reviewer_cannot_give_a_status_that_is_not_a_verdict():
 
 
 # --- the room -------------------------------------------------------------------------------------
-
-
-def fac(room, kind, **kw):
-    return room.act(Action(kind, room.facilitator_token, **kw))
-
-
-def join(room, name, seat, client):
-    out = room.act(Action("join", seat=seat, client=client, data={"code": room.code, "name": name}))
-    assert out.ok, out.message
-    return out.data["token"]
-
-
-def idle(room):
-    assert room.wait_until(lambda: not room.busy, WAIT), room.waiting_text()
 
 
 def settle(room):
@@ -158,7 +145,7 @@ def test_human_centre_returns_a_plan_the_area_resubmits_and_the_run_goes_on():
         if m.done:
             break
         assert fac(room, "skip").ok
-    idle(room)
+    idle(room, WAIT)
     assert m.done
     assert room.outcome is not None and m.status[area] == Status.APPROVED
     with room._cond:
@@ -266,7 +253,7 @@ def test_when_time_runs_out_the_stress_tests_verdict_stands():
     join(room, "Cy", room.centre_seat, "browser-c")
     t = to_review(room)
     assert fac(room, "timer", data={"seconds": 1}).ok
-    idle(room)  # nobody answers: each plan waits its second, then the stress test decides
+    idle(room, WAIT)  # nobody answers: each plan waits its second, then the stress test decides
     r = room.model.reviews[t.area]
     assert r.by == "model" and str(r.verdict) == t.figures["model_verdict"]
     assert room.verdicts == []

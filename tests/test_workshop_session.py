@@ -11,27 +11,14 @@ from bettercare.workshop.export import guard_cell
 from bettercare.workshop.room import Action, Room, Settings
 from bettercare.workshop.settings import code_problem
 from bettercare.workshop.store import SessionStore
+from tests.workshop_room import fac, idle, join
 
 WAIT = 10.0
-
-
-def fac(room, kind, **kw):
-    return room.act(Action(kind, room.facilitator_token, **kw))
-
-
-def join(room, name, seat, client):
-    out = room.act(Action("join", seat=seat, client=client, data={"code": room.code, "name": name}))
-    assert out.ok, out.message
-    return out.data["token"]
 
 
 def turn(room, seat):
     assert room.wait_until(lambda: room.open_turn(seat) is not None, WAIT), room.waiting_text()
     return room.open_turn(seat)
-
-
-def idle(room):
-    assert room.wait_until(lambda: not room.busy, WAIT), room.waiting_text()
 
 
 def play_weeks(room, ann, bo):
