@@ -4,9 +4,10 @@
 
 Runs england-2014 on `draws` parameter sets from the shipped posterior, `replicates` seeds each.
 Writes:
-- docs/predictions-2015-16.csv: the ensemble, one row per run (draw, seed, the draw's parameters,
-  the year-1 outcomes). Its SHA-256 and date go into docs/validation.md. It is registered: the
-  script refuses to overwrite it (delete it by hand, and say why in the record, to re-register).
+- docs/predictions-2015-16-registered-DATE.csv: the ensemble, one row per run (draw, seed, the
+  draw's parameters, the year-1 outcomes). Its SHA-256 and date go into docs/validation.md. A
+  registered file is never overwritten: a later registration (say from a better posterior) is a
+  new dated file, and the earlier ones stay in the repository.
 - docs/validation.md, between the posterior-predictive markers: the validation table with each
   interval's share from parameter uncertainty, and the registered predictions with their scoring rule.
 """
@@ -29,7 +30,8 @@ from bettercare.model.outputs import OUTPUTS, fmt
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "validation.md"
-FILE = ROOT / "docs" / "predictions-2015-16.csv"
+TODAY = dt.date.today().isoformat()
+FILE = ROOT / "docs" / f"predictions-2015-16-registered-{TODAY}.csv"  # one file per registration, never rewritten
 BEGIN, END = "<!-- posterior-predictive:begin -->", "<!-- posterior-predictive:end -->"
 # Observable in 2015-16 data against 2014-15, whatever the cause.
 OBSERVABLE = [
@@ -85,7 +87,7 @@ def main() -> None:
     )
     ensemble.to_csv(FILE, index=False, float_format="%.10g")
     sha = hashlib.sha256(FILE.read_bytes()).hexdigest()
-    today = dt.date.today().isoformat()
+    today = TODAY
 
     table = evaluate(nationals)
     cal = table[table.calibrated_on]
@@ -143,7 +145,7 @@ def main() -> None:
             "### Registered predictions for 2015-16",
             "",
             f"Registered on **{today}**, before any 2015-16 outcome was looked up. The ensemble is "
-            f"`docs/predictions-2015-16.csv` ({len(ensemble)} rows: draw, seed, the draw's parameters, "
+            f"`docs/{FILE.name}` ({len(ensemble)} rows: draw, seed, the draw's parameters, "
             f"the outcomes), **SHA-256 `{sha}`**. Nobody here compares it with what happened.",
             "",
             "**Scoring rule, fixed now** (`bettercare/analysis/scoring.py`): for each outcome, against the "
