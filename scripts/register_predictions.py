@@ -132,7 +132,7 @@ def main() -> None:
             f"{args.draws} parameter sets drawn from the shipped posterior (particles SHA-256 "
             f"`{posterior.digest()[:16]}…`), {args.replicates} seeds each: {len(nationals)} runs._",
             "",
-            "### Posterior-predictive validation",
+            "#### Posterior-predictive validation",
             "",
             'Intervals hold parameter uncertainty and seed noise together; "from parameters" is the '
             "share of the variance the parameter draws explain (law of total variance; the rest is seed noise).",
@@ -142,7 +142,7 @@ def main() -> None:
             f"**{int(cal.met.sum())} of {len(cal)} calibration facts met** under the posterior predictive "
             f"({int(table.met.sum())} of {len(table)} rows in all).",
             "",
-            "### Registered predictions for 2015-16",
+            "#### Registered predictions for 2015-16",
             "",
             f"Registered on **{today}**, before any 2015-16 outcome was looked up. The ensemble is "
             f"`docs/{FILE.name}` ({len(ensemble)} rows: draw, seed, the draw's parameters, "
