@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 from pathlib import Path
 
 import matplotlib
@@ -27,14 +26,13 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pyabc  # noqa: E402
 import tomli_w  # noqa: E402
+from docblock import write_block  # noqa: E402
 
 from bettercare.analysis import abc, abc_checks  # noqa: E402
 from bettercare.experiments.store import read_table  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "validation.md"
 CORNER = ROOT / "docs" / "img" / "abc-corner.png"
-BEGIN, END = "<!-- abc-checks:begin -->", "<!-- abc-checks:end -->"
 
 
 def write_prior(out: Path, n: int, seed: int) -> None:
@@ -74,12 +72,6 @@ def md(frame: pd.DataFrame, formats: dict[str, str] | None = None) -> str:
                 cells.append(str(v))
         lines.append("| " + " | ".join(cells) + " |")
     return head + "\n".join(lines)
-
-
-def weighted_quantiles(values: np.ndarray, w: np.ndarray, qs=(0.05, 0.5, 0.95)) -> list[float]:
-    order = np.argsort(values)
-    cdf = np.cumsum(w[order]) / w.sum()
-    return [float(values[order][min(np.searchsorted(cdf, q), len(values) - 1)]) for q in qs]
 
 
 def report(prior_dir: Path, abc_dir: Path, earlier: Path | None, keep: int, truths: int) -> str:
@@ -132,8 +124,8 @@ def report(prior_dir: Path, abc_dir: Path, earlier: Path | None, keep: int, trut
         wb = before["weight"].to_numpy(float)
         rows = []
         for n in names:
-            a = weighted_quantiles(before[n].to_numpy(float), wb)
-            b = weighted_quantiles(posterior[n].to_numpy(float), w)
+            a = abc_checks.weighted_quantiles(before[n].to_numpy(float), wb)
+            b = abc_checks.weighted_quantiles(posterior[n].to_numpy(float), w)
             rows.append(
                 {
                     "parameter": n,
@@ -186,16 +178,6 @@ def report(prior_dir: Path, abc_dir: Path, earlier: Path | None, keep: int, trut
     return "\n".join(out)
 
 
-def write_doc(text: str) -> None:
-    doc = DOC.read_text()
-    block = f"{BEGIN}\n{text}\n{END}"
-    if BEGIN in doc:
-        doc = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: block, doc, flags=re.S)
-    else:
-        doc = doc.rstrip() + "\n\n" + block + "\n"
-    DOC.write_text(doc)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -214,7 +196,7 @@ def main() -> None:
         write_prior(args.dir, args.n, args.seed)
     else:
         text = report(args.dir, args.abc_dir, args.earlier, args.keep, args.truths)
-        write_doc(text)
+        write_block("abc-checks", text)
         print(text)
 
 

@@ -18,15 +18,13 @@ import re
 import sys
 from pathlib import Path
 
-import numpy as np
 import tomli_w
+from docblock import write_block
 
+from bettercare.analysis.abc_checks import weighted_quantiles
 from bettercare.analysis.indices import sensitivity
 from bettercare.model import posterior
 
-ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "validation.md"
-BEGIN, END = "<!-- posterior-sobol:begin -->", "<!-- posterior-sobol:end -->"
 OUTCOMES = [
     "realised_emergency_admissions_change",
     "realised_dtoc_days_change",
@@ -40,21 +38,13 @@ OUTCOMES = [
 ]
 
 
-def weighted_range(values: np.ndarray, w: np.ndarray) -> tuple[float, float]:
-    order = np.argsort(values)
-    cdf = np.cumsum(w[order]) / w.sum()
-    lo = values[order][min(np.searchsorted(cdf, 0.05), len(values) - 1)]
-    hi = values[order][min(np.searchsorted(cdf, 0.95), len(values) - 1)]
-    return float(lo), float(hi)
-
-
 def write_spec(out: Path, samples: int) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     particles = posterior.particles()
     w = particles["weight"].to_numpy(float)
     box = {}
     for name in posterior.parameter_names():
-        lo, hi = weighted_range(particles[name].to_numpy(float), w)
+        lo, hi = weighted_quantiles(particles[name].to_numpy(float), w, (0.05, 0.95))
         if hi <= lo:
             sys.exit(f"error: {name} has no posterior spread ({lo}); cannot be a Sobol' factor")
         box[name] = {"min": lo, "max": hi}
@@ -126,14 +116,7 @@ def main() -> None:
         write_spec(args.dir, args.samples)
         return
     text = table(args.small, args.large)
-    doc = DOC.read_text()
-    full = f"{BEGIN}\n{text}\n{END}"
-    doc = (
-        re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: full, doc, flags=re.S)
-        if BEGIN in doc
-        else doc.rstrip() + "\n\n" + full + "\n"
-    )
-    DOC.write_text(doc)
+    write_block("posterior-sobol", text)
     print(text)
 
 

@@ -17,11 +17,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import hashlib
-import re
 import sys
 from pathlib import Path
 
 import pandas as pd
+from docblock import write_block
 
 from bettercare.analysis.scoring import summary
 from bettercare.analysis.validation import evaluate, run_posterior_nationals
@@ -29,10 +29,8 @@ from bettercare.model import posterior
 from bettercare.model.outputs import OUTPUTS, fmt
 
 ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "validation.md"
 TODAY = dt.date.today().isoformat()
 FILE = ROOT / "docs" / f"predictions-2015-16-registered-{TODAY}.csv"  # one file per registration, never rewritten
-BEGIN, END = "<!-- posterior-predictive:begin -->", "<!-- posterior-predictive:end -->"
 # Observable in 2015-16 data against 2014-15, whatever the cause.
 OBSERVABLE = [
     "realised_emergency_admissions_change",
@@ -163,13 +161,7 @@ def main() -> None:
             table_md(pred_rows(EFFECTS), head),
         ]
     )
-    doc = DOC.read_text()
-    full = f"{BEGIN}\n{block}\n{END}"
-    if BEGIN in doc:
-        doc = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: full, doc, flags=re.S)
-    else:
-        doc = doc.rstrip() + "\n\n" + full + "\n"
-    DOC.write_text(doc)
+    write_block("posterior-predictive", block)
     print(block)
 
 

@@ -10,10 +10,10 @@ into docs/validation.md between the replicates markers, and prints it.
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 
 import pandas as pd
+from docblock import write_block
 
 from bettercare.analysis.abc import calibration_facts
 from bettercare.analysis.replicates import stability_table
@@ -21,9 +21,6 @@ from bettercare.analysis.validation import model_values
 from bettercare.experiments.store import read_table
 from bettercare.model.outputs import predictions
 
-ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "validation.md"
-BEGIN, END = "<!-- replicates:begin -->", "<!-- replicates:end -->"
 NS = [5, 10, 20, 40, 80, 160]
 
 
@@ -60,14 +57,7 @@ def main() -> None:
             f"{int(settled.max()) if len(settled) else 'none'}.",
         ]
     )
-    doc = DOC.read_text()
-    full = f"{BEGIN}\n{block}\n{END}"
-    doc = (
-        re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: full, doc, flags=re.S)
-        if BEGIN in doc
-        else doc.rstrip() + "\n\n" + full + "\n"
-    )
-    DOC.write_text(doc)
+    write_block("replicates", block)
     print(block)
 
 

@@ -29,6 +29,14 @@ NEAR_BOUND = 0.05  # "at a bound": within 5% of the prior's range (in its own sc
 LEVEL = 0.90
 
 
+def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs=(0.05, 0.5, 0.95)) -> list[float]:
+    """Quantiles of weighted particles: the smallest value whose cumulative weight reaches q."""
+    v = np.asarray(values, float)
+    order = np.argsort(v)
+    cdf = np.cumsum(np.asarray(weights, float)[order]) / np.sum(weights)
+    return [float(v[order][min(np.searchsorted(cdf, q), len(v) - 1)]) for q in qs]
+
+
 def fact_values(national: pd.DataFrame, facts: list[Fact]) -> pd.DataFrame:
     """One column per fact (its id), one row per run, from national rows."""
     return pd.DataFrame({f.id: model_values(national, f) for f in facts}, index=national.index)
@@ -135,9 +143,7 @@ def identifiability(
         prior_sd = (b - a) / math.sqrt(12.0)
         mean = float(np.sum(w * u))
         post_sd = math.sqrt(float(np.sum(w * (u - mean) ** 2)))
-        order = np.argsort(v)
-        cdf = np.cumsum(w[order])
-        q = [float(v[order][min(np.searchsorted(cdf, p), len(v) - 1)]) for p in (0.05, 0.5, 0.95)]
+        q = weighted_quantiles(v, w)
         edge = NEAR_BOUND * (b - a)
         rows.append(
             {
