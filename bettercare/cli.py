@@ -26,6 +26,12 @@ DEFAULT_SCENARIO = "england-2014"
 USAGE_ERROR = 2
 MAX_REPLICATES = 1_000_000  # as in sweep specs ([experiment] replicates)
 MAX_SEED = 2**63 - 1  # seeds are stored as int64
+MAX_POSTERIOR_DRAWS = 100_000  # as in sweep specs ([experiment] posterior_draws)
+
+
+def _posterior_option(help_text: str) -> Any:
+    """The --posterior N option of `run` and `validate` (same name, bounds and metavar)."""
+    return typer.Option("--posterior", metavar="N", min=1, max=MAX_POSTERIOR_DRAWS, help=help_text)
 
 
 def _raw_value(args: list[str], opts: list[str]) -> str | None:
@@ -334,13 +340,9 @@ def run(
     scheduler: SchedulerOption = None,
     posterior: Annotated[
         int | None,
-        typer.Option(
-            "--posterior",
-            metavar="N",
-            min=1,
-            max=100_000,
-            help="Draw N parameter sets from england-2014's calibrated posterior (parameter uncertainty) "
-            "and run each --replicates times on its own seeds; --set wins over a draw.",
+        _posterior_option(
+            "Draw N parameter sets from england-2014's calibrated posterior (parameter uncertainty) "
+            "and run each --replicates times on its own seeds; --set wins over a draw."
         ),
     ] = None,
     as_json: Annotated[
@@ -662,13 +664,9 @@ def validate(
     scheduler: SchedulerOption = None,
     posterior: Annotated[
         int | None,
-        typer.Option(
-            "--posterior",
-            metavar="N",
-            min=1,
-            max=100_000,
-            help="Posterior-predictive: N parameter sets drawn from the calibrated posterior, each run "
-            "--replicates times; intervals then hold parameter uncertainty and seed noise, with each one's share.",
+        _posterior_option(
+            "Posterior-predictive: N parameter sets drawn from the calibrated posterior, each run "
+            "--replicates times; intervals then hold parameter uncertainty and seed noise, with each one's share."
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON objects.")] = False,
@@ -712,6 +710,7 @@ def validate(
 def _print_validation(table, preds, replicates: int, seed: int, draws: int) -> None:
     from rich.table import Table
 
+    from bettercare.analysis.validation import fact_cells, share_text
     from bettercare.model.outputs import fmt
 
     met = int(table.met.sum())
@@ -738,16 +737,8 @@ def _print_validation(table, preds, replicates: int, seed: int, draws: int) -> N
     for col, kw in columns:
         out.add_column(col, **kw)
     for r in table.itertuples(index=False):
-        cells = [
-            r.fact,
-            r.source,
-            fmt(r.reference, r.kind),
-            fmt(r.model_mean, r.kind),
-            f"{fmt(r.model_lo95, r.kind)} to {fmt(r.model_hi95, r.kind)}",
-            "±" + fmt(r.tolerance, r.kind),
-            "[green]yes[/green]" if r.met else "[red]no[/red]",
-        ]
-        out.add_row(*cells, *([_share(r.parameter_share)] if draws else []))
+        cells = [r.fact, r.source, *fact_cells(r), "[green]yes[/green]" if r.met else "[red]no[/red]"]
+        out.add_row(*cells, *([share_text(r.parameter_share)] if draws else []))
     console = _console()
     console.print(out)
     pred = Table(
@@ -760,12 +751,8 @@ def _print_validation(table, preds, replicates: int, seed: int, draws: int) -> N
         pred.add_column(col, justify="left" if col == "outcome" else "right")
     for r in preds.itertuples(index=False):
         cells = [r.outcome, fmt(r.mean, r.kind), f"{fmt(r.lo95, r.kind)} to {fmt(r.hi95, r.kind)}"]
-        pred.add_row(*cells, *([_share(r.parameter_share)] if draws else []))
+        pred.add_row(*cells, *([share_text(r.parameter_share)] if draws else []))
     console.print(pred)
-
-
-def _share(x: float) -> str:
-    return "-" if x != x else f"{100 * x:.0f}%"
 
 
 @app.command()

@@ -27,7 +27,7 @@ from bettercare.experiments.backends import Backend, make_backend
 from bettercare.experiments.designs import run_seed
 from bettercare.experiments.evaluate import evaluate as evaluate_runs
 from bettercare.experiments.evaluate import national_frame, replicate_tasks
-from bettercare.model.outputs import SWEEP_ID_COLUMNS, Kind
+from bettercare.model.outputs import SWEEP_ID_COLUMNS, Kind, fmt
 from bettercare.model.outputs import predictions as registry_predictions
 from bettercare.model.scenario import load_scenario
 
@@ -200,6 +200,22 @@ def predictions(nationals: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def fact_cells(row: Any) -> list[str]:
+    """A validation row's reference, model mean, 95% range and tolerance, as a reader sees them."""
+    k = row.kind
+    return [
+        fmt(row.reference, k),
+        fmt(row.model_mean, k),
+        f"{fmt(row.model_lo95, k)} to {fmt(row.model_hi95, k)}",
+        "±" + fmt(row.tolerance, k),
+    ]
+
+
+def share_text(x: float) -> str:
+    """A parameter share as a whole percentage ('-' when it cannot be split)."""
+    return "-" if x != x else f"{100 * x:.0f}%"
 
 
 def distance(table: pd.DataFrame, calibrate_only: bool = True) -> float:
