@@ -61,6 +61,20 @@ def test_a_particle_seed_depends_on_its_values_only():
     assert abc.particle_seed(7, a) != abc.particle_seed(8, a)
 
 
+def test_the_perturbation_kernel_has_twice_the_populations_weighted_covariance():
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    particles = pd.DataFrame({"a": rng.normal(0, 1, 400), "b": rng.normal(5, 3, 400)})
+    weights = rng.uniform(0.5, 1.5, 400)
+    weights /= weights.sum()
+    kernel = abc.perturbation_kernel()
+    kernel.fit(particles, weights)
+    centred = particles.to_numpy() - weights @ particles.to_numpy()
+    weighted = (centred * weights[:, None]).T @ centred / (1 - np.sum(weights**2))
+    np.testing.assert_allclose(kernel.cov, 2 * weighted, rtol=1e-9)
+
+
 def test_calibrate_writes_a_weighted_posterior_and_its_record(tmp_path):
     proc = calibrate(tmp_path / "c", "--generations", "2")
     assert proc.returncode == 0, proc.stderr[-3000:]
