@@ -378,6 +378,7 @@ def test_a_restart_with_the_same_session_resumes_week_log_and_seats(contexts, tm
         "300",
         "--team-size",
         "2",
+        "--team-advice",
     )
     first = start_server(*args, env=env)
     try:
@@ -404,6 +405,10 @@ def test_a_restart_with_the_same_session_resumes_week_log_and_seats(contexts, tm
         di.locator(".bc-team", has_text="Ann (moves for the team), Di").wait_for()
         di.locator(".bc-member-note", has_text="Ann is preparing the team's plan").wait_for()
         assert di.locator(".bc-propose").count() == 0
+        di.locator(".bc-suggest", has_text="Suggest this plan to Ann").click()  # team advice is on
+        di.get_by_text("Di suggests a plan to Ann.").wait_for()
+        ann.locator(".bc-team-plan", has_text="Di suggests a plan").wait_for()
+        ann.locator(".bc-load-suggestion", has_text="Load Di's suggestion").click()
         ann.locator(".bc-propose").click()
         fac.locator(".bc-clock", has_text="Week 1").wait_for()
         fac.locator(".bc-lines", has_text="Wigan Council (Ann) proposes").wait_for()

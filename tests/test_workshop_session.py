@@ -328,6 +328,47 @@ def test_team_seats_a_lead_moves_members_see_the_brief_and_take_over():
     room.close()
 
 
+def test_team_advice_members_suggest_and_vote_only_when_allowed_and_only_their_team_sees_it():
+    room = Room(Settings.for_preset("hospitals-in", ["Wigan"], team_size=3), code="TESTA")
+    ann = join(room, "Ann", 0, "a")
+    di = join(room, "Di", 0, "d")
+    bo = join(room, "Bo", 1, "b")
+    cy = join(room, "Cy", 1, "c")
+    fac(room, "step")
+    t = turn(room, 0)
+    form = room.plan_to_form(room.suggestion(0))
+    suggest = Action("suggest", di, seat=0, turn=t.id, week=t.week, data=form)
+    out = room.act(suggest)
+    assert not out.ok and "Team advice is off" in out.message
+    assert fac(room, "configure", data={"team_advice": "yes"}).message.startswith("team advice must be on or off")
+    assert fac(room, "configure", data={"team_advice": True}).ok and room.settings.team_advice
+    assert room.act(Action("suggest", di, seat=0, turn=t.id, week=t.week, data=form)).ok
+    bad = {**form, "shares_pct": [100.0, 0.0, 0.0, 0.0]}
+    out = room.act(Action("suggest", di, seat=0, turn=t.id, week=t.week, data=bad))
+    assert not out.ok and out.message.startswith("Suggestion refused:")
+    out = room.act(Action("suggest", ann, seat=0, turn=t.id, week=t.week, data=form))
+    assert not out.ok and "You move for this seat yourself" in out.message
+    out = room.act(Action("suggest", cy, seat=0, turn=t.id, week=t.week, data=form))
+    assert not out.ok and "your own seat" in out.message
+    advice = room.team_advice(ann, 0)
+    assert [a["name"] for a in advice] == ["Di"]
+    np.testing.assert_allclose(advice[0]["plan"], room.plan_from(form))
+    assert room.team_advice(bo, 0) is None  # another seat's team does not see it
+    assert room.act(Action("propose", ann, seat=0, turn=t.id, week=t.week, data=form)).ok
+    out = room.act(Action("suggest", di, seat=0, turn=t.id, week=t.week, data=form))
+    assert not out.ok  # the lead has moved: the turn takes no more advice
+    r = turn(room, 1)
+    out = room.act(Action("vote", cy, seat=1, turn=r.id, week=r.week, data={"accept": "no"}))
+    assert not out.ok and out.message == "Say accept or reject."
+    assert room.act(Action("vote", cy, seat=1, turn=r.id, week=r.week, data={"accept": False})).ok
+    assert [(a["name"], a["accept"]) for a in room.team_advice(bo, 1)] == [("Cy", False)]
+    assert room.team_advice(ann, 1) is None
+    out = room.act(Action("vote", cy, seat=1, turn=r.id + 1, week=r.week, data={"accept": True}))
+    assert not out.ok and "That turn is over" in out.message
+    assert room.act(Action("respond", bo, seat=1, turn=r.id, week=r.week, data={"accept": True})).ok  # Bo decides
+    room.close()
+
+
 def test_a_failing_page_shows_a_plain_message_and_no_traceback():
     import ipyvuetify as v
     import solara

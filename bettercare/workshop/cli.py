@@ -74,6 +74,13 @@ def workshop(
             min=1, max=8, help="Laptops that may share one seat: the first to join moves, the others see the brief."
         ),
     ] = 1,
+    team_advice: Annotated[
+        bool,
+        typer.Option(
+            "--team-advice/--no-team-advice",
+            help="Team members may suggest plans and vote on offers, as advice to the member who moves.",
+        ),
+    ] = False,
     rooms: Annotated[
         int,
         typer.Option(
@@ -115,6 +122,7 @@ def workshop(
             play_delay=play_delay,
             seats_per_browser=seats_per_browser,
             team_size=team_size,
+            team_advice=team_advice,
         )
         serve(settings, host=host, port=port, room_code=room_code, session=session, rooms=rooms)
     except (WorkshopError, ScenarioError) as exc:

@@ -9,7 +9,10 @@ participant's. Every action, from anyone, goes through `Room.act`, which checks 
 - a participant acts only for their own seat, only on a turn that is open for that seat, and
   only once (an action id seen before, or a turn or week that is over, does nothing);
 - a plan must pass the model's own check (`plan.validate`), or it is refused with the reason;
-- a verdict from the centre's seat must be one the centre may give at assurance.
+- a verdict from the centre's seat must be one the centre may give at assurance;
+- a team member (a second laptop at a seat) may suggest a plan or vote on an offer only when the
+  facilitator has turned on team advice, only on their own seat's open turn; the advice goes to
+  the team's lead, who still moves for the seat.
 
 Besides the focus table's seats, the room has a seat for the centre (NHS England's assurance
 team), last in the seat numbering: whoever holds it sees each plan the centre reviews with the
@@ -71,7 +74,7 @@ VERDICT_WORDS = {
     "not_approved": "not approved: it goes back to the partners",
 }
 
-PARTICIPANT_KINDS = {"join", "leave", "propose", "respond", "verdict"}
+PARTICIPANT_KINDS = {"join", "leave", "propose", "respond", "verdict", "suggest", "vote"}
 FACILITATOR_KINDS = {"configure", "reset", "step", "play", "pause", "run", "skip", "timer", "free_seat", "replay"}
 
 __all__ = [
@@ -151,6 +154,7 @@ class Turn:
     skipped: bool = False
     area: int | None = None  # review: the area whose plan is assured
     figures: dict[str, Any] | None = None  # review: the stress test's figures, as the person sees them
+    advice: dict[str, dict[str, Any]] = field(default_factory=dict)  # team members' advice, by their key
 
 
 @dataclass
@@ -631,6 +635,60 @@ class Room:
         area = turn.figures["area"] if turn.figures else "the area"
         return Outcome(True, f"{p.name}, for the centre: {area}'s plan is {VERDICT_WORDS[status]}.")
 
+    # --- team advice: members suggest, the lead decides ------------------------------------------
+    def _check_member(self, a: Action, kind: str) -> tuple[Participant | None, Turn | None, str | None]:
+        p = self.participants.get(a.token)
+        if p is None or p.seat is None:
+            return None, None, "You do not have a seat at the table: join first."
+        mine = self.seat_of(a.token)
+        if a.seat != mine:
+            return None, None, "You can only advise your own seat's lead."
+        if p.role != "member":
+            return None, None, "You move for this seat yourself: put your plan or answer on the table."
+        if not self.settings.team_advice:
+            return None, None, "Team advice is off: the facilitator can turn it on."
+        turn = self.turns.get(mine)
+        if turn is None or turn.closed or turn.kind != kind or turn.answer is not None:
+            what = {"propose": "a plan to suggest", "respond": "an offer to vote on"}[kind]
+            return None, None, f"Your team has no {what} now (week {self.model.week_no})."
+        if a.turn != turn.id or a.week != turn.week:
+            return None, None, f"That turn is over: the table is now in week {self.model.week_no}."
+        return p, turn, None
+
+    def _do_suggest(self, a: Action) -> Outcome:
+        """A team member suggests a plan to the lead (checked by the model's rules, as a proposal is)."""
+        p, turn, why = self._check_member(a, "propose")
+        if why:
+            return Outcome(False, why)
+        try:
+            plan = self.plan_from(a.data)
+        except ValueError as exc:
+            return Outcome(False, f"Suggestion refused: {exc}")
+        turn.advice[p.token] = {"name": p.name, "plan": [float(x) for x in plan], "at": time.time()}
+        lead = self.holder(a.seat)
+        return Outcome(True, f"{p.name} suggests a plan to {lead.name if lead else 'the team'}.")
+
+    def _do_vote(self, a: Action) -> Outcome:
+        """A team member's vote on the offer: advice to the lead, who still answers for the seat."""
+        p, turn, why = self._check_member(a, "respond")
+        if why:
+            return Outcome(False, why)
+        accept = a.data.get("accept")
+        if not isinstance(accept, bool):
+            return Outcome(False, "Say accept or reject.")
+        turn.advice[p.token] = {"name": p.name, "accept": accept, "at": time.time()}
+        return Outcome(True, f"{p.name} has voted for the team's answer.")
+
+    def team_advice(self, token: str, seat: int) -> list[dict[str, Any]] | None:
+        """The advice on the seat's open turn, latest per member; None unless `token` sits there."""
+        with self._cond:
+            if self.seat_of(token) != seat:
+                return None
+            turn = self.open_turn(seat)
+            if turn is None:
+                return []
+            return sorted((dict(v) for v in turn.advice.values()), key=lambda v: v["at"])
+
     # --- plans from people ---------------------------------------------------------------------------
     def plan_limits(self) -> dict[str, float]:
         return modelport.limits(self.model, self.focus)
@@ -822,6 +880,7 @@ class Room:
                 play_delay=s.play_delay,
                 seats_per_browser=s.seats_per_browser,
                 team_size=s.team_size,
+                team_advice=s.team_advice,
             )
             if "focus" in keep:
                 new.focus = keep["focus"]
@@ -849,6 +908,10 @@ class Room:
                 if d["focus"] not in new.areas:
                     return Outcome(False, "People can only sit at one of the chosen areas' tables.")
                 new.focus = str(d["focus"])
+            if "team_advice" in d:
+                if not isinstance(d["team_advice"], bool):
+                    return Outcome(False, "team advice must be on or off (true or false).")
+                new.team_advice = d["team_advice"]
             for k, (lo, hi) in RANGES.items():
                 if k in d:
                     if isinstance(d[k], bool):
@@ -884,6 +947,8 @@ class Room:
             msgs.append("turn timer " + (f"{new.turn_seconds} s" if new.turn_seconds else "off"))
         if "seats_per_browser" in changed:
             msgs.append(f"{new.seats_per_browser} seat(s) per browser")
+        if "team_advice" in changed:
+            msgs.append("team advice " + ("on" if new.team_advice else "off"))
         if "play_delay" in changed:
             msgs.append(f"{new.play_delay:g} s between weeks")
         if structural:

@@ -62,6 +62,7 @@ class Settings:
     play_delay: float = 0.6  # seconds between weeks when playing
     seats_per_browser: int = 1  # how many seats one browser may hold (a shared laptop: more)
     team_size: int = 1  # laptops that may share one seat: a lead who moves, members who see the brief
+    team_advice: bool = False  # members may suggest plans and vote on offers, as advice to their lead
 
     @classmethod
     def for_preset(cls, preset: str, areas: list[str] | None = None, **kw) -> Settings:
@@ -92,7 +93,7 @@ class Settings:
 
 STRUCTURAL = {"preset", "areas", "focus", "deadline_weeks", "hospitals", "seed"}
 LIVE = {"trust", "compromise"}
-OTHER_SETTINGS = {"turn_seconds", "play_delay", "seats_per_browser", "team_size"}
+OTHER_SETTINGS = {"turn_seconds", "play_delay", "seats_per_browser", "team_size", "team_advice"}
 RANGES: dict[str, tuple[float, float]] = {
     "trust": (0.0, 1.0),
     "compromise": (0.05, 10.0),

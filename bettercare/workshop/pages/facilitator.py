@@ -223,6 +223,12 @@ def SettingsCard(room, view, do):
             "bc-set-team",
             integer=True,
         )
+        with solara.Div(classes=["bc-set-team-advice"]):
+            solara.Checkbox(
+                label="Team members may suggest plans and vote on offers (advice to the one who moves)",
+                value=s.team_advice,
+                on_value=lambda v: do("configure", data={"team_advice": v}),
+            )
         Slider(
             f"Seats one browser may hold: {s.seats_per_browser}",
             s.seats_per_browser,

@@ -3,6 +3,7 @@ answer) and the table as it stands. The key is in an HTTP-only cookie, never in 
 
 from __future__ import annotations
 
+import numpy as np
 import solara
 from solara.server import kernel_context
 
@@ -104,15 +105,7 @@ def Seat():
                 if lead:
                     TurnPanel(room, view, token, seat)
                 else:
-                    with solara.Card(classes=["bc-turn"]):
-                        what = {"propose": "is preparing the team's plan", "respond": "answers the offer for the team"}
-                        solara.Text(
-                            f"{me.team[0]} {what.get(me.turn_kind, 'moves for the team')}; talk it through "
-                            "together. You see the brief and the offers.",
-                            classes=["bc-member-note"],
-                        )
-                        if me.turn_kind == "respond" and view.current:
-                            solara.HTML(tag="div", unsafe_innerHTML=esc(view.current), classes=["bc-current"])
+                    MemberPanel(room, view, token, seat)
                 solara.Text("The table", style={"font-weight": "600", "font-size": "16px"})
                 Narrative(view, n=6)
                 Figure(figures.pool(view.plan_now, view.minimum_gbp, view.plan_kind), cls="bc-pool", height=300)
@@ -301,6 +294,65 @@ def Brief(room, view, token: str, seat: int):
 
 
 @solara.component
+def MemberPanel(room, view, token: str, seat: int):
+    """A team member's turn: watch, and, when the facilitator allows it, suggest a plan or vote."""
+    me = view.seats[seat]
+    message, set_message = solara.use_state(None, key=f"member-msg-{seat}")
+    solara.use_effect(lambda: set_message(None) if me.turn_id is not None else None, [me.turn_id])
+    advise = view.settings.team_advice and me.turn_kind in ("propose", "respond")
+    lead = me.team[0] if me.team else "Your team lead"
+    with solara.Card(classes=["bc-turn"]):
+        what = {"propose": "is preparing the team's plan", "respond": "answers the offer for the team"}
+        solara.Text(
+            f"{lead} {what.get(me.turn_kind, 'moves for the team')}; talk it through together. "
+            + (f"You can also send {lead} your advice below." if advise else "You see the brief and the offers."),
+            classes=["bc-member-note"],
+        )
+        if me.turn_kind == "respond" and view.current:
+            solara.HTML(tag="div", unsafe_innerHTML=esc(view.current), classes=["bc-current"])
+        if advise and me.turn_kind == "propose":
+            PlanForm(room, view, token, seat, me.turn_id, me.turn_week, set_message, verb="suggest", lead=lead).key(
+                f"suggest-{me.turn_id}"
+            )
+        elif advise:
+
+            def vote(accept: bool):
+                send(
+                    room,
+                    Action("vote", token, seat=seat, turn=me.turn_id, week=me.turn_week, data={"accept": accept}),
+                    set_message,
+                )
+
+            with solara.Div(classes=["bc-buttons"]):
+                solara.Button(f"Advise {lead} to accept", on_click=lambda: vote(True), classes=["bc-vote-accept"])
+                solara.Button(f"Advise {lead} to reject", on_click=lambda: vote(False), classes=["bc-vote-reject"])
+        Message(message)
+
+
+@solara.component
+def TeamAdvice(room, view, token: str, seat: int):
+    """What the team's members advise on the open turn (only the team sees it)."""
+    advice = room.team_advice(token, seat) or []
+    if not advice:
+        return
+    votes = [a for a in advice if "accept" in a]
+    plans_ = [a for a in advice if "plan" in a]
+    with solara.Card("Your team's advice", classes=["bc-team-advice"]):
+        if votes:
+            yes = [a["name"] for a in votes if a["accept"]]
+            no = [a["name"] for a in votes if not a["accept"]]
+            solara.Text(
+                f"Accept: {len(yes)}{' (' + ', '.join(yes) + ')' if yes else ''} · "
+                f"Reject: {len(no)}{' (' + ', '.join(no) + ')' if no else ''}",
+                classes=["bc-team-votes"],
+            )
+        for a in plans_:
+            solara.Text(
+                f"{a['name']} suggests a plan: load it with the button under the form.", classes=["bc-team-plan"]
+            )
+
+
+@solara.component
 def TurnPanel(room, view, token: str, seat: int):
     s = view.seats[seat]
     message, set_message = solara.use_state(None, key=f"msg-{seat}")
@@ -309,6 +361,7 @@ def TurnPanel(room, view, token: str, seat: int):
     with solara.Card(classes=["bc-turn"]):
         if s.agent_note:
             solara.Info(s.agent_note, dense=True, classes=["bc-agent-note"])
+        TeamAdvice(room, view, token, seat)
         if s.turn_kind == "propose":
             with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
                 solara.Text(
@@ -386,7 +439,10 @@ def ShareBox(i: int, value: float, on_value):
 
 
 @solara.component
-def PlanForm(room, view, token: str, seat: int, turn_id: int, week: int, set_message):
+def PlanForm(
+    room, view, token: str, seat: int, turn_id: int, week: int, set_message, verb: str = "propose", lead: str = ""
+):
+    """The plan form: `verb` propose puts the plan on the table; suggest sends it to the team's lead."""
     lim = solara.use_memo(room.plan_limits, [turn_id])
     start = solara.use_memo(lambda: room.plan_to_form(room.suggestion(seat)), [turn_id])
     council, set_council = solara.use_state(start["council_topup_m"])
@@ -414,7 +470,9 @@ def PlanForm(room, view, token: str, seat: int, turn_id: int, week: int, set_mes
         set_ambition(form["ambition_pct"])
 
     def submit():
-        send(room, Action("propose", token, seat=seat, turn=turn_id, week=week, data=data), set_message)
+        send(room, Action(verb, token, seat=seat, turn=turn_id, week=week, data=data), set_message)
+
+    suggested = [a for a in (room.team_advice(token, seat) or []) if "plan" in a] if verb == "propose" else []
 
     solara.Text(
         "The model's agent in your seat would propose the plan below; change what you like. Moving one "
@@ -477,7 +535,10 @@ def PlanForm(room, view, token: str, seat: int, turn_id: int, week: int, set_mes
             style={"color": "#b35c00"},
         )
     with solara.Div(classes=["bc-buttons"]):
-        solara.Button("Put this plan on the table", on_click=submit, color="primary", classes=["bc-propose"])
+        if verb == "propose":
+            solara.Button("Put this plan on the table", on_click=submit, color="primary", classes=["bc-propose"])
+        else:
+            solara.Button(f"Suggest this plan to {lead}", on_click=submit, color="primary", classes=["bc-suggest"])
         solara.Button(
             "Make 100%", on_click=lambda: set_shares(plans.make_100(shares, floors)), text=True, classes=["bc-make-100"]
         )
@@ -490,4 +551,11 @@ def PlanForm(room, view, token: str, seat: int, turn_id: int, week: int, set_mes
                 text=True,
                 classes=["bc-last-offer"],
                 on_click=lambda: load(room.plan_to_form(view.offers[-1].plan)),
+            )
+        for a in suggested:
+            solara.Button(
+                f"Load {a['name']}'s suggestion",
+                text=True,
+                classes=["bc-load-suggestion"],
+                on_click=lambda a=a: load(room.plan_to_form(np.asarray(a["plan"]))),
             )
