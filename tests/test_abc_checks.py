@@ -118,3 +118,30 @@ def test_coverage_reports_how_much_the_data_narrowed_each_interval():
     # phi is informed only by c, with the same noise: narrowed too; drop c and it is not
     alone = abc_checks.synthetic_truth(values, params, facts[:2], truths=30, keep=60, seed=5)
     assert abc_checks.coverage(alone, params).set_index("parameter").loc["phi", "width_over_prior"] > 0.85
+
+
+def test_effective_sample_size_counts_even_and_degenerate_weights():
+    assert abc_checks.effective_sample_size(np.ones(50)) == pytest.approx(50)
+    assert abc_checks.effective_sample_size(np.r_[1.0, np.zeros(49)]) == pytest.approx(1)
+
+
+def test_two_runs_from_one_posterior_agree_and_a_shifted_one_does_not():
+    rng = np.random.default_rng(3)
+    priors = {"x": ("uniform", 0.0, 10.0), "s": ("loguniform", 0.1, 10.0)}
+
+    def draw(n, shift=0.0):
+        return pd.DataFrame({"x": rng.normal(4 + shift, 0.5, n), "s": np.exp(rng.normal(0.0, 0.3, n))})
+
+    a, b = draw(400), draw(400)
+    same = abc_checks.replicate_agreement(a, np.ones(400), b, np.ones(400), priors).set_index("parameter")
+    assert same["agree"].all()
+    assert same.loc["x", "median_a"] == pytest.approx(0.4, abs=0.01)
+    assert same.loc["s", "median_a"] == pytest.approx(0.5, abs=0.02)  # log scale: 1 is the middle of 0.1-10
+    moved = abc_checks.replicate_agreement(a, np.ones(400), draw(400, shift=1.0), np.ones(400), priors)
+    assert not moved.set_index("parameter").loc["x", "agree"]
+    few = np.r_[np.ones(3), np.full(397, 1e-9)]  # three particles carry the weight: a wide error
+    loose = abc_checks.replicate_agreement(a, np.ones(400), draw(400, shift=1.0), few, priors)
+    assert (
+        loose.set_index("parameter").loc["x", "standard_error"]
+        > 5 * moved.set_index("parameter").loc["x", "standard_error"]
+    )

@@ -245,6 +245,8 @@ def write_results(out: Path, history, names, shapes, seconds, population, seed, 
     met = np.array([distance(s) <= 1.0 for s in stats[1]]) if t >= 0 else np.array([])
     record = {
         "method": "ABC-SMC (pyabc), distance max |error| / tolerance over the calibration facts",
+        "kernel": f"multivariate normal, covariance {KERNEL_SCALE:g} x the weighted population covariance "
+        "(Beaumont et al. 2009)",
         "parameters": {
             n: {"prior": s, "low": lo, "high": hi, "sampled_as": sampled_name(n, s)}
             for n, (s, lo, hi) in shapes.items()
@@ -256,6 +258,10 @@ def write_results(out: Path, history, names, shapes, seconds, population, seed, 
         "simulations": int(history.total_nr_simulations),
         "seconds_this_chunk": round(seconds, 1),
         "final_epsilon": float(eps),
+        "effective_sample_size": [
+            round(1.0 / float(np.sum((w / np.sum(w)) ** 2)), 1)
+            for w in (np.asarray(history.get_distribution(m=0, t=g)[1], float) for g in range(t + 1))
+        ],
         "particles_with_every_fact_met": float(np.average(met, weights=stats[0])) if len(met) else math.nan,
         "posterior_mean": {n: float(np.average(posterior[n], weights=posterior["weight"])) for n in names},
     }

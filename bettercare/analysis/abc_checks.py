@@ -162,3 +162,53 @@ def identifiability(
             }
         )
     return pd.DataFrame(rows)
+
+
+def effective_sample_size(weights: np.ndarray) -> float:
+    """Kish's effective sample size of importance weights: n for equal weights, 1 for one particle."""
+    w = np.asarray(weights, float) / np.sum(weights)
+    return float(1.0 / np.sum(w**2))
+
+
+def replicate_agreement(
+    a: pd.DataFrame,
+    wa: np.ndarray,
+    b: pd.DataFrame,
+    wb: np.ndarray,
+    priors: dict[str, tuple[str, float, float]],
+) -> pd.DataFrame:
+    """Do two independent posteriors (two seeds of the same calibration) agree?
+
+    Per parameter, in the prior's own scale mapped to 0-1 (log for log-uniform): each run's
+    weighted median, their difference, and the Monte Carlo standard error of that difference from
+    each run's effective sample size (a median's standard error is about sqrt(pi/2) sd / sqrt(ESS)).
+    `agree` when the difference is within two standard errors: then the two runs differ by no
+    more than their own particle noise explains.
+    """
+    wa = np.asarray(wa, float) / np.sum(wa)
+    wb = np.asarray(wb, float) / np.sum(wb)
+    ess_a, ess_b = effective_sample_size(wa), effective_sample_size(wb)
+    rows = []
+    for name, (shape, lo, hi) in priors.items():
+        to = np.log if shape == "loguniform" else (lambda x: x)
+        lo_u, hi_u = to(lo), to(hi)
+
+        def unit(v, lo_u=lo_u, hi_u=hi_u, to=to):
+            return (to(np.asarray(v, float)) - lo_u) / (hi_u - lo_u)
+
+        ua, ub = unit(a[name]), unit(b[name])
+        ma, mb = weighted_quantiles(ua, wa, (0.5,))[0], weighted_quantiles(ub, wb, (0.5,))[0]
+        sda = math.sqrt(float(np.sum(wa * (ua - np.sum(wa * ua)) ** 2)))
+        sdb = math.sqrt(float(np.sum(wb * (ub - np.sum(wb * ub)) ** 2)))
+        se = math.sqrt(math.pi / 2) * math.sqrt(sda**2 / ess_a + sdb**2 / ess_b)
+        rows.append(
+            {
+                "parameter": name,
+                "median_a": ma,
+                "median_b": mb,
+                "difference": mb - ma,
+                "standard_error": se,
+                "agree": bool(abs(mb - ma) <= 2 * se),
+            }
+        )
+    return pd.DataFrame(rows)
