@@ -104,6 +104,21 @@ def time_model_runs(overrides: dict, seeds: list[int]) -> dict[str, list[float]]
 
 
 # --- 3: one table vs NegMAS ------------------------------------------------------------------
+def bench_calibration_run(repeats: int) -> dict[str, list[float]]:
+    """`run()` and `run_national()` on the same seeds, alternating (the same national fields)."""
+    from bettercare.model.run import run, run_national
+
+    out: dict[str, list[float]] = {"run": [], "national": []}
+    for seed in range(1, repeats + 1):
+        t0 = now()
+        run("england-2014", seed)
+        out["run"].append(now() - t0)
+        t0 = now()
+        run_national("england-2014", seed)
+        out["national"].append(now() - t0)
+    return out
+
+
 def bench_our_table(reps: int, seed: int = 1) -> dict[str, list[float]]:
     """A 3-party table (Wigan: council, CCG, acute trust), ROUNDS weeks, many times.
 
@@ -477,6 +492,21 @@ def main(argv: list[str] | None = None) -> int:
                 ("", "wall time"),
             )
         )
+    print()
+
+    # 5
+    cal = bench_calibration_run(n_nat)
+    print(f"5. One calibration simulation: run() against run_national(), alternating (median of {n_nat})")
+    print(
+        table(
+            [
+                ("run(): every table", fmt_s(median(cal["run"]))),
+                ("run_national(): the national fields ABC uses", fmt_s(median(cal["national"]))),
+                ("ratio (run_national / run)", f"{median(cal['national']) / median(cal['run']):.2f}x"),
+            ],
+            ("", "median wall"),
+        )
+    )
     print()
 
     # targets

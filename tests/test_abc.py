@@ -61,6 +61,16 @@ def test_a_particle_seed_depends_on_its_values_only():
     assert abc.particle_seed(7, a) != abc.particle_seed(8, a)
 
 
+def test_calibration_runs_give_the_national_fields_of_a_full_run():
+    from bettercare.model.run import run, run_national
+
+    over = {"areas.names": ["Wigan", "Kent", "Sunderland"], "planning.optimism": 3.0, "deadline.penalty": 0.5}
+    full = run("england-2014", 5, over).national
+    national = run_national("england-2014", 5, over)
+    assert list(national) == list(full)
+    assert all(national[k] == full[k] or (national[k] != national[k] and full[k] != full[k]) for k in full)
+
+
 def test_the_perturbation_kernel_has_twice_the_populations_weighted_covariance():
     import numpy as np
 

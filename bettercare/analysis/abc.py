@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from bettercare.model import posterior as shipped
-from bettercare.model.run import run as run_model
+from bettercare.model.run import run_national
 from bettercare.model.scenario import ScenarioError
 
 from .screening import screened_parameters
@@ -133,10 +133,12 @@ class NationalModel:
         values = natural(particle)
         facts = calibration_facts()
         try:
-            result = run_model(self.scenario, seed=particle_seed(self.seed, values), overrides={**self.fixed, **values})
+            result = run_national(
+                self.scenario, seed=particle_seed(self.seed, values), overrides={**self.fixed, **values}
+            )
         except ScenarioError:  # an invalid combination: the particle is rejected
             return {f.id: math.nan for f in facts}
-        national = pd.DataFrame([result.national])
+        national = pd.DataFrame([result])
         return {f.id: float(model_values(national, f)[0]) for f in facts}
 
 

@@ -152,7 +152,7 @@ def use_room_version(room) -> int:
                     if _DEBUG:
                         print(
                             f"[render] {threading.current_thread().name} v{room.version} "
-                            f"{time.perf_counter() - t0:.3f}s at {time.time() % 100:.3f}",
+                            f"{time.perf_counter() - t0:.3f}s at {time.time():.3f}",
                             flush=True,
                         )
                 except Exception:
