@@ -41,6 +41,9 @@ def Facilitator():
     section, set_section = solara.use_state("The table")
     message, set_message = solara.use_state(None)
     solara.use_effect(lambda: set_message(None), [view.tick, view.generation])  # old messages go when it moves on
+    # one `do` for the page's life: the settings card, whose other argument is the settings, then
+    # renders again only when a setting changes, not at every move of the table
+    do = solara.use_memo(lambda: lambda kind, **kw: send(room, Action(kind, key, **kw), set_message), [id(room), key])
     if not room.is_facilitator(key):
         TopBar(view)
         with solara.Column(style={"padding": "20px"}, classes=["bc-page"]):
@@ -53,14 +56,11 @@ def Facilitator():
                 solara.Button("Join the table as a participant", color="primary")
         return
 
-    def do(kind, **kw):
-        send(room, Action(kind, key, **kw), set_message)
-
     TopBar(view, f"Facilitator · {preset_label(view.settings.preset)}", show_code=True)
     with solara.Div(classes=["bc-cols"], style={"padding": "10px"}):
         with solara.Column(classes=["bc-side"]):
             Controls(room, view, do)
-            SettingsCard(room, view, do)
+            SettingsCard(view.settings, do)
         with solara.Column(classes=["bc-main"]).key(f"gen-{view.generation}"):
             Clock(view)
             Message(message)
@@ -146,10 +146,9 @@ def Controls(room, view, do):
 
 
 @solara.component
-def SettingsCard(room, view, do):
+def SettingsCard(s, do):
 
     all_areas = solara.use_memo(lambda: sorted(england().areas.area_name), [])
-    s = view.settings
     names = [name for name, _, _ in WORKSHOP_PRESETS]
     if s.preset not in names:
         names.append(s.preset)  # a preset started from the command line shows as itself
