@@ -3,8 +3,10 @@
 
 Starts `python -m bettercare.workshop` with the hospitals at the table, opens the facilitator's
 screen, the projector (1280x720) and three participants (council and CCG on laptops, the hospital
-on a 360 px phone), plays some weeks, then frees the seats, runs to the end and opens the
-debrief with a side-by-side replay. Every page runs with requests to anywhere but this machine
+on a 360 px phone), with a team-mate (team advice on) at the council's seat and a participant in
+the centre's assurance seat; plays some weeks, then frees the table's seats and runs on until the
+centre's seat is asked for a verdict, then to the end, and opens the debrief with a side-by-side
+replay. Every page runs with requests to anywhere but this machine
 blocked. Solara scrolls inside its own container, so pages are shot in tall viewports rather
 than as "full page" screenshots.
 
@@ -33,7 +35,18 @@ def main() -> None:
     args = ap.parse_args()
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
-    server = start_server("--scenario", "hospitals-in", "--area", "Wigan", "--room-code", "BCF2014", port=args.port)
+    server = start_server(
+        "--scenario",
+        "hospitals-in",
+        "--area",
+        "Wigan",
+        "--room-code",
+        "BCF2014",
+        "--team-size",
+        "2",
+        "--team-advice",
+        port=args.port,
+    )
     try:
         with sync_playwright() as p:
             browser = launch(p)
@@ -65,9 +78,31 @@ def main() -> None:
             bo = bo_join
             people = {"Ann": ann, "Bo": bo}
 
-            # Week 0: Ann (the council) proposes; Bo (the CCG) and the hospital's agent answer.
+            dctx, dguard = offline_context(browser, width=1400, height=1500)  # Di joins Ann's team
+            di = dctx.new_page()
+            di.goto(f"{server.base}/join")
+            di.get_by_label("Room code").fill(server.code)
+            di.get_by_label("Your name").fill("Di")
+            di.locator(".bc-take-0.bc-join-team").click()
+            di.get_by_text("Your brief").wait_for()
+            ectx, eguard = offline_context(browser, width=1400, height=1300)  # Ed takes the centre's seat
+            ed = ectx.new_page()
+            ed.goto(f"{server.base}/join")
+            ed.get_by_label("Room code").fill(server.code)
+            ed.get_by_label("Your name").fill("Ed")
+            ed.get_by_role("button", name="Sit as The centre (assurance)").click()
+            ed.locator(".bc-verdicts").wait_for()
+
+            # Week 0: Ann (the council) proposes, with Di's suggestion; Bo (the CCG) and Cy answer.
             fac.locator(".bc-step").click()
             ann.get_by_text("Your turn: put a plan on the table").wait_for()
+            di.locator(".bc-suggest").wait_for()
+            press_slider(di, ".bc-plan-council", "PageUp")
+            di.locator(".bc-suggest").click()
+            di.get_by_text("Di suggests a plan to Ann.").wait_for()
+            di.wait_for_timeout(500)
+            di.screenshot(path=str(out / "workshop-team.png"))
+            ann.locator(".bc-team-plan").wait_for()
             press_slider(ann, ".bc-plan-share-2", "PageUp")  # more for admission avoidance: the others make room
             ann.wait_for_timeout(800)
             ann.screenshot(path=str(out / "workshop-seat-propose.png"))
@@ -108,10 +143,19 @@ def main() -> None:
             proj.wait_for_timeout(800)
             proj.screenshot(path=str(out / "workshop-projector.png"))
 
-            # The debrief: free the seats, run to the end, replay trust 0.3 against 0.8.
-            for seat, name in ((0, "Ann"), (1, "Bo"), (2, "Cy")):
+            # The table's seats go to the agents; the run goes on until the centre's seat is asked.
+            for seat, name in ((0, "Ann, Di"), (1, "Bo"), (2, "Cy")):
                 fac.locator(f".bc-seat-{seat}").get_by_text("Free this seat").click()
                 fac.get_by_text(f"played by {name}").wait_for(state="detached")
+            fac.locator(".bc-run").click()
+            ed.locator(".bc-your-turn", has_text="Assure Wigan's plan").wait_for(timeout=120_000)
+            ed.wait_for_timeout(800)
+            ed.screenshot(path=str(out / "workshop-centre.png"))
+            ed.get_by_role("button", name="Approve with conditions").click()
+            ed.locator(".bc-verdicts li").first.wait_for()
+            fac.locator(".bc-seat-3").get_by_text("Free this seat").click()  # the stress test decides from here
+
+            # The debrief: run to the end, replay trust 0.3 against 0.8.
             fac.locator(".bc-run").click()
             fac.get_by_text("Delivery year over").wait_for(timeout=60_000)
             fac.locator(".bc-sections").get_by_text("Debrief").click()
@@ -125,7 +169,7 @@ def main() -> None:
             fac.locator(".bc-sections").get_by_text("Log and export").click()
             fac.locator(".bc-log").wait_for()
             fac.screenshot(path=str(out / "workshop-log.png"))
-            for g in (fguard, aguard, bguard, cguard, pguard):
+            for g in (fguard, aguard, bguard, cguard, pguard, dguard, eguard):
                 assert not g.blocked, g.blocked
             browser.close()
     finally:

@@ -3,6 +3,7 @@ charts, an error boundary, and the CSS (large type for the projector, one column
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import threading
@@ -11,6 +12,8 @@ import traceback
 from urllib.parse import parse_qs
 
 import solara
+import traitlets
+from solara.components.echarts import EchartsWidget
 from solara.server import kernel_context
 
 from .. import charts, state
@@ -353,15 +356,39 @@ def Slider(label: str, value, min, max, step, on_value, cls: str, integer: bool 
             solara.SliderFloat("", value=float(value), min=min, max=max, step=step, on_value=on_value)
 
 
+class EchartsFromJson(EchartsWidget):
+    """Solara's ECharts widget, given its option as one JSON string.
+
+    Why: at every render reacton walks each dict and list in a widget's arguments looking for
+    elements, and compares them item by item. A chart's option holds every data point, so 20
+    pages re-rendering a week meant tens of thousands of visits; one string is one comparison, and
+    an unchanged chart sends nothing. The browser still receives the option as before.
+    """
+
+    option_json = traitlets.Unicode("")  # not synced: `option` is
+
+    @traitlets.observe("option_json")
+    def _parse(self, change) -> None:
+        self.option = json.loads(change.new) if change.new else {}
+
+
+def _plain(x):
+    """numpy numbers in a chart's option, as JSON numbers."""
+    return x.item() if hasattr(x, "item") else str(x)
+
+
 @solara.component
 def Figure(option: dict, cls: str = "", height: int = 360, caption: str = "", grow: str = "1 1 420px"):
     """A live chart, drawn by ECharts in the browser (hover for values), with an optional caption."""
+    text = json.dumps(option, default=_plain)
     with solara.Column(
         gap="2px",
         classes=["bc-figure"] + ([cls] if cls else []),
         style={"flex": grow, "min-width": "0", "width": "100%"},
     ):
-        solara.FigureEcharts(option=option, attributes={"style": f"height: {height}px; width: 100%;"}, responsive=True)
+        EchartsFromJson.element(
+            option_json=text, attributes={"style": f"height: {height}px; width: 100%;"}, responsive=True
+        )
         if caption:
             solara.Text(caption, classes=["bc-caption"])
 
