@@ -789,6 +789,15 @@ def calibrate(
     ] = 2014,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Processes to run on (at most 2 per core).")] = 2,
     scheduler: SchedulerOption = None,
+    seeds_per_particle: Annotated[
+        int,
+        typer.Option(
+            "--seeds-per-particle",
+            min=1,
+            max=16,
+            help="ABC: runs per particle, whose mean is the particle's data (less seed noise, k times the cost).",
+        ),
+    ] = 1,
     write: Annotated[
         bool, typer.Option("--write/--dry-run", help="point: write the fit into the england-2014 scenario.")
     ] = True,
@@ -816,7 +825,18 @@ def calibrate(
                 raise UsageProblem(f"--out '{out}' cannot be created or written: {problem}")
             fixed = parse_sets(sets)
             _load(None, None, fixed)  # a bad --set is one line here, not a failed particle later
-            _calibrate_abc(out, population, generations, max_simulations, minutes, fixed, seed, workers, scheduler)
+            _calibrate_abc(
+                out,
+                population,
+                generations,
+                max_simulations,
+                minutes,
+                fixed,
+                seed,
+                workers,
+                scheduler,
+                seeds_per_particle,
+            )
             if ship:
                 from bettercare.analysis.abc import ship_posterior
 
@@ -825,7 +845,9 @@ def calibrate(
     _calibrate_point(samples, replicates, refine, seed, workers, scheduler, write)
 
 
-def _calibrate_abc(out, population, generations, max_simulations, minutes, fixed, seed, workers, scheduler) -> None:
+def _calibrate_abc(
+    out, population, generations, max_simulations, minutes, fixed, seed, workers, scheduler, seeds_per_particle=1
+) -> None:
     from bettercare.analysis.abc import calibrate_abc
     from bettercare.experiments.backends import make_backend
 
@@ -840,6 +862,7 @@ def _calibrate_abc(out, population, generations, max_simulations, minutes, fixed
             workers=workers,
             client=client,
             fixed=fixed,
+            seeds_per_particle=seeds_per_particle,
             echo=_note,
         )
 

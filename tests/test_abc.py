@@ -156,3 +156,26 @@ def test_calibrate_bad_input_is_one_error_line(tmp_path, args, must):
     assert proc.returncode == 2, proc.stderr
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and must in lines[0] and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_several_seeds_per_particle_give_the_mean_of_the_single_runs():
+    particle = {"planning.optimism": 3.0, "deadline.penalty": 0.5}
+    fixed = {"areas.names": ["Wigan", "Kent"]}
+    one = abc.NationalModel(fixed=fixed, seed=7)(particle)
+    assert abc.NationalModel(fixed=fixed, seed=7, seeds=1)(particle) == one  # one seed: as before
+    other = abc.NationalModel(fixed=fixed, seed=8)(particle)
+    both = abc.NationalModel(fixed=fixed, seed=7, seeds=2)(particle)
+    for fact, value in both.items():
+        expected = (one[fact] + other[fact]) / 2
+        assert value == pytest.approx(expected, nan_ok=True), fact
+
+
+def test_a_history_is_not_continued_with_other_data(tmp_path):
+    out = tmp_path / "h"
+    out.mkdir()
+    (out / abc.DATA).write_text(json.dumps({"seed": 3, "seeds_per_particle": 1, "fixed": {}}))
+    proc = calibrate(out, "--seeds-per-particle", "2")  # SMOKE's seed is 3
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "seeds_per_particle = 1, not 2" in lines[0], proc.stderr
+    assert not (out / abc.DB).exists()

@@ -123,23 +123,32 @@ def particle_seed(master: int, values: dict[str, float]) -> int:
 
 @dataclass
 class NationalModel:
-    """pyabc's model: a parameter particle in, the calibration facts' values out."""
+    """pyabc's model: a parameter particle in, the calibration facts' values out.
+
+    With `seeds` > 1 each fact is the mean over that many runs of the particle (seeds from the
+    particle's values and `seed`, `seed + 1`, ...): the distance then measures the particle, less
+    the seed's luck, at `seeds` times the cost. One seed gives the single run of earlier histories.
+    """
 
     scenario: str = "england-2014"
     fixed: dict[str, Any] = field(default_factory=dict)
     seed: int = 2016
+    seeds: int = 1
 
     def __call__(self, particle: dict[str, float]) -> dict[str, float]:
         values = natural(particle)
         facts = calibration_facts()
         try:
-            result = run_national(
-                self.scenario, seed=particle_seed(self.seed, values), overrides={**self.fixed, **values}
-            )
+            runs = [
+                run_national(
+                    self.scenario, seed=particle_seed(self.seed + i, values), overrides={**self.fixed, **values}
+                )
+                for i in range(self.seeds)
+            ]
         except ScenarioError:  # an invalid combination: the particle is rejected
             return {f.id: math.nan for f in facts}
-        national = pd.DataFrame([result])
-        return {f.id: float(model_values(national, f)[0]) for f in facts}
+        national = pd.DataFrame(runs)
+        return {f.id: float(np.mean(model_values(national, f))) for f in facts}
 
 
 def calibration_facts() -> list[Fact]:
@@ -176,6 +185,7 @@ def calibrate_abc(
     client: Any = None,
     fixed: dict[str, Any] | None = None,
     parameters: list[str] | None = None,
+    seeds_per_particle: int = 1,
     echo=print,
 ) -> dict[str, Any]:
     """Run (or continue) ABC-SMC into `out`; return the record written to `out/record.json`.
@@ -188,6 +198,7 @@ def calibrate_abc(
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    keep_data_definition(out, {"seed": seed, "seeds_per_particle": seeds_per_particle, "fixed": dict(fixed or {})})
     names = parameters or kept_parameters()
     shapes = priors(names)
     prior = pyabc.Distribution(
@@ -206,7 +217,7 @@ def calibrate_abc(
         sampler = MulticoreEvalParallelSampler(n_procs=workers)
     else:
         sampler = SingleCoreSampler()
-    model = NationalModel(fixed=dict(fixed or {}), seed=seed)
+    model = NationalModel(fixed=dict(fixed or {}), seed=seed, seeds=seeds_per_particle)
     np.random.seed(seed % 2**32)  # pyabc draws particles from numpy's global generator
     abc = pyabc.ABCSMC(
         model, prior, distance, population_size=population, sampler=sampler, transitions=perturbation_kernel()
@@ -234,6 +245,25 @@ def calibrate_abc(
     return record
 
 
+DATA = "data.json"  # what a particle's data are: a continued history must keep them
+
+
+def keep_data_definition(out: Path, definition: dict[str, Any]) -> None:
+    """Refuse to continue a history whose particles' data were made differently (another seed,
+    another number of seeds per particle, other fixed values): its generations would not compare.
+    A folder without the file (a history begun before it existed) takes this definition."""
+    path = out / DATA
+    if path.is_file():
+        before = json.loads(path.read_text())
+        for k, v in definition.items():
+            if k in before and before[k] != v:
+                raise ScenarioError(
+                    f"{out} holds a history made with {k} = {json.dumps(before[k])}, not {json.dumps(v)}: "
+                    f"continue it with the same value, or use a new --out folder"
+                )
+    path.write_text(json.dumps(definition, indent=2, sort_keys=True) + "\n")
+
+
 def write_results(out: Path, history, names, shapes, seconds, population, seed, fixed) -> dict[str, Any]:
     """The last generation as weighted particles (Parquet) and the calibration record (JSON)."""
     t = history.max_t
@@ -256,6 +286,9 @@ def write_results(out: Path, history, names, shapes, seconds, population, seed, 
         "fixed": fixed,
         "population": population,
         "seed": seed,
+        "seeds_per_particle": json.loads((out / DATA).read_text()).get("seeds_per_particle", 1)
+        if (out / DATA).is_file()
+        else 1,
         "generations": int(t + 1),
         "simulations": int(history.total_nr_simulations),
         "seconds_this_chunk": round(seconds, 1),
