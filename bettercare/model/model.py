@@ -6,6 +6,7 @@ the 2014 history by default (docs/ODD.md, "Process overview and scheduling").
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import mesa
@@ -134,6 +135,10 @@ class BetterCareModel(mesa.Model):
         self.returns = np.zeros(self.n_areas, int)  # plans the centre sent back, by area
         self._offers: list[tuple] = []
         self._responses: list[tuple] = []
+        # Tables whose seats may wait for people (the workshop's): they talk at the same time.
+        self.waiting_tables: frozenset[int] = frozenset()
+        self.table_condition: threading.Condition | None = None  # the lock those tables share
+        self._staged: dict[int, list[tuple]] | None = None  # offers held back while tables talk together
         self._series: list[dict] = []
         self.delivery: Delivery | None = None
 
@@ -225,23 +230,27 @@ class BetterCareModel(mesa.Model):
             self.area_trust[table.area] = off_diagonal_mean(table.trust)
         if not self.record_offers:
             return
-        oid = len(self._offers)
-        self._offers.append(
-            (oid, table.area, self.phase.value, week, table.rounds, table.codes[proposer], offer, *table.plans[offer])
-        )
-        for j, code in enumerate(table.codes):
-            resp = "proposed" if j == proposer else ("accept" if accepts[j] else "reject")
-            self._responses.append(
-                (
-                    oid,
-                    code,
-                    table.parties[j].kind,
-                    float(table.utility[j, offer]),
-                    float(table.reservation[j]),
-                    float(table.targets[j]),
-                    resp,
-                )
+        row = (table.area, self.phase.value, week, table.rounds, table.codes[proposer], offer, *table.plans[offer])
+        responses = [
+            (
+                code,
+                table.parties[j].kind,
+                float(table.utility[j, offer]),
+                float(table.reservation[j]),
+                float(table.targets[j]),
+                "proposed" if j == proposer else ("accept" if accepts[j] else "reject"),
             )
+            for j, code in enumerate(table.codes)
+        ]
+        if self._staged is not None:
+            self._staged[table.area].append((row, responses))  # logged in the week's order when all are done
+        else:
+            self._log_offer(row, responses)
+
+    def _log_offer(self, row: tuple, responses: list[tuple]) -> None:
+        oid = len(self._offers)
+        self._offers.append((oid, *row))
+        self._responses.extend((oid, *r) for r in responses)
 
     # --- schedule ----------------------------------------------------------------------------
     @property
@@ -272,13 +281,12 @@ class BetterCareModel(mesa.Model):
         if p.pause.enabled and w == self.pause_end:
             self._revise_rules()
         if self.phase != Phase.PAUSE:
-            for a in self.rng.permutation(self.n_areas):
-                if self.status[a] == Status.TALKING and self.tables[a].week(w):
-                    if np.isnan(self.first_agreed_week[a]):
-                        self.first_agreed_week[a] = w
-                    if self.phase == Phase.ASSURANCE:
-                        self.status[a] = Status.SUBMITTED
-                        self.centre.queue.append(a)
+            for a in self._talk(w):
+                if np.isnan(self.first_agreed_week[a]):
+                    self.first_agreed_week[a] = w
+                if self.phase == Phase.ASSURANCE:
+                    self.status[a] = Status.SUBMITTED
+                    self.centre.queue.append(a)
             if self.phase == Phase.ASSURANCE:
                 self._assure(w)
             elif w + 1 == self.w2:
@@ -286,6 +294,61 @@ class BetterCareModel(mesa.Model):
                 self.phase = Phase.ASSURANCE
         self._people(weeks=1)
         self.week_no += 1
+
+    def _talk(self, w: int) -> list[int]:
+        """One week of talks at every table still talking, in a random order of areas; returns
+        the areas that agreed, in that order."""
+        order = [int(a) for a in self.rng.permutation(self.n_areas) if self.status[a] == Status.TALKING]
+        if len(self.waiting_tables.intersection(order)) < 2:
+            return [a for a in order if self.tables[a].week(w)]
+        return self._talk_together(order, w)
+
+    def _talk_together(self, order: list[int], w: int) -> list[int]:
+        """The week's talks when several tables wait for people (a workshop with people at
+        several tables): every table talks in its own thread, so that people at one table do not
+        wait for another's. The result is the sequential one, exactly: a table starts only when
+        every earlier table in `order` that shares an organisation with it has finished (the
+        only state tables share is their organisations' trust), only one table runs at a time
+        (`table_condition`, released while a seat waits), and the offer log is written in
+        `order` at the end."""
+        cond = self.table_condition or threading.Condition()
+        codes = [set(self.tables[a].codes) for a in order]
+        before = [[j for j in range(i) if codes[j] & codes[i]] for i in range(len(order))]
+        done = [False] * len(order)
+        agreed = [False] * len(order)
+        errors: list[BaseException] = []
+        self._staged = {a: [] for a in order}
+
+        def talk(i: int) -> None:
+            with cond:
+                try:
+                    cond.wait_for(lambda: bool(errors) or all(done[j] for j in before[i]))
+                    if not errors:
+                        agreed[i] = self.tables[order[i]].week(w)
+                except BaseException as exc:  # re-raised in the model's thread below
+                    errors.append(exc)
+                finally:
+                    done[i] = True
+                    cond.notify_all()
+
+        threads = [
+            threading.Thread(target=talk, args=(i,), name=f"table-{a}", daemon=True) for i, a in enumerate(order)
+        ]
+        try:
+            with cond:
+                for t in threads:
+                    t.start()
+                cond.wait_for(lambda: all(done))
+        finally:
+            staged, self._staged = self._staged, None
+        for t in threads:
+            t.join()
+        if errors:
+            raise errors[0]
+        for a in order:
+            for row, responses in staged[a]:
+                self._log_offer(row, responses)
+        return [a for a, ok in zip(order, agreed) if ok]
 
     def _submit_agreed(self) -> None:
         for a, t in enumerate(self.tables):
