@@ -207,6 +207,11 @@ def test_csv_cells_are_guarded_against_formulas(value, guarded):
         ),
         (["--session", "../etc"], "error: --session '../etc' is not allowed"),
         (["--area", "Wigan", "--focus", "Kent"], "error: --focus 'Kent' is not one of the --area values"),
+        (["--area", "Wigan", "--table", "Kent"], "error: --table 'Kent' is not one of the --area values"),
+        (
+            ["--area", "Hartlepool", "--area", "Stockton-on-Tees", "--table", "Stockton-on-Tees"],
+            "error: tables: people cannot sit at both Hartlepool and Stockton-on-Tees",
+        ),
         (["--trust", "1.5"], "Invalid value for '--trust'"),
     ],
 )

@@ -46,6 +46,15 @@ def workshop(
     focus: Annotated[
         str | None, typer.Option(metavar="NAME", help="The area people sit at (one of --area; default the first).")
     ] = None,
+    table: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--table",
+            metavar="NAME",
+            help="Another area whose table people sit at, at the same time as the focus area's (repeatable; "
+            "each one of --area, sharing no organisation with the others).",
+        ),
+    ] = None,
     trust: Annotated[
         float | None, typer.Option(min=0.0, max=1.0, help="Trust between partners (default: the scenario's).")
     ] = None,
@@ -109,6 +118,9 @@ def workshop(
         areas = list(area) if area else ([focus] if focus else None)
         if focus is not None and areas and focus not in areas:
             raise WorkshopError(f"--focus {focus!r} is not one of the --area values ({', '.join(areas)})")
+        for name in table or []:
+            if name not in (areas or []):
+                raise WorkshopError(f"--table {name!r} is not one of the --area values ({', '.join(areas or [])})")
         settings = Settings.for_preset(
             scenario,
             areas,
@@ -123,6 +135,7 @@ def workshop(
             seats_per_browser=seats_per_browser,
             team_size=team_size,
             team_advice=team_advice,
+            tables=list(table or []),
         )
         serve(settings, host=host, port=port, room_code=room_code, session=session, rooms=rooms)
     except (WorkshopError, ScenarioError) as exc:

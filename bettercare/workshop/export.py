@@ -87,7 +87,7 @@ def room_offers(room) -> pd.DataFrame:
     with room._cond:
         rec = room.recorder
         rec.pull()
-        sentences = dict(_sentences(room))
+        sentences = dict(_sentences(room, room.focus))
         return offers_frame(rec.parties, list(rec.offers), rec.minimum_gbp, rec.area_name, sentences)
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from bettercare.agents import Verdict, check_verdict
 from bettercare.model.model import BetterCareModel
-from bettercare.model.scenario import load_scenario
+from bettercare.model.scenario import ScenarioError, load_scenario
 from bettercare.vocabulary.plan import LINES, N_SLOTS, Slot, validate
 
 
@@ -80,22 +80,43 @@ def review_figures(centre, area: int, review) -> dict[str, Any]:
     }
 
 
-def build(settings, ask: Callable[..., Any], review: Callable[..., Any] | None = None):
-    """A model for the room's settings, with a `PersonSeat` in every seat of the focus table and,
-    given `review`, a `CentreSeat` as the centre's reviewer.
+def build(settings, ask: Callable[..., Any], review: Callable[..., Any] | None = None, lock=None):
+    """A model for the room's settings, with a `PersonSeat` in every seat of each table people sit
+    at (`Settings.people_areas`) and, given `review`, a `CentreSeat` as the centre's reviewer.
 
-    Returns (model, scenario, focus index).
+    With people at several tables, those tables talk at the same time (`waiting_tables`), sharing
+    `lock` (the room's), so people at one table never wait for another's. Two such tables may not
+    share an organisation: a seat is one organisation at one table.
+
+    Returns (model, scenario, focus index, the people's area indices, focus first).
     """
 
     sc = load_scenario(settings.preset, settings.overrides())
     model = BetterCareModel(sc.params, rng=settings.seed)
-    names = list(model.area_frame.area_name)
+    names = area_names(model)
     focus = names.index(settings.focus) if settings.focus in names else 0
-    table = model.tables[focus]
-    table.negotiators = [PersonSeat(ask, org) for org in table.parties]
+    people = [focus]
+    for name in settings.tables:
+        if name not in names:
+            raise ScenarioError(f"tables: {name!r} is not one of the chosen areas ({', '.join(names)})")
+        if names.index(name) not in people:
+            people.append(names.index(name))
+    for i, a in enumerate(people):
+        for b in people[:i]:
+            shared = [o.name for o in model.tables[a].parties if o.code in model.tables[b].codes]
+            if shared:
+                raise ScenarioError(
+                    f"tables: people cannot sit at both {names[b]} and {names[a]}: {shared[0]} sits at both; "
+                    "choose areas that share no organisation"
+                )
+    for a in people:
+        table = model.tables[a]
+        table.negotiators = [PersonSeat(ask, org) for org in table.parties]
+    model.waiting_tables = frozenset(people)
+    model.table_condition = lock
     if review is not None:
         model.centre.reviewer = CentreSeat(review)
-    return model, sc, focus
+    return model, sc, focus, people
 
 
 def area_names(model) -> list[str]:
@@ -118,10 +139,10 @@ def apply_live(model, trust: float | None = None, compromise: float | None = Non
         model.params.negotiation.compromise = compromise
 
 
-def limits(model, focus: int) -> dict[str, float]:
-    """What a person's plan may hold at this table: top-ups in £m, ambition in %."""
+def limits(model, area: int) -> dict[str, float]:
+    """What a person's plan may hold at this area's table: top-ups in £m, ambition in %."""
     prm = model.params
-    m = float(model.minimum_gbp[focus])
+    m = float(model.minimum_gbp[area])
     return {
         "minimum_gbp": m,
         "max_topup_m": math.floor(prm.money.max_topup * m / 1e5) / 10,

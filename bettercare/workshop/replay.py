@@ -61,8 +61,8 @@ def value_label(parameter: str, value: float) -> str:
 def play(settings, parameter: str, value: float) -> ReplayRun:
     """One run by the agents alone, recorded step by step."""
 
-    s = replace(settings, **{parameter: int(value) if parameter == "deadline_weeks" else float(value)})
-    model, _, focus = modelport.build(s, lambda *_: None)  # nobody at the table: the agents answer
+    s = replace(settings, tables=[], **{parameter: int(value) if parameter == "deadline_weeks" else float(value)})
+    model, _, focus, _ = modelport.build(s, lambda *_: None)  # nobody at the table: the agents answer
     rec = Recorder(model, focus)
     sentences: dict[int, str] = {}
     tick = 0

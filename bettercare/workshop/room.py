@@ -19,15 +19,22 @@ team), last in the seat numbering: whoever holds it sees each plan the centre re
 stress test's figures and gives the verdict, through `modelport.CentreSeat`; when nobody answers
 in time, the stress test's own verdict stands, as the agents answer for the other seats.
 
-People sit at one table, the *focus* area's, through `modelport.PersonSeat`s. The negotiation
-code calls `propose` and `respond` on them as on any seat; a `PersonSeat` asks the room, which
-waits for the person and lets the model's agent answer when the seat is empty, the person
-leaves, the turn timer runs out, or the facilitator moves on. The model steps in a worker
-thread so that it can wait for people; the room's lock is released while it waits.
+People sit at the *focus* area's table, and at any more tables the facilitator names
+(`Settings.tables`), through `modelport.PersonSeat`s. Seats are numbered table by table, the
+focus table's first, with the centre's seat last. The negotiation code calls `propose` and
+`respond` on them as on any seat; a `PersonSeat` asks the room, which waits for the person and
+lets the model's agent answer when the seat is empty, the person leaves, the turn timer runs
+out, or the facilitator moves on. The model steps in a worker thread so that it can wait for
+people; the room's lock is released while it waits. With people at several tables, those
+tables talk at the same time, each in its own thread under the room's lock
+(`BetterCareModel._talk_together`), so one table's people do not wait for another's.
 
 With a `store` (a session file), every step, every answer and every live change is journaled;
 a room made again from the same file rebuilds the model from its seed and replays the journal,
-so it resumes in the same week with the same log, keys, code and seats.
+so it resumes in the same week with the same log, keys, code and seats. Answers are found in the
+journal by seat and week (tables that talk at the same time answer in any order); the centre's
+verdicts, given one after another, by their position in the step. With people at several
+tables, a live change made during a step takes effect when the step ends.
 """
 
 from __future__ import annotations
@@ -203,6 +210,11 @@ class Room:
         self.model = None
         self.recorder: Recorder | None = None
         self.focus = 0
+        self.people: list[int] = [0]  # the areas people sit at, focus first
+        self.recorders: dict[int, Recorder] = {}
+        self._seat_map: list[tuple[int, int]] = []  # seat -> (area, party at that table)
+        self._pending_live: dict[str, Any] = {}  # live changes waiting for the step's end
+        self._views: dict[int, Any] = {}
         self.tick = 0
         self.busy = False
         self.playing = False
@@ -213,7 +225,6 @@ class Room:
         self.outcome: dict[str, Any] | None = None
         self.replay = None  # set by the facilitator's side-by-side replay
         self.last_step_seconds = 0.0
-        self._view = None
         self.leave_grace = 8.0  # seconds a seat waits for a person whose pages all closed (a reload)
         self.epoch = 0
         self._asks = 0  # asks of the step under way (positions in the journal)
@@ -261,7 +272,7 @@ class Room:
             self.store.put(code=self.code, key=self.facilitator_token, settings=asdict(self.settings), epoch=self.epoch)
 
     def _journal(self, kind: str, data: dict[str, Any]) -> None:
-        if self.store is not None and self._replaying is None:
+        if self.store is not None and not self._quiet:
             self.store.append(self.epoch, kind, data)
 
     def _save_participant(self, p: Participant) -> None:
@@ -305,7 +316,7 @@ class Room:
                 if kind == "live":
                     self._apply_live_values(data)
                 elif kind == "agent":
-                    self.recorder.note_agent(data["week"], data["code"], data["why"])
+                    self.recorder_of(data["code"]).note_agent(data["week"], data["code"], data["why"])
                 elif kind == "step":
                     if partial and not any(k == "step" for k, _ in entries):
                         break  # the step under way when the server stopped: the worker finishes it below
@@ -326,12 +337,18 @@ class Room:
     # --- building ----------------------------------------------------------------------------
     def _build(self, new_epoch: bool = True) -> None:
         s = self.settings
-        model, sc, focus = modelport.build(s, self._ask, self._review)
-        s.focus = modelport.area_names(model)[focus]
+        model, sc, focus, people = modelport.build(s, self._ask, self._review, lock=self._cond)
+        names = modelport.area_names(model)
+        s.focus = names[focus]
+        s.tables = [names[a] for a in people[1:]]
         self.model = model
         self.scenario = sc
         self.focus = focus
-        self.recorder = Recorder(model, focus)
+        self.people = people
+        self.recorders = {a: Recorder(model, a) for a in people}
+        self.recorder = self.recorders[focus]
+        self._seat_map = [(a, j) for a in people for j in range(model.tables[a].n)]
+        self._pending_live = {}
         self.tick = 0
         self.turns = {}
         self.verdicts = []
@@ -366,20 +383,47 @@ class Room:
 
     @property
     def centre_seat(self) -> int:
-        """The centre's seat comes after the table's parties."""
-        return self.table.n
+        """The centre's seat comes after every table's parties."""
+        return len(self._seat_map)
 
     @property
     def seat_codes(self) -> list[str]:
-        return [*self.table.codes, self.model.centre.code]
+        tables = self.model.tables
+        return [*(tables[a].codes[j] for a, j in self._seat_map), self.model.centre.code]
+
+    def area_of_seat(self, seat: int | None) -> int:
+        """The area whose table a seat is at (the focus for the centre's seat or no seat)."""
+        if seat is None or not 0 <= seat < len(self._seat_map):
+            return self.focus
+        return self._seat_map[seat][0]
+
+    def table_of(self, seat: int):
+        return self.model.tables[self.area_of_seat(seat)]
+
+    def party_of(self, seat: int) -> int:
+        """The seat's index among its table's parties."""
+        return self._seat_map[seat][1]
+
+    def seat_at(self, area: int, party: int) -> int:
+        return self._seat_map.index((area, party))
+
+    def seats_at(self, area: int) -> list[int]:
+        return [i for i, (a, _) in enumerate(self._seat_map) if a == area]
+
+    def recorder_of(self, code: str) -> Recorder:
+        """The recorder of the table where `code` has a seat (the focus table's for the centre)."""
+        for rec in self.recorders.values():
+            if code in rec.index:
+                return rec
+        return self.recorder
 
     def party_name(self, seat: int) -> str:
         if seat == self.centre_seat:
             return f"{self.model.centre.name} (assurance)"
-        return self.table.parties[seat].name
+        return self.table_of(seat).parties[self.party_of(seat)].name
 
     def seat_kind(self, seat: int) -> str:
-        return "centre" if seat == self.centre_seat else self.table.parties[seat].kind
+        return "centre" if seat == self.centre_seat else self.table_of(seat).parties[self.party_of(seat)].kind
 
     def seat_of(self, token: str) -> int | None:
         p = self.participants.get(token)
@@ -443,8 +487,8 @@ class Room:
 
     # --- participants ------------------------------------------------------------------------------
     def free_seats(self) -> list[int]:
-        """Free seats at the table (the centre's seat, `centre_seat`, is not counted)."""
-        return [i for i, c in enumerate(self.table.codes) if c not in self.holders]
+        """Free seats at the tables (the centre's seat, `centre_seat`, is not counted)."""
+        return [i for i, c in enumerate(self.seat_codes[:-1]) if c not in self.holders]
 
     def seats_in_browser(self, client: str) -> list[Participant]:
         return [
@@ -595,12 +639,13 @@ class Room:
         if why:
             return Outcome(False, why)
         try:
-            plan = self.plan_from(a.data)
+            plan = self.plan_from(a.data, a.seat)
         except ValueError as exc:
             return Outcome(False, f"Plan refused: {exc}")
         turn.plan = [float(x) for x in plan]
-        turn.answer = modelport.add_plan(self.table, plan)
-        self.recorder.note_person(turn.week, self.table.codes[a.seat], p.name)
+        turn.answer = modelport.add_plan(self.table_of(a.seat), plan)
+        code = self.seat_codes[a.seat]
+        self.recorder_of(code).note_person(turn.week, code, p.name)
         return Outcome(True, f"{p.name} puts a plan on the table for {self.party_name(a.seat)}.")
 
     def _do_respond(self, a: Action) -> Outcome:
@@ -614,7 +659,8 @@ class Room:
         if not isinstance(accept, bool):
             return Outcome(False, "Say accept or reject.")
         turn.answer = accept
-        self.recorder.note_person(turn.week, self.table.codes[a.seat], p.name)
+        code = self.seat_codes[a.seat]
+        self.recorder_of(code).note_person(turn.week, code, p.name)
         verb = "accepts" if accept else "rejects"
         return Outcome(True, f"{p.name} {verb} the offer for {self.party_name(a.seat)}.")
 
@@ -661,7 +707,7 @@ class Room:
         if why:
             return Outcome(False, why)
         try:
-            plan = self.plan_from(a.data)
+            plan = self.plan_from(a.data, a.seat)
         except ValueError as exc:
             return Outcome(False, f"Suggestion refused: {exc}")
         turn.advice[p.token] = {"name": p.name, "plan": [float(x) for x in plan], "at": time.time()}
@@ -690,15 +736,16 @@ class Room:
             return sorted((dict(v) for v in turn.advice.values()), key=lambda v: v["at"])
 
     # --- plans from people ---------------------------------------------------------------------------
-    def plan_limits(self) -> dict[str, float]:
-        return modelport.limits(self.model, self.focus)
+    def plan_limits(self, seat: int | None = None) -> dict[str, float]:
+        """What a plan may hold at the seat's table (the focus table's without a seat)."""
+        return modelport.limits(self.model, self.area_of_seat(seat))
 
-    def plan_from(self, data: dict[str, Any]) -> np.ndarray:
+    def plan_from(self, data: dict[str, Any], seat: int | None = None) -> np.ndarray:
         """A plan vector from the form, checked by the model's own rules (raises `plans.PlanError`)."""
-        return plans.plan_from(data, self.plan_limits(), lambda plan: modelport.check_plan(self.model, plan))
+        return plans.plan_from(data, self.plan_limits(seat), lambda plan: modelport.check_plan(self.model, plan))
 
-    def plan_to_form(self, plan: np.ndarray) -> dict[str, Any]:
-        return plans.plan_to_form(plan, self.plan_limits())
+    def plan_to_form(self, plan: np.ndarray, seat: int | None = None) -> dict[str, Any]:
+        return plans.plan_to_form(plan, self.plan_limits(seat))
 
     def score(self, token: str, seat: int, data: dict[str, Any]) -> Outcome:
         """A seated person's own score (0-100, capped) of a draft plan, or why the plan is not valid."""
@@ -706,38 +753,42 @@ class Room:
             if self.seat_of(token) != seat:
                 return Outcome(False, "You can only score plans for your own seat.")
             try:
-                plan = self.plan_from(data)
+                plan = self.plan_from(data, seat)
             except ValueError as exc:
                 return Outcome(False, str(exc))
-            raw = float(modelport.score(self.table, plan)[seat] * 100)
+            raw = float(modelport.score(self.table_of(seat), plan)[self.party_of(seat)] * 100)
             return Outcome(True, "ok", {"score": min(max(raw, 0.0), 100.0), "raw": raw})
 
     def suggestion(self, seat: int) -> np.ndarray:
         """What the model's agent would put on the table from this seat now."""
-        return modelport.suggestion(self.model, self.table, seat)
+        return modelport.suggestion(self.model, self.table_of(seat), self.party_of(seat))
 
     # --- the wait for people (called by PersonSeat in the worker thread, lock held) ------------
     def _ask(self, table, party: int, kind: str, offer: int | None):
-        if table is not self.table:
+        if table.area not in self.recorders:
             return None
         self._asks += 1
-        if self._replaying is not None:
-            if self._replaying or self._quiet:
-                return self._replayed_answer(kind)
-            self._replaying = None  # the journal ends here: people are asked again, live
-        if self._stop or self.holder(party) is None:
-            return None
+        seat = self.seat_at(table.area, party)
+        code = table.codes[party]
         week = int(self.model.week_no)
-        turn = self.turns.get(party)
+        if self._replaying is not None:
+            found, answer = self._replayed_answer(kind, code, week, table)
+            if found or self._quiet:
+                return answer
+            # not in the journal: the step under way when the server stopped; the person is asked
+        if self._stop or self.holder(seat) is None:
+            return None
+        turn = self.turns.get(seat)
         if kind == "propose":
-            turn = self._open(party, "propose", week, None)
+            turn = self._open(seat, "propose", week, None)
         elif turn is None or turn.kind != "respond" or turn.week != week or turn.offer != offer or turn.closed:
             for j in range(table.n):
-                if j != table.proposer and self.holder(j) is not None:
-                    self._open(j, "respond", week, offer)
-            turn = self.turns[party]
+                s = self.seat_at(table.area, j)
+                if j != table.proposer and self.holder(s) is not None:
+                    self._open(s, "respond", week, offer)
+            turn = self.turns[seat]
         answer, why = self._put_and_wait(turn)
-        p = self.holder(party)
+        p = self.holder(seat)
         if answer is not None:
             self._journal(
                 "answer",
@@ -746,35 +797,49 @@ class Room:
                     "kind": kind,
                     "value": turn.plan if kind == "propose" else bool(answer),
                     "week": week,
-                    "code": table.codes[party],
+                    "code": code,
                     "person": p.name if p else "",
                 },
             )
         if answer is None and why:
-            self._log("room", f"{why}: the model's agent answered for {self.party_name(party)}")
-            self.recorder.note_agent(week, table.codes[party], why)
-            self._journal("agent", {"ask": turn.ask, "week": week, "code": table.codes[party], "why": why})
+            self._log("room", f"{why}: the model's agent answered for {self.party_name(seat)}")
+            self.recorders[table.area].note_agent(week, code, why)
+            self._journal("agent", {"ask": turn.ask, "week": week, "code": code, "why": why})
             self._changed()
         # a person's answer was shown when it was given; the step's end tells every page what follows
         return answer
 
-    def _replayed_answer(self, kind: str):
+    def _replayed_answer(self, kind: str, code: str, week: int, table=None) -> tuple[bool, Any]:
+        """What the journal says happened at this ask: (True, the answer), (True, None) when the
+        agent answered for the person, or (False, None) when the journal does not say.
+
+        Live changes journaled before this ask are applied first. Table answers are found by seat
+        and week (tables that talk at the same time answer in any order); the centre's verdicts
+        by their position in the step."""
         q = self._replaying
-        while q and q[0][0] in ("live", "agent") and q[0][1].get("ask", 0) <= self._asks:
-            k, data = q.popleft()
-            if k == "live":
-                self._apply_live_values(data)
-            else:
-                self.recorder.note_agent(data["week"], data["code"], data["why"])
-        if q and q[0][0] == "answer" and q[0][1]["ask"] == self._asks:
-            _, data = q.popleft()
-            self.recorder.note_person(data["week"], data["code"], data["person"])
+        while q and q[0][0] == "live" and q[0][1].get("ask", 0) <= self._asks:
+            self._apply_live_values(q.popleft()[1])
+        for i, (k, data) in enumerate(q):
+            if k in ("step", "done"):
+                break
+            if k not in ("answer", "agent") or data.get("code") != code or data.get("week") != week:
+                continue
+            if k == "answer" and data.get("kind") != kind:
+                continue
+            if kind == "review" and data.get("ask") != self._asks:
+                continue
+            del q[i]
+            rec = self.recorder_of(code)
+            if k == "agent":
+                rec.note_agent(week, code, data["why"])
+                return True, None
+            rec.note_person(week, code, data["person"])
             if kind == "review":
-                return data["value"], data["person"]
+                return True, (data["value"], data["person"])
             if kind == "propose":
-                return modelport.add_plan(self.table, np.asarray(data["value"], float))
-            return bool(data["value"])
-        return None
+                return True, modelport.add_plan(table, np.asarray(data["value"], float))
+            return True, bool(data["value"])
+        return False, None
 
     def _review(self, area: int, figures: dict[str, Any]):
         """The centre reviews a plan: ask the person in the centre's seat for the verdict.
@@ -787,12 +852,11 @@ class Room:
         week = int(self.model.week_no)
         code = self.model.centre.code
         if self._replaying is not None:
-            if self._replaying or self._quiet:
-                answer = self._replayed_answer("review")
-                if answer is not None:
-                    self._note_verdict(week, figures, *answer)
+            found, answer = self._replayed_answer("review", code, week)
+            if answer is not None:
+                self._note_verdict(week, figures, *answer)
+            if found or self._quiet:
                 return answer
-            self._replaying = None
         if self._stop or self.holder(seat) is None:
             return None
         turn = self._open(seat, "review", week, None)
@@ -871,7 +935,7 @@ class Room:
         if "preset" in d:
             if d["preset"] not in PRESET_LABEL and d["preset"] not in PRESETS:
                 return Outcome(False, f"No preset named {str(d['preset'])[:40]!r}.")
-            keep = {k: d[k] for k in ("areas", "focus") if k in d}
+            keep = {k: d[k] for k in ("areas", "focus", "tables") if k in d}
             new = Settings.for_preset(
                 d["preset"],
                 keep.get("areas"),
@@ -884,6 +948,7 @@ class Room:
             )
             if "focus" in keep:
                 new.focus = keep["focus"]
+            new.tables = [t for t in s.tables if t in new.areas]
             d = {k: v for k, v in d.items() if k not in ("preset", "areas", "focus")}
         unknown = set(d) - STRUCTURAL - LIVE - OTHER_SETTINGS
         if unknown:
@@ -908,6 +973,15 @@ class Room:
                 if d["focus"] not in new.areas:
                     return Outcome(False, "People can only sit at one of the chosen areas' tables.")
                 new.focus = str(d["focus"])
+            if "tables" in d:
+                if not isinstance(d["tables"], list | tuple):
+                    return Outcome(False, "Tables must be a list of area names.")
+                names = [str(x) for x in d["tables"]]
+                bad = [n for n in names if n not in new.areas]
+                if bad:
+                    return Outcome(False, f"People can only sit at the chosen areas' tables, not {bad[0][:60]!r}.")
+                new.tables = list(dict.fromkeys(names))
+            new.tables = [t for t in new.tables if t in new.areas and t != new.focus]
             if "team_advice" in d:
                 if not isinstance(d["team_advice"], bool):
                     return Outcome(False, "team advice must be on or off (true or false).")
@@ -938,9 +1012,14 @@ class Room:
         msgs = []
         if changed & LIVE:
             values = {k: getattr(new, k) for k in changed & LIVE}
-            self._journal("live", {"ask": self._in_ask, **values})
-            self._apply_live_values(values)
-            msgs.append("applied now: " + ", ".join(sorted(changed & LIVE)))
+            if self.busy and len(self.people) > 1:
+                # tables talking at the same time have no one position in the step: at its end
+                self._pending_live.update(values)
+                msgs.append("applied when this step ends: " + ", ".join(sorted(changed & LIVE)))
+            else:
+                self._journal("live", {"ask": self._in_ask, **values})
+                self._apply_live_values(values)
+                msgs.append("applied now: " + ", ".join(sorted(changed & LIVE)))
         if "turn_seconds" in changed:
             for t in self.waiting_for():
                 t.deadline = t.opened + new.turn_seconds if new.turn_seconds > 0 else None
@@ -964,7 +1043,8 @@ class Room:
         modelport.apply_live(self.model, trust=trust, compromise=compromise)
         if trust is not None:
             self.settings.trust = float(trust)
-            self.recorder.frames[-1].trust = self.recorder.trust_now().copy()
+            for rec in self.recorders.values():
+                rec.frames[-1].trust = rec.trust_now().copy()
         if compromise is not None:
             self.settings.compromise = float(compromise)
 
@@ -1140,13 +1220,15 @@ class Room:
 
     def _step_model(self) -> None:
         """One model step, journaled (or replayed), and the frame and log that follow it."""
-        self._journal("step", {"tick": self.tick + 1})
+        if self._replaying is None:
+            self._journal("step", {"tick": self.tick + 1})
         self._asks = 0
         t0 = time.perf_counter()
         self.model.step()
         self.tick += 1
         self.turns = {}
-        self.recorder.frame(self.tick)
+        for rec in self.recorders.values():
+            rec.frame(self.tick)
         self.last_step_seconds = time.perf_counter() - t0
         if self._replaying is not None and not self._quiet:  # the resumed step under way is over
             for kind, data in self._replaying:
@@ -1154,6 +1236,10 @@ class Room:
                     self._apply_live_values(data)
             self._replaying = None
         self._journal("done", {"tick": self.tick})
+        if self._pending_live:
+            values, self._pending_live = self._pending_live, {}
+            self._journal("live", {"ask": 0, **values})
+            self._apply_live_values(values)
         self._after_step()
 
     def _run(self, steps: int | None) -> None:
@@ -1184,12 +1270,13 @@ class Room:
                 self._changed()
 
     def _after_step(self) -> None:
-        f = self.recorder.frames[-1]
-        prev = self.recorder.frames[-2] if len(self.recorder.frames) > 1 else None
-        if prev is not None and prev.agreed_week is None and f.agreed_week is not None:
-            self._log("room", f"Agreement at the {self.recorder.area_name} table in week {f.agreed_week}")
-        if prev is not None and prev.status != f.status:
-            self._log("room", f"{self.recorder.area_name}: {STATUS_LABEL.get(f.status, f.status)}")
+        for rec in self.recorders.values():
+            f = rec.frames[-1]
+            prev = rec.frames[-2] if len(rec.frames) > 1 else None
+            if prev is not None and prev.agreed_week is None and f.agreed_week is not None:
+                self._log("room", f"Agreement at the {rec.area_name} table in week {f.agreed_week}")
+            if prev is not None and prev.status != f.status:
+                self._log("room", f"{rec.area_name}: {STATUS_LABEL.get(f.status, f.status)}")
         if self.model.done and self.outcome is None:
             self.outcome = self._outcome()
 
@@ -1222,11 +1309,14 @@ class Room:
     def mean_trust(self) -> float:
         return mean_off_diagonal(self.recorder.trust_now())
 
-    def snapshot(self):
-        """Everything the public views show, read under the lock (see `views.TableView`)."""
+    def snapshot(self, area: int | None = None):
+        """Everything the public views show of one table people sit at (the focus table's by
+        default), read under the lock (see `views.TableView`)."""
 
         with self._cond:
-            cached = self._view
-            if cached is None or cached.version != self.version:
-                cached = self._view = table_view(self)
+            if area is None or area not in self.recorders:
+                area = self.focus
+            cached = self._views.get(area)
+            if cached is None or cached.version != self.version or cached.generation != self.generation:
+                cached = self._views[area] = table_view(self, area)
             return cached

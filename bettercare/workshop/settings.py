@@ -63,6 +63,11 @@ class Settings:
     seats_per_browser: int = 1  # how many seats one browser may hold (a shared laptop: more)
     team_size: int = 1  # laptops that may share one seat: a lead who moves, members who see the brief
     team_advice: bool = False  # members may suggest plans and vote on offers, as advice to their lead
+    tables: list[str] = field(default_factory=list)  # more areas people sit at, at the same time as the focus
+
+    def people_areas(self) -> list[str]:
+        """The areas whose tables people sit at: the focus first, then `tables`."""
+        return [self.focus, *[t for t in dict.fromkeys(self.tables) if t != self.focus]]
 
     @classmethod
     def for_preset(cls, preset: str, areas: list[str] | None = None, **kw) -> Settings:
@@ -91,7 +96,7 @@ class Settings:
         }
 
 
-STRUCTURAL = {"preset", "areas", "focus", "deadline_weeks", "hospitals", "seed"}
+STRUCTURAL = {"preset", "areas", "focus", "tables", "deadline_weeks", "hospitals", "seed"}
 LIVE = {"trust", "compromise"}
 OTHER_SETTINGS = {"turn_seconds", "play_delay", "seats_per_browser", "team_size", "team_advice"}
 RANGES: dict[str, tuple[float, float]] = {

@@ -63,7 +63,7 @@ class TableView:
     settings: Any
     area_name: str
     areas: list[tuple[str, str]]  # (name, status in words)
-    seats: list[SeatView]
+    seats: list[SeatView]  # this table's seats (their indices are the room's seat numbers)
     outsiders: list[str]
     waiting: str
     current: str | None  # the offer being considered right now, in words
@@ -84,34 +84,42 @@ class TableView:
     recorder_id: int = 0
     generation: int = 0
     log: list[Any] = field(default_factory=list)
-    centre: SeatView | None = None  # the centre's assurance seat, after the table's seats
+    centre: SeatView | None = None  # the centre's assurance seat, after the tables' seats
     assurance: dict[str, Any] = field(default_factory=dict)  # see `assurance_view`
+    area: int = 0  # the area index of this table
+    tables: list[tuple[int, str, list[SeatView]]] = field(default_factory=list)  # every table people sit at
 
-    def seat(self, i: int) -> SeatView:
-        return self.seats[i]
+    def seat(self, i: int | None) -> SeatView | None:
+        """The seat numbered `i` if it is at this table (or the centre's), else None."""
+        for s in [*self.seats, self.centre]:
+            if s is not None and s.index == i:
+                return s
+        return None
 
 
-def _sentences(room) -> dict[int, str]:
+def _sentences(room, area: int) -> dict[int, str]:
+    """Each offer's sentence, made once (offer ids are unique across the model's tables)."""
     cache = getattr(room, "_sentences", None)
     if cache is None or getattr(room, "_sentences_model", None) is not room.model:
         cache = room._sentences = {}
         room._sentences_model = room.model
-    rec = room.recorder
+    rec = room.recorders[area]
+    table = room.model.tables[area]
     prev_plan = None
     for row in rec.offers:
         if row.oid not in cache:
-            cache[row.oid] = offer_sentence(room.model, room.table, rec.parties, row, prev_plan, rec.minimum_gbp)
+            cache[row.oid] = offer_sentence(room.model, table, rec.parties, row, prev_plan, rec.minimum_gbp)
         prev_plan = row.plan
     return cache
 
 
-def table_view(room) -> TableView:
+def seat_views(room, area: int) -> list[SeatView]:
+    """The seats at one table people sit at, numbered as the room numbers them."""
     m = room.model
-    rec = room.recorder
-    rec.pull()
-    t = room.table
+    rec = room.recorders[area]
     seats = []
-    for i, p in enumerate(rec.parties):
+    for i in room.seats_at(area):
+        p = rec.parties[room.party_of(i)]
         person = room.holder(i)
         turn = room.open_turn(i)
         seats.append(
@@ -130,6 +138,18 @@ def table_view(room) -> TableView:
                 tuple(q.name for q in room.team(i)),
             )
         )
+    return seats
+
+
+def table_view(room, area: int | None = None) -> TableView:
+    m = room.model
+    area = room.focus if area is None else area
+    rec = room.recorders[area]
+    rec.pull()
+    t = m.tables[area]
+    here = set(room.seats_at(area))
+    seats = seat_views(room, area)
+    tables = [(a, room.recorders[a].area_name, seats if a == area else seat_views(room, a)) for a in room.people]
     c = room.centre_seat
     person, turn = room.holder(c), room.open_turn(c)
     centre = SeatView(
@@ -146,25 +166,27 @@ def table_view(room) -> TableView:
         agent_note(rec, m.centre.code, int(m.week_no), "the stress test's own verdict stood"),
         tuple(q.name for q in room.team(c)),
     )
-    sentences = _sentences(room)
+    sentences = _sentences(room, area)
     items = [(row.week, 1, sentences[row.oid]) for row in rec.offers[-12:]]
     items += [(w, 0, text) for w, text in events(rec, m)]
     lines = [(w, text) for w, _, text in sorted(items, key=lambda x: (x[0], x[1]), reverse=True)[:14]]
     current = None
     current_plan = None
-    responding = [tn for tn in room.waiting_for() if tn.kind == "respond"]
+    waiting = [tn for tn in room.waiting_for() if tn.seat in here]
+    responding = [tn for tn in waiting if tn.kind == "respond"]
     if responding and t.offer is not None:
         current_plan = np.asarray(t.plans[t.offer], float).copy()
         prev = rec.offers[-1].plan if rec.offers else None
         proposer = rec.parties[t.proposer]
-        holder = room.holder(t.proposer)
+        holder = room.holder(room.seat_at(area, t.proposer))
         name = f"{proposer.name} ({holder.name})" if holder else proposer.name
         current = f"Week {m.week_no}: {name} proposes {headline(current_plan, rec.minimum_gbp, prev)}."
-    proposing = [tn for tn in room.waiting_for() if tn.kind == "propose"]
+    proposing = [tn for tn in waiting if tn.kind == "propose"]
     if proposing:
         tn = proposing[0]
         holder = room.holder(tn.seat)
-        who = f"{rec.parties[tn.seat].name} ({holder.name})" if holder else rec.parties[tn.seat].name
+        party = rec.parties[room.party_of(tn.seat)]
+        who = f"{party.name} ({holder.name})" if holder else party.name
         current = f"Week {m.week_no}: {who} is preparing a plan."
     if t.plan is not None:
         plan_now, plan_kind = np.asarray(t.plan, float).copy(), ("imposed" if t.imposed else "agreed")
@@ -218,7 +240,7 @@ def table_view(room) -> TableView:
         }
         if m.params.pause.enabled
         else {"plan deadline": m.w1, "plans imposed": m.w3},
-        status=STATUS_LABEL.get(m.status[room.focus], m.status[room.focus]),
+        status=STATUS_LABEL.get(m.status[area], m.status[area]),
         agreed_week=t.agreed_week if t.agreed is not None else None,
         outcome=room.outcome,
         recorder_id=id(rec),
@@ -226,6 +248,8 @@ def table_view(room) -> TableView:
         generation=room.generation,
         centre=centre,
         assurance=assurance_view(room),
+        area=area,
+        tables=tables,
     )
 
 
@@ -271,14 +295,15 @@ def brief(room, token: str, seat: int) -> dict[str, Any] | None:
     with room._cond:
         if room.seat_of(token) != seat:
             return None
-        t = room.table
-        rec = room.recorder
-        p = t.parties[seat]
+        t = room.table_of(seat)
+        rec = room.recorders[room.area_of_seat(seat)]
+        j = room.party_of(seat)  # the seat's place at its table
+        p = t.parties[j]
         targets = getattr(t, "targets", None)
         offer_score = None
         turn = room.open_turn(seat)
         if turn is not None and turn.kind == "respond" and t.offer is not None:
-            offer_score = float(t.utility[seat, t.offer] * 100)
+            offer_score = float(t.utility[j, t.offer] * 100)
         trust = rec.trust_now()
         return {
             "name": p.name,
@@ -286,10 +311,10 @@ def brief(room, token: str, seat: int) -> dict[str, Any] | None:
             "label": KIND_LABEL.get(p.kind, p.kind),
             "area": rec.area_name,
             "priorities": priorities(p),
-            "bottom_line": float(t.reservation[seat] * 100),
-            "agent_bar": float(targets[seat] * 100) if targets is not None else None,
-            "pressures": pressures(room.model, t, seat),
-            "trust": trust_lines(t, seat, trust, rec.parties),
+            "bottom_line": float(t.reservation[j] * 100),
+            "agent_bar": float(targets[j] * 100) if targets is not None else None,
+            "pressures": pressures(room.model, t, j),
+            "trust": trust_lines(t, j, trust, rec.parties),
             "offer_score": offer_score,
-            "own_history": [(row.week, float(row.utility[seat] * 100), row.responses[seat]) for row in rec.offers],
+            "own_history": [(row.week, float(row.utility[j] * 100), row.responses[j]) for row in rec.offers],
         }

@@ -175,9 +175,10 @@ def use_room_version(room) -> int:
     return version
 
 
-def use_view(room):
+def use_view(room, area: int | None = None):
+    """The room's snapshot of one table people sit at (the focus table's by default)."""
     version = use_room_version(room)
-    return solara.use_memo(room.snapshot, [version, id(room), room.version])
+    return solara.use_memo(lambda: room.snapshot(area), [version, id(room), room.version, area])
 
 
 def send(room, action, set_message=None):

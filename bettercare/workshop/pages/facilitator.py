@@ -174,6 +174,13 @@ def SettingsCard(s, do):
                 value=s.focus,
                 on_value=lambda v: do("configure", data={"focus": v}),
             )
+            with solara.Div(classes=["bc-set-tables"]):
+                solara.SelectMultiple(
+                    "People also sit at (tables at the same time)",
+                    values=[t for t in s.tables if t in s.areas and t != s.focus],
+                    all_values=[a for a in s.areas if a != s.focus],
+                    on_value=lambda v: do("configure", data={"tables": list(v)}),
+                )
         Slider(
             f"Trust between partners: {s.trust:.2f}",
             s.trust,
@@ -247,13 +254,18 @@ def SettingsCard(s, do):
 
 @solara.component
 def Seats(view, do, controls: bool = True):
+    several = len(view.tables) > 1
+    seats = [s for _, _, ss in view.tables for s in ss] if several else list(view.seats)
+    tables = {s.index: name for _, name, ss in view.tables for s in ss}
     with solara.Row(style={"flex-wrap": "wrap"}, classes=["bc-seats"]):
-        for s in [*view.seats, view.centre]:
+        for s in [*seats, view.centre]:
             turn = s.turn_kind is not None
             with solara.Column(
                 classes=["bc-seat", f"bc-seat-{s.index}"] + (["bc-seat-turn"] if turn else []), gap="1px"
             ):
-                solara.Text(s.label, classes=["bc-kind"])
+                solara.Text(
+                    f"{s.label} · {tables[s.index]}" if several and s.index in tables else s.label, classes=["bc-kind"]
+                )
                 solara.Text(s.name, style={"font-weight": "600"})
                 solara.Text(
                     f"played by {', '.join(s.team)}" if s.person else "played by the model's agent",

@@ -61,33 +61,44 @@ def Join():
             solara.HTML(tag="a", unsafe_innerHTML="Open my seat", attributes={"href": go})
         return
     with solara.Column(style={"padding": "20px", "max-width": "820px"}, classes=["bc-page"]):
+        names = [name for _, name, _ in view.tables]
+        where = f"The {view.area_name} table" if len(names) < 2 else f"{len(names)} tables: {', '.join(names)}"
         solara.Text(
-            f"The {view.area_name} table. Choose a free seat: the model's agents play the others. "
+            f"{where}. Choose a free seat: the model's agents play the others. "
             "The centre's seat gives NHS England's assurance verdicts on every area's plan.",
             style={"font-size": "17px"},
         )
         solara.InputText("Room code", value=code, on_value=set_code, continuous_update=True)
         solara.InputText("Your name", value=name, on_value=set_name, continuous_update=True)
-        with solara.Row(style={"flex-wrap": "wrap"}):
-            for s in [*view.seats, view.centre]:
-                with solara.Column(classes=["bc-seat", f"bc-join-seat-{s.index}"], gap="2px"):
-                    solara.Text(s.label, classes=["bc-kind"])
-                    solara.Text(s.name, style={"font-weight": "600"})
-                    if s.person:
-                        solara.Text(f"taken by {', '.join(s.team)}", classes=["bc-muted"])
-                        if len(s.team) < view.team_size:
-                            solara.Button(
-                                f"Join {s.person}'s team",
-                                on_click=lambda i=s.index: take(i),
-                                small=True,
-                                classes=[f"bc-take-{s.index}", "bc-join-team"],
-                            )
-                    else:
+
+        def card(s):
+            with solara.Column(classes=["bc-seat", f"bc-join-seat-{s.index}"], gap="2px"):
+                solara.Text(s.label, classes=["bc-kind"])
+                solara.Text(s.name, style={"font-weight": "600"})
+                if s.person:
+                    solara.Text(f"taken by {', '.join(s.team)}", classes=["bc-muted"])
+                    if len(s.team) < view.team_size:
                         solara.Button(
-                            f"Sit as {s.name}",
+                            f"Join {s.person}'s team",
                             on_click=lambda i=s.index: take(i),
-                            color="primary",
                             small=True,
-                            classes=[f"bc-take-{s.index}"],
+                            classes=[f"bc-take-{s.index}", "bc-join-team"],
                         )
+                else:
+                    solara.Button(
+                        f"Sit as {s.name}",
+                        on_click=lambda i=s.index: take(i),
+                        color="primary",
+                        small=True,
+                        classes=[f"bc-take-{s.index}"],
+                    )
+
+        for _area, table_name, seats in view.tables or [(view.area, view.area_name, view.seats)]:
+            if len(names) > 1:
+                solara.Text(f"The {table_name} table", classes=["bc-table-name"], style={"font-weight": "600"})
+            with solara.Row(style={"flex-wrap": "wrap"}):
+                for s in seats:
+                    card(s)
+        with solara.Row(style={"flex-wrap": "wrap"}):
+            card(view.centre)
         Message(message)

@@ -11,15 +11,30 @@ import solara
 
 from .. import figures
 from ..story import short_line
-from .common import Clock, Figure, TopBar, esc, use_room, use_view
+from .common import Clock, Figure, TopBar, esc, room_path, use_query, use_room, use_view
 
 
 @solara.component
 def Projector():
+    """With people at several tables, `?table=N` shows the Nth (1 is the focus table)."""
     room = use_room()
-    view = use_view(room)
+    q = use_query()
+    try:
+        pick = int(q.get("table", "1")) - 1
+    except ValueError:
+        pick = 0
+    people = list(room.people)
+    view = use_view(room, people[pick] if 0 <= pick < len(people) else None)
     TopBar(view, "On the screen", show_code=True)
     with solara.Column(classes=["bc-projector", "bc-page"], style={"padding": "8px 18px"}, gap="6px"):
+        if len(view.tables) > 1:
+            links = " · ".join(
+                f"<b>{esc(name)}</b>"
+                if a == view.area
+                else f"<a href='{room_path(f'/projector?table={k + 1}', room.name)}'>{esc(name)}</a>"
+                for k, (a, name, _) in enumerate(view.tables)
+            )
+            solara.HTML(tag="div", unsafe_innerHTML=f"Tables: {links}", classes=["bc-projector-tables"])
         with solara.Row(style={"align-items": "baseline", "flex-wrap": "wrap", "gap": "24px"}):
             Clock(view)
             people = [s for s in view.seats if s.person]

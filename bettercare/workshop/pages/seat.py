@@ -44,7 +44,6 @@ def pick_token(room, tokens: list[str], want: int | None) -> str:
 @solara.component
 def Seat():
     room = use_room()
-    view = use_view(room)
     q = use_query()
     try:
         want = int(q["s"]) if "s" in q else None
@@ -52,6 +51,9 @@ def Seat():
         want = None
     token = pick_token(room, seat_tokens(room.name), want)
     participant = room.participants.get(token)
+    own = room.seat_of(token)
+    seat = want if want is not None else own
+    view = use_view(room, room.area_of_seat(seat))  # the table this seat is at
 
     def presence():
         if not token:
@@ -72,12 +74,10 @@ def Seat():
             with solara.Link(room_path("/join", room.name)):
                 solara.Button("Join the table", color="primary")
         return
-    own = room.seat_of(token)
-    seat = want if want is not None else own
     if seat is not None and seat == view.centre.index:
         CentreSeat(room, view, token, participant, own)
         return
-    if seat is None or not 0 <= seat < len(view.seats):
+    if view.seat(seat) is None:
         TopBar(view, f"{participant.name}: no seat")
         with solara.Column(style={"padding": "20px"}, classes=["bc-page"]):
             solara.Warning(
@@ -87,11 +87,11 @@ def Seat():
             with solara.Link(room_path("/join", room.name)):
                 solara.Button("Choose a seat", color="primary")
         return
-    me = view.seats[seat]
+    me = view.seat(seat)
     TopBar(view, f"{participant.name} · {me.name} ({me.label})")
     with solara.Column(style={"padding": "14px 18px"}, classes=["bc-page"]).key(f"gen-{view.generation}"):
         if seat != own:
-            mine = ([*view.seats, view.centre][own].name) if own is not None else "no seat"
+            mine = room.party_name(own) if own is not None else "no seat"
             solara.Warning(f"You are looking at the seat of {me.name}. You sit as {mine}.", classes=["bc-not-yours"])
         Clock(view)
         if len(me.team) > 1:
@@ -131,7 +131,7 @@ def CentreSeat(room, view, token: str, participant, own: int | None):
     TopBar(view, f"{participant.name} · {me.name}")
     with solara.Column(style={"padding": "14px 18px"}, classes=["bc-page"]).key(f"gen-{view.generation}"):
         if own != me.index:
-            mine = view.seats[own].name if own is not None else "no seat"
+            mine = room.party_name(own) if own is not None else "no seat"
             solara.Warning(f"You are looking at the centre's seat. You sit as {mine}.", classes=["bc-not-yours"])
         Clock(view)
         with solara.Div(classes=["bc-cols"]):
@@ -256,7 +256,7 @@ def Brief(room, view, token: str, seat: int):
     b = solara.use_memo(lambda: get_brief(room, token, seat), [view.version, token, seat])
     if b is None:
         with solara.Card("Private brief"):
-            solara.Text(f"The brief of {view.seats[seat].name} is private to whoever sits there.", classes=["bc-muted"])
+            solara.Text(f"The brief of {view.seat(seat).name} is private to whoever sits there.", classes=["bc-muted"])
         return
     with solara.Card(
         f"Your brief: {b['name']}", subtitle=f"{b['label']} at the {b['area']} table", classes=["bc-brief"]
@@ -285,7 +285,11 @@ def Brief(room, view, token: str, seat: int):
         if b["own_history"]:
             Figure(
                 figures.dance(
-                    view.parties, view.offers, view.deadlines, only=seat, title="What each offer was worth to you"
+                    view.parties,
+                    view.offers,
+                    view.deadlines,
+                    only=room.party_of(seat),
+                    title="What each offer was worth to you",
                 ),
                 caption="Each offer's worth to you, week by week.",
                 cls="bc-own-dance",
@@ -296,7 +300,7 @@ def Brief(room, view, token: str, seat: int):
 @solara.component
 def MemberPanel(room, view, token: str, seat: int):
     """A team member's turn: watch, and, when the facilitator allows it, suggest a plan or vote."""
-    me = view.seats[seat]
+    me = view.seat(seat)
     message, set_message = solara.use_state(None, key=f"member-msg-{seat}")
     solara.use_effect(lambda: set_message(None) if me.turn_id is not None else None, [me.turn_id])
     advise = view.settings.team_advice and me.turn_kind in ("propose", "respond")
@@ -354,7 +358,7 @@ def TeamAdvice(room, view, token: str, seat: int):
 
 @solara.component
 def TurnPanel(room, view, token: str, seat: int):
-    s = view.seats[seat]
+    s = view.seat(seat)
     message, set_message = solara.use_state(None, key=f"msg-{seat}")
     # a new turn starts with a clean slate; a refusal stays while its turn is open
     solara.use_effect(lambda: set_message(None) if s.turn_id is not None else None, [s.turn_id])
@@ -443,8 +447,8 @@ def PlanForm(
     room, view, token: str, seat: int, turn_id: int, week: int, set_message, verb: str = "propose", lead: str = ""
 ):
     """The plan form: `verb` propose puts the plan on the table; suggest sends it to the team's lead."""
-    lim = solara.use_memo(room.plan_limits, [turn_id])
-    start = solara.use_memo(lambda: room.plan_to_form(room.suggestion(seat)), [turn_id])
+    lim = solara.use_memo(lambda: room.plan_limits(seat), [turn_id])
+    start = solara.use_memo(lambda: room.plan_to_form(room.suggestion(seat), seat), [turn_id])
     council, set_council = solara.use_state(start["council_topup_m"])
     ccg, set_ccg = solara.use_state(start["ccg_topup_m"])
     shares, set_shares = solara.use_state(list(start["shares_pct"]))
@@ -550,12 +554,12 @@ def PlanForm(
                 "Start from the last offer",
                 text=True,
                 classes=["bc-last-offer"],
-                on_click=lambda: load(room.plan_to_form(view.offers[-1].plan)),
+                on_click=lambda: load(room.plan_to_form(view.offers[-1].plan, seat)),
             )
         for a in suggested:
             solara.Button(
                 f"Load {a['name']}'s suggestion",
                 text=True,
                 classes=["bc-load-suggestion"],
-                on_click=lambda a=a: load(room.plan_to_form(np.asarray(a["plan"]))),
+                on_click=lambda a=a: load(room.plan_to_form(np.asarray(a["plan"]), seat)),
             )
