@@ -531,3 +531,54 @@ def test_the_centre_seat_sees_the_stress_test_and_sends_a_plan_back(contexts, se
     cy.locator(".bc-your-turn", has_text="Assure Wigan's plan").wait_for()
     assert cy.locator(".bc-verdicts li").count() == 1
     fac.locator(".bc-pause").click()
+
+
+THREE = ("Wigan", "Bolton", "Salford")
+
+
+@pytest.mark.parametrize(
+    "server",
+    [
+        (
+            "--scenario",
+            "hospitals-out",
+            *[x for a in THREE for x in ("--area", a)],
+            "--table",
+            "Bolton",
+            "--table",
+            "Salford",
+            "--room-code",
+            "THREE",
+        )
+    ],
+    indirect=True,
+    ids=["three-tables"],
+)
+def test_three_tables_run_at_once_each_person_sees_their_own_table(contexts, server):
+    fac = facilitator(contexts, server)
+    for area in THREE:
+        fac.locator(".bc-kind", has_text=f"· {area}").first.wait_for()
+    # hospitals out: two seats a table, numbered table by table; each person takes a council
+    people = [join(contexts()[0], server.base, server.code, f"P{k}", 2 * k) for k in range(3)]
+    for k, area in enumerate(THREE):
+        people[k].locator(".bc-status", has_text=f"{area}:").wait_for()
+        people[k].get_by_text(f"P{k} · {area} Council").wait_for()
+        fac.get_by_text(f"played by P{k}").wait_for()
+
+    fac.locator(".bc-step").click()  # week 0: the three councils propose, all at once
+    for page in people:
+        page.get_by_text("Your turn: put a plan on the table").wait_for()
+    waiting = fac.locator(".bc-waiting").first
+    for k, area in enumerate(THREE):
+        waiting.filter(has_text=f"{area} Council (P{k}) to propose").wait_for()
+    for page in people[::-1]:
+        page.locator(".bc-propose").click()
+    fac.locator(".bc-clock", has_text="Week 1").wait_for()
+    for k, area in enumerate(THREE):
+        people[k].locator(".bc-lines", has_text=f"{area} Council (P{k}) proposes").first.wait_for()
+    # the projector shows any of the tables, without a key
+    proj_ctx, _ = contexts()
+    proj = proj_ctx.new_page()
+    proj.goto(server.base + "/projector?table=3")
+    proj.locator(".bc-status", has_text="Salford:").wait_for(timeout=READY)
+    proj.locator(".bc-projector-tables", has_text="Wigan").wait_for()

@@ -158,3 +158,35 @@ def test_a_step_cut_short_at_three_tables_keeps_what_people_said(tmp_path):
     for s in people:
         assert again.recorders[again.area_of_seat(s)].offers[-1].people.get(0) == again.participants[people[s]].name
     again.close()
+
+
+def test_the_download_and_the_debrief_tell_every_tables_story():
+    import io
+    import zipfile
+
+    import pandas as pd
+
+    from bettercare.workshop.export import session_zip
+
+    room = three_tables()
+    people = seat_people(room)
+    fac(room, "step")
+    assert proposals_open(room, 3)
+    propose_all(room, people, list(people))
+    idle(room)
+    fac(room, "run")
+    agents_answer(room)
+    assert room.wait_until(lambda: room.outcome is not None, 60), room.waiting_text()
+    z = zipfile.ZipFile(io.BytesIO(session_zip(room)))
+    offers = pd.read_csv(z.open("offers.csv"))
+    assert list(dict.fromkeys(offers.area)) == AREAS
+    for k, area in enumerate(AREAS):
+        mine = offers[(offers.area == area) & (offers.played_by == f"P{k}")]
+        assert len(mine) >= 1 and (mine.week == 0).any()
+    text = z.read("debrief.txt").decode()
+    assert [line for line in text.splitlines() if line.startswith("What happened")] == [
+        f"What happened at the {a} table" for a in AREAS
+    ]
+    outcome = pd.read_csv(z.open("outcome.csv"))
+    assert list(outcome.area_name) == AREAS
+    room.close()

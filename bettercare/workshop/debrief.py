@@ -66,6 +66,19 @@ def _rejections(rec: Recorder) -> list[tuple[str, int, int]]:
     return out
 
 
+def room_stories(room, deadlines: dict[str, int]) -> list[tuple[str, list[str]]]:
+    """Each table people sit at, the focus table first: its area's name and its story
+    (`table_story`), with the area's outcome once the delivery year is over."""
+    out = []
+    with room._cond:
+        for a in room.people:
+            rec = room.recorders[a]
+            rec.pull()
+            outcome = room.outcome["areas"].iloc[a].to_dict() if room.outcome is not None else None
+            out.append((rec.area_name, table_story(rec, outcome, deadlines)))
+    return out
+
+
 def table_story(rec: Recorder, outcome: dict[str, Any] | None, deadlines: dict[str, int]) -> list[str]:
     """Five sentences on what happened at this table, from its offers, frames and outcome."""
     offers = rec.offers

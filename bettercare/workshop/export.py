@@ -14,7 +14,7 @@ import pandas as pd
 from bettercare.vocabulary.plan import Slot
 
 from . import charts
-from .debrief import replay_story, table_story
+from .debrief import replay_story, room_stories
 from .history import KIND_LABEL
 from .story import LINE_SHORT, pool_gbp, spend_gbp
 from .views import _sentences
@@ -83,12 +83,15 @@ def offers_frame(
 
 
 def room_offers(room) -> pd.DataFrame:
-
+    """Every offer at the tables people sat at, the focus table's first (the area is a column)."""
+    frames = []
     with room._cond:
-        rec = room.recorder
-        rec.pull()
-        sentences = dict(_sentences(room, room.focus))
-        return offers_frame(rec.parties, list(rec.offers), rec.minimum_gbp, rec.area_name, sentences)
+        for a in room.people:
+            rec = room.recorders[a]
+            rec.pull()
+            sentences = dict(_sentences(room, a))
+            frames.append(offers_frame(rec.parties, list(rec.offers), rec.minimum_gbp, rec.area_name, sentences))
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
 def log_frame(room) -> pd.DataFrame:
@@ -133,16 +136,20 @@ def session_zip(room) -> bytes:
         z.writestr("pool.png", charts.pool_png(view))
         z.writestr("trust_over_time.png", charts.trust_time_png(view))
 
-        with room._cond:
-            story = table_story(room.recorder, view.outcome["area"] if view.outcome else None, view.deadlines)
-        text = "What happened at the table\n\n" + "\n".join(f"{i + 1}. {s}" for i, s in enumerate(story))
+        stories = room_stories(room, view.deadlines)
+        text = "\n\n".join(
+            ("What happened at the table" if len(stories) == 1 else f"What happened at the {name} table")
+            + "\n\n"
+            + "\n".join(f"{i + 1}. {s}" for i, s in enumerate(story))
+            for name, story in stories
+        )
         if room.replay is not None:
             text += "\n\nWhy A and B differed\n\n" + "\n".join(
                 f"{i + 1}. {s}" for i, s in enumerate(replay_story(room.replay))
             )
         z.writestr("debrief.txt", text + "\n")
         if view.outcome is not None:
-            z.writestr("outcome.csv", to_csv(pd.DataFrame([view.outcome["area"]])))
+            z.writestr("outcome.csv", to_csv(view.outcome["areas"].iloc[list(room.people)]))
         replay = room.replay
         if replay is not None:
             for i, run in enumerate(replay.runs):

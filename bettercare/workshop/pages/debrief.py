@@ -5,17 +5,10 @@ from __future__ import annotations
 import solara
 
 from .. import figures
-from ..debrief import replay_story, table_story
+from ..debrief import replay_story, room_stories
 from ..replay import PARAMETERS
 from ..story import STATUS_LABEL
 from .common import Figure, OutcomeCards, Slider, esc
-
-
-def room_story(room, view) -> list[str]:
-
-    with room._cond:
-        room.recorder.pull()
-        return table_story(room.recorder, view.outcome["area"] if view.outcome else None, view.deadlines)
 
 
 @solara.component
@@ -30,8 +23,9 @@ def Story(title: str, sentences: list[str], cls: str):
 
 @solara.component
 def Debrief(room, view, do):
-    story = solara.use_memo(lambda: room_story(room, view), [view.version])
-    Story(f"What happened at the {view.area_name} table", story, "bc-debrief-story")
+    stories = solara.use_memo(lambda: room_stories(room, view.deadlines), [view.version])
+    for name, story in stories:
+        Story(f"What happened at the {name} table", story, "bc-debrief-story")
     if view.outcome is not None:
         OutcomeCards(view.outcome["area"], view.outcome["months"], title=f"After delivery: {view.area_name}")
     else:
