@@ -7,7 +7,10 @@ Writes:
 - docs/predictions-2015-16-registered-DATE.csv: the ensemble, one row per run (draw, seed, the
   draw's parameters, the year-1 outcomes). Its SHA-256 and date go into docs/validation.md. A
   registered file is never overwritten: a later registration (say from a better posterior) is a
-  new dated file, and the earlier ones stay in the repository.
+  new dated file (DATE-2, DATE-3 on the same day), and the earlier ones stay in the repository.
+- docs/predictions-registered.csv: the ledger of every registration (date, file, SHA-256, the
+  posterior's SHA-256, draws, replicates, seed, `--note`), one row appended each time; the
+  block in docs/validation.md lists it, so an earlier registration stays on record.
 - docs/validation.md, between the posterior-predictive markers: the validation table with each
   interval's share from parameter uncertainty, and the registered predictions with their scoring rule.
 """
@@ -17,7 +20,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import hashlib
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -36,7 +38,19 @@ from bettercare.model.outputs import fmt, kind_of
 
 ROOT = Path(__file__).resolve().parents[1]
 TODAY = dt.date.today().isoformat()
-FILE = ROOT / "docs" / f"predictions-2015-16-registered-{TODAY}.csv"  # one file per registration, never rewritten
+LEDGER = ROOT / "docs" / "predictions-registered.csv"
+
+
+def new_file() -> Path:
+    """The next registration's file: one per registration, never rewritten."""
+    base = ROOT / "docs" / f"predictions-2015-16-registered-{TODAY}"
+    path, k = base.with_suffix(".csv"), 1
+    while path.exists():
+        k += 1
+        path = base.parent / f"{base.name}-{k}.csv"
+    return path
+
+
 # Observable in 2015-16 data against 2014-15, whatever the cause.
 OBSERVABLE = [
     "realised_emergency_admissions_change",
@@ -66,9 +80,9 @@ def main() -> None:
     ap.add_argument("--replicates", type=int, default=5)
     ap.add_argument("--seed", type=int, default=2015)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--note", default="", help="what this registration is (the posterior it comes from)")
     args = ap.parse_args()
-    if FILE.exists():
-        sys.exit(f"error: {FILE.relative_to(ROOT)} is registered; it is not overwritten (see the script's docstring)")
+    FILE = new_file()
     draws = posterior.draw(args.draws, args.seed)
     nationals = run_posterior_nationals("england-2014", draws, args.replicates, args.seed, workers=args.workers)
     names = posterior.parameter_names()
@@ -83,6 +97,29 @@ def main() -> None:
     )
     ensemble.to_csv(FILE, index=False, float_format="%.10g")
     sha = hashlib.sha256(FILE.read_bytes()).hexdigest()
+    ledger = pd.read_csv(LEDGER) if LEDGER.exists() else pd.DataFrame()
+    row = {
+        "registered": TODAY,
+        "file": FILE.name,
+        "sha256": sha,
+        "posterior_sha256": posterior.digest(),
+        "draws": args.draws,
+        "replicates": args.replicates,
+        "seed": args.seed,
+        "note": args.note,
+    }
+    ledger = pd.concat([ledger, pd.DataFrame([row])], ignore_index=True)
+    ledger.to_csv(LEDGER, index=False)
+    ledger_rows = [
+        [
+            str(r.registered),
+            f"`docs/{r.file}`",
+            f"`{str(r.sha256)[:16]}…`",
+            f"`{str(r.posterior_sha256)[:16]}…`",
+            str(r.note),
+        ]
+        for r in ledger.itertuples(index=False)
+    ]
 
     table = evaluate(nationals)
     cal = table[table.calibrated_on]
@@ -146,6 +183,11 @@ def main() -> None:
             "observable, scored only against a published counterfactual estimate if one appears):",
             "",
             table_md(pred_rows(EFFECTS), head),
+            "",
+            "**Every registration** (`docs/predictions-registered.csv`; earlier files stay in `docs/`, "
+            "and each is scored against what happened on its own terms):",
+            "",
+            table_md(ledger_rows, ["registered", "file", "SHA-256", "posterior SHA-256", "note"]),
         ]
     )
     write_block("posterior-predictive", block)
