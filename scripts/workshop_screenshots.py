@@ -10,7 +10,11 @@ replay. Every page runs with requests to anywhere but this machine
 blocked. Solara scrolls inside its own container, so pages are shot in tall viewports rather
 than as "full page" screenshots.
 
-Usage: .venv/bin/python scripts/workshop_screenshots.py [--out docs/img]
+With `--three-tables` it plays only a room with people at three areas' tables at once (Wigan,
+Bolton and Salford, hospitals at the table) and saves the join page and the facilitator's screen
+while the three councils propose.
+
+Usage: .venv/bin/python scripts/workshop_screenshots.py [--out docs/img] [--three-tables]
 Needs: the workshop extra, playwright, /usr/bin/chromium and the assets
 (bash scripts/fetch_workshop_assets.sh).
 """
@@ -44,9 +48,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "img")
     ap.add_argument("--port", type=int, default=8765)
+    ap.add_argument("--three-tables", action="store_true", help="only the three-table room's screenshots")
     args = ap.parse_args()
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
+    if args.three_tables:
+        three_tables(out, args.port)
+        return
     server = start_server(
         "--scenario",
         "hospitals-in",
@@ -193,6 +201,56 @@ def main() -> None:
         server.stop()
     for f in sorted(out.glob("workshop-*.png")):
         print(f.relative_to(ROOT) if f.is_relative_to(ROOT) else f)
+
+
+def three_tables(out: Path, port: int) -> None:
+    """People at three tables in one room: the join page, and the facilitator's screen in week 0."""
+    areas = ["Wigan", "Bolton", "Salford"]
+    server = start_server(
+        "--scenario",
+        "hospitals-in",
+        *[x for a in areas for x in ("--area", a)],
+        "--table",
+        "Bolton",
+        "--table",
+        "Salford",
+        "--room-code",
+        "BCF2014",
+        port=port,
+    )
+    try:
+        with sync_playwright() as p:
+            browser = launch(p)
+            fctx, fguard = offline_context(browser, width=1500, height=1500)
+            fac = fctx.new_page()
+            fac.goto(server.facilitator_url)
+            fac.locator(".bc-clock").wait_for(timeout=45_000)
+            guards = [fguard]
+            people = []
+            for k, name in enumerate(["Ann", "Bo", "Cy"]):
+                ctx, guard = offline_context(browser, width=1400, height=1300)
+                guards.append(guard)
+                people.append(join(ctx, server.base, server.code, name, 3 * k))  # each table's council
+            jctx, jguard = offline_context(browser, width=1100, height=1250)
+            guards.append(jguard)
+            dee = jctx.new_page()
+            dee.goto(f"{server.base}/join")
+            dee.get_by_label("Room code").fill(server.code)
+            dee.get_by_label("Your name").fill("Dee")
+            dee.get_by_text("taken by Cy").wait_for()
+            dee.wait_for_timeout(500)
+            dee.screenshot(path=str(out / "workshop-three-tables-join.png"))
+            fac.locator(".bc-step").click()
+            for page in people:
+                page.get_by_text("Your turn: put a plan on the table").wait_for()
+            fac.locator(".bc-waiting", has_text="Salford Council (Cy) to propose").first.wait_for()
+            fac.wait_for_timeout(500)
+            fac.screenshot(path=str(out / "workshop-three-tables.png"))
+            for g in guards:
+                assert not g.blocked, g.blocked
+            browser.close()
+    finally:
+        server.stop()
 
 
 if __name__ == "__main__":
