@@ -576,6 +576,9 @@ def test_three_tables_run_at_once_each_person_sees_their_own_table(contexts, ser
     fac.locator(".bc-clock", has_text="Week 1").wait_for()
     for k, area in enumerate(THREE):
         people[k].locator(".bc-lines", has_text=f"{area} Council (P{k}) proposes").first.wait_for()
+    # the facilitator's screen shows any table's offers
+    fac.locator(".bc-table-choice").get_by_text("Bolton").click()
+    fac.locator(".bc-lines", has_text="Bolton Council (P1) proposes").first.wait_for()
     # the projector shows any of the tables, without a key
     proj_ctx, _ = contexts()
     proj = proj_ctx.new_page()

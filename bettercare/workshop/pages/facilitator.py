@@ -36,7 +36,9 @@ from .debrief import Debrief
 @solara.component
 def Facilitator():
     room = use_room()
-    view = use_view(room)
+    shown, set_shown = solara.use_state(0)  # which of the tables people sit at "The table" shows
+    people = list(room.people)
+    view = use_view(room, people[shown] if shown < len(people) else None)
     key = facilitator_key(room.name)
     section, set_section = solara.use_state("The table")
     message, set_message = solara.use_state(None)
@@ -80,6 +82,14 @@ def Facilitator():
                 classes=["bc-sections"],
             )
             if section == "The table":
+                if len(view.tables) > 1:
+                    names = [name for _, name, _ in view.tables]
+                    solara.ToggleButtonsSingle(
+                        view.area_name,
+                        values=names,
+                        on_value=lambda v: set_shown(names.index(v)),
+                        classes=["bc-table-choice"],
+                    )
                 TableSection(view)
             elif section == "Debrief":
                 Debrief(room, view, do)
