@@ -24,3 +24,16 @@ def test_summary_gives_the_probability_of_a_rise():
     ensemble = pd.DataFrame({"x": np.r_[-np.ones(30), np.ones(70)]})
     row = summary(ensemble, ["x"]).iloc[0]
     assert row.p_above_zero == pytest.approx(0.7) and row.n == 100 and row["median"] == 1.0
+
+
+def test_every_registered_file_still_has_its_ledger_hash():
+    """A registration is a promise: the file scored later must be byte for byte the one hashed then."""
+    import hashlib
+    from pathlib import Path
+
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    ledger = pd.read_csv(docs / "predictions-registered.csv")
+    assert len(ledger) >= 2 and ledger["file"].is_unique
+    for row in ledger.itertuples():
+        assert hashlib.sha256((docs / row.file).read_bytes()).hexdigest() == row.sha256, row.file
+        assert f"`docs/{row.file}`" in (docs / "validation.md").read_text(), f"{row.file} not listed in validation.md"
