@@ -6,6 +6,10 @@ the command line starts fast.
 
 from __future__ import annotations
 
+from bettercare import arithmetic
+
+arithmetic.pin()  # before anything imports numpy: the same bits on every machine (arithmetic.py)
+
 __version__ = "0.1.0"
 __all__ = ["run", "__version__"]
 

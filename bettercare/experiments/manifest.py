@@ -21,6 +21,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from bettercare import arithmetic
+
 MANIFEST_SCHEMA = "bettercare.manifest/1"
 PACKAGES = ("bettercare", "mesa", "numpy", "pandas", "pyarrow", "pydantic", "networkx")
 
@@ -125,6 +127,7 @@ def manifest(
         **git_state(),
         "versions": package_versions(),
         "platform": platform.platform(),
+        "arithmetic": arithmetic.state(),
         "command": [Path(sys.argv[0]).name, *sys.argv[1:]] if sys.argv and sys.argv[0] else [],
     }
     if extra:
