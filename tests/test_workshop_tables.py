@@ -3,6 +3,8 @@ who answers first, a session resumes exactly, and tables that share an organisat
 
 from __future__ import annotations
 
+import time
+
 from bettercare.workshop.room import Action, Room, Settings
 from bettercare.workshop.store import SessionStore
 from tests.workshop_room import WAIT, fac, idle, join
@@ -143,15 +145,31 @@ def test_a_step_cut_short_at_three_tables_keeps_what_people_said(tmp_path):
     fac(room, "step")
     assert proposals_open(room, 3)
     first, second, last = list(people)[::-1]
+    before = {s: len(room.table_of(s).plans) for s in (first, second)}
     propose_all(room, people, [first, second])  # the server stops while the third thinks
-    # an answer is on file once its table has taken it (the turn closes, then it is journaled)
-    assert room.wait_until(lambda: all(room.turns[s].closed for s in (first, second)), WAIT)
+
+    def taken() -> bool:
+        # an answer is on file once its table has taken it: the turn closes, the table records
+        # the plan, then the answer is journaled; the server is stopped only after all three
+        on_file = [d for k, d in room.store.journal(room.epoch) if k == "answer" and d.get("kind") == "propose"]
+        return len(on_file) == 2 and all(len(room.table_of(s).plans) > before[s] for s in (first, second))
+
+    deadline = time.monotonic() + WAIT
+    while not taken() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert taken()
     plans = {s: room.table_of(s).plans[-1].copy() for s in (first, second)}
+    counts = {s: len(room.table_of(s).plans) for s in (first, second)}
     room.store.close()
 
     again = Room(store=SessionStore(path))
     assert proposals_open(again, 1) and again.open_turn(last) is not None  # only the third is asked again
+    # the tables talk at once, so the third may ask before the other two have replayed their answers
+    deadline = time.monotonic() + WAIT
+    while any(len(again.table_of(s).plans) < counts[s] for s in counts) and time.monotonic() < deadline:
+        time.sleep(0.01)
     for s in (first, second):
+        assert len(again.table_of(s).plans) == counts[s]
         assert (again.table_of(s).plans[-1] == plans[s]).all()
     propose_all(again, people, [last])
     idle(again)
