@@ -50,14 +50,16 @@ WATCH = """(target) => {
 READY = 90_000
 
 
-def render_ends(output: list[str], start: float, end: float) -> list[float]:
-    """When the server's page renders ended (epoch seconds), between `start` and `end`."""
+def render_ends(output: list[str], start: float, end: float) -> list[tuple[float, str]]:
+    """When the server's page renders ended (epoch seconds), between `start` and `end`, each with
+    the room version it drew (renders of several versions in one week: pages drew a moment
+    between the last answer and the new week)."""
     out = []
     for line in list(output):
         if line.startswith("[render]") and " at " in line:
             t = float(line.rsplit(" at ", 1)[1])
             if start <= t <= end:
-                out.append(t)
+                out.append((t, line.split()[2]))
     return out
 
 
@@ -106,7 +108,7 @@ def main() -> None:
                 flush=True,
             )
 
-            latencies, server_side = [], []
+            latencies, server_side, renders = [], [], []
             for week in range(args.weeks):
                 fac.locator(".bc-step").click()
                 proposer = None
@@ -135,12 +137,13 @@ def main() -> None:
                 lat = (max(seen) - t0) / 1000
                 latencies.append(lat)
                 ends = render_ends(server.output, t0 / 1000, max(seen) / 1000)
-                done = (max(ends) - t0 / 1000) if ends else float("nan")
+                done = (max(t for t, _ in ends) - t0 / 1000) if ends else float("nan")
                 server_side.append(done)
+                renders.append(len(ends))
                 print(
                     f"week {week} -> {week + 1}: shown on all {len(pages)} pages {lat:.2f} s after the last "
                     f"answer (first page {(min(seen) - t0) / 1000:.2f} s; server done {done:.2f} s, "
-                    f"{len(ends)} renders)",
+                    f"{len(ends)} renders of {len({v for _, v in ends})} room versions)",
                     flush=True,
                 )
             browser.close()
@@ -165,6 +168,7 @@ def main() -> None:
                     "median_s": med,
                     "max_s": max(latencies),
                     "server_done_s": server_side,
+                    "renders": renders,
                 },
                 indent=2,
             )

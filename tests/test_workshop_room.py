@@ -127,6 +127,29 @@ def test_people_reach_an_agreement_at_their_table(room):
     assert [o.people for o in view.offers] == [{0: "Ann", 1: "Bo"}, {0: "Ann", 1: "Bo"}]
 
 
+def test_the_room_is_thinking_only_inside_a_step_that_asks_nobody(room):
+    """Pages hold their render while `thinking`: it must be false whenever someone is asked, or
+    their turn would show late; and true while the model computes, or nothing is saved."""
+    ann = join(room, "Ann", 0)
+    seen = []
+    step = room.model.step
+
+    def watched_step():
+        seen.append(("start", room.thinking))
+        step()
+        seen.append(("end", room.thinking))
+
+    room.model.step = watched_step
+    assert not room.thinking
+    assert fac(room, "step", tick=0).ok
+    t = turn(room, 0)
+    assert not room.thinking  # Ann is asked to propose
+    assert propose(room, ann, 0, t).ok
+    idle(room)
+    assert seen == [("start", True), ("end", True)]
+    assert not room.thinking  # the step is over
+
+
 def test_a_person_acts_only_for_their_own_seat(room):
     ann, bo = join(room, "Ann", 0), join(room, "Bo", 1)
     fac(room, "step")

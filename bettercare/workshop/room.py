@@ -225,6 +225,7 @@ class Room:
         self.outcome: dict[str, Any] | None = None
         self.replay = None  # set by the facilitator's side-by-side replay
         self.last_step_seconds = 0.0
+        self._in_step = False  # the worker is inside model.step()
         self.leave_grace = 8.0  # seconds a seat waits for a person whose pages all closed (a reload)
         self.epoch = 0
         self._asks = 0  # asks of the step under way (positions in the journal)
@@ -926,6 +927,20 @@ class Room:
     def waiting_for(self) -> list[Turn]:
         return [t for t in self.turns.values() if not t.closed and t.answer is None and not t.skipped]
 
+    @property
+    def thinking(self) -> bool:
+        """The model is inside a step and asks nobody: whatever a page drew now would be gone
+        before anyone read it (say, the moment between the last answer and the new week).
+
+        Read without the lock, by pages deciding when to render; a torn read only makes one
+        render early or late."""
+        if not self._in_step:
+            return False
+        try:
+            return not any(not t.closed and t.answer is None and not t.skipped for t in list(self.turns.values()))
+        except RuntimeError:  # the turns changed while being read
+            return False
+
     # --- the facilitator ---------------------------------------------------------------------------
     def _do_configure(self, a: Action) -> Outcome:
 
@@ -1224,7 +1239,11 @@ class Room:
             self._journal("step", {"tick": self.tick + 1})
         self._asks = 0
         t0 = time.perf_counter()
-        self.model.step()
+        self._in_step = True
+        try:
+            self.model.step()
+        finally:
+            self._in_step = False
         self.tick += 1
         self.turns = {}
         for rec in self.recorders.values():

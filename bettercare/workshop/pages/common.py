@@ -83,6 +83,7 @@ html, body { overflow-x: hidden; }
 TIMERS = {"No timer": 0, "30 seconds": 30, "1 minute": 60, "2 minutes": 120, "5 minutes": 300}
 SPEEDS = {"Slow": 1.5, "Normal": 0.6, "Fast": 0.2}
 _DEBUG = bool(os.environ.get("BETTERCARE_WORKSHOP_DEBUG"))
+THINKING_HOLD = 1.0  # seconds a page waits for a step under way to end before it draws "thinking"
 
 
 # --- plumbing ------------------------------------------------------------------------------------
@@ -147,14 +148,20 @@ def use_room_version(room) -> int:
                 seen, t_end = room.version, time.perf_counter() + 0.15
                 while not stop.wait(0.03) and room.version != seen and time.perf_counter() < t_end:
                     seen = room.version
+                # while the model computes the rest of a step, wait for its end (at most THINKING_HOLD):
+                # every page then draws the new week once, and the GIL is not spent on a moment
+                # nobody sees (20 pages at 30-60 ms a render, on one Python process)
+                t_end = time.perf_counter() + THINKING_HOLD
+                while room.thinking and time.perf_counter() < t_end and not stop.wait(0.01):
+                    pass
                 wake.clear()
                 try:
-                    t0 = time.perf_counter()
+                    t0, drawn = time.perf_counter(), room.version
                     with ctx:
-                        set_version(room.version)
+                        set_version(drawn)
                     if _DEBUG:
                         print(
-                            f"[render] {threading.current_thread().name} v{room.version} "
+                            f"[render] {threading.current_thread().name} v{drawn} "
                             f"{time.perf_counter() - t0:.3f}s at {time.time():.3f}",
                             flush=True,
                         )
