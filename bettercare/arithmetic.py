@@ -18,6 +18,7 @@ uses; every manifest records it.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from typing import Any
@@ -29,6 +30,7 @@ OPENBLAS_CORE = "Haswell"  # OpenBLAS's AVX2 kernel
 pinned_before_numpy: bool | None = None  # set by pin(): was numpy still unimported?
 
 
+@functools.cache  # the CPU does not change; a manifest asks at every write
 def _cpu_has_avx512() -> bool:
     """Whether this CPU would get OpenBLAS's AVX-512 kernel (Linux; elsewhere, assume not).
 

@@ -3,11 +3,9 @@ who answers first, a session resumes exactly, and tables that share an organisat
 
 from __future__ import annotations
 
-import time
-
 from bettercare.workshop.room import Action, Room, Settings
 from bettercare.workshop.store import SessionStore
-from tests.workshop_room import WAIT, fac, idle, join
+from tests.workshop_room import WAIT, fac, idle, join, until
 
 AREAS = ["Wigan", "Bolton", "Salford"]
 
@@ -154,10 +152,7 @@ def test_a_step_cut_short_at_three_tables_keeps_what_people_said(tmp_path):
         on_file = [d for k, d in room.store.journal(room.epoch) if k == "answer" and d.get("kind") == "propose"]
         return len(on_file) == 2 and all(len(room.table_of(s).plans) > before[s] for s in (first, second))
 
-    deadline = time.monotonic() + WAIT
-    while not taken() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert taken()
+    until(taken, "the two answers on file")
     plans = {s: room.table_of(s).plans[-1].copy() for s in (first, second)}
     counts = {s: len(room.table_of(s).plans) for s in (first, second)}
     room.store.close()
@@ -165,9 +160,7 @@ def test_a_step_cut_short_at_three_tables_keeps_what_people_said(tmp_path):
     again = Room(store=SessionStore(path))
     assert proposals_open(again, 1) and again.open_turn(last) is not None  # only the third is asked again
     # the tables talk at once, so the third may ask before the other two have replayed their answers
-    deadline = time.monotonic() + WAIT
-    while any(len(again.table_of(s).plans) < counts[s] for s in counts) and time.monotonic() < deadline:
-        time.sleep(0.01)
+    until(lambda: all(len(again.table_of(s).plans) >= counts[s] for s in counts), "the replay of two tables")
     for s in (first, second):
         assert len(again.table_of(s).plans) == counts[s]
         assert (again.table_of(s).plans[-1] == plans[s]).all()

@@ -3,6 +3,8 @@ test_workshop_session and test_workshop_centre)."""
 
 from __future__ import annotations
 
+import time
+
 from bettercare.workshop.room import Action
 
 WAIT = 10.0
@@ -23,3 +25,11 @@ def join(room, name, seat, client):
 def idle(room, wait: float = WAIT):
     """Wait until the room has finished its step."""
     assert room.wait_until(lambda: not room.busy, wait), room.waiting_text()
+
+
+def until(check, what: str, wait: float = WAIT) -> None:
+    """Poll `check()` until it holds (for state the room does not notify about)."""
+    deadline = time.monotonic() + wait
+    while not check():
+        assert time.monotonic() < deadline, f"{what} did not happen in time"
+        time.sleep(0.01)

@@ -937,7 +937,7 @@ class Room:
         if not self._in_step:
             return False
         try:
-            return not any(not t.closed and t.answer is None and not t.skipped for t in list(self.turns.values()))
+            return not self.waiting_for()
         except RuntimeError:  # the turns changed while being read
             return False
 
