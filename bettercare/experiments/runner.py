@@ -123,7 +123,8 @@ class SweepResult:
 
 
 class _Signals:
-    """Turn SIGINT/SIGTERM into SweepInterrupted, but never in the middle of a commit."""
+    """Turn SIGINT/SIGTERM into SweepInterrupted, but never in the middle of a commit, nor while a
+    finished batch enters the buffer."""
 
     def __init__(self) -> None:
         self.critical = False
@@ -453,7 +454,10 @@ def run_sweep(
                     if errors:
                         tables[store.ERRORS] = pa.concat_tables(errors) if len(errors) > 1 else errors[0]
                     ids = result.run_ids
-                    buf.add(ids, tables, failed=failed_ids, retried=[i for i in ids if i in retry])
+                    # A signal between adding a batch's run ids and its last table would commit
+                    # runs with rows missing from some tables: the batch goes in whole or not at all.
+                    with signals.critical_section():
+                        buf.add(ids, tables, failed=failed_ids, retried=[i for i in ids if i in retry])
                     if bar is not None:
                         bar.update(bar_task, advance=len(ids), failed=len(failed - retry) + failed_now)
                     if (
