@@ -36,6 +36,19 @@ def test_scaled_errors_count_a_missing_value_as_five_tolerances():
     assert z.tolist() == [[2.0, 5.0]]
 
 
+def test_within_epsilon_keeps_exactly_the_runs_whose_largest_error_is_small_enough():
+    values, params = toy_table()
+    facts = [fact("a", 0.4, 0.05), fact("c", 0.7, 0.05)]
+    kept = abc_checks.within_epsilon(values, facts, 1.0)
+    assert 0 < len(kept) < len(values)
+    inside = values.iloc[kept]
+    assert ((inside.a - 0.4).abs() <= 0.05).all() and ((inside.c - 0.7).abs() <= 0.05).all()
+    rest = values.drop(index=values.index[kept])
+    assert (((rest.a - 0.4).abs() > 0.05) | ((rest.c - 0.7).abs() > 0.05)).all()
+    assert params.iloc[kept].theta.median() == pytest.approx(0.4, abs=0.03)  # the posterior, by rejection
+    assert len(abc_checks.within_epsilon(values, facts, 2.0)) > len(kept)
+
+
 def test_leave_one_fact_out_predicts_a_redundant_fact_and_misses_an_independent_one():
     values, _ = toy_table()
     # a and b say the same thing; c is independent of both, and its reference is far from the

@@ -5,6 +5,8 @@ All checks work on one stored table of simulations from the prior (a `design = "
 prior draws, `scripts/abc_checks.py`): rejection ABC keeps the `keep` runs closest to a target
 by the calibration's own distance, the largest error in tolerance units (`abc.distance`).
 
+- **Rejection at a threshold:** the prior runs within a given epsilon are a sample of the ABC
+  posterior at that epsilon, against which an ABC-SMC posterior can be checked.
 - **Leave one fact out:** accept on every fact but one, then ask whether the accepted runs
   predict the left-out fact within its tolerance, and whether its 90% range holds the reference.
 - **Synthetic truth:** take a run from the table as the truth, its facts as the data; accept
@@ -53,6 +55,17 @@ def accept(errors: np.ndarray, keep: int) -> np.ndarray:
     """Indices of the `keep` runs with the smallest largest error (rejection ABC)."""
     distance = errors.max(axis=1)
     return np.argsort(distance, kind="stable")[:keep]
+
+
+def within_epsilon(values: pd.DataFrame, facts: list[Fact], epsilon: float) -> np.ndarray:
+    """Indices of the runs whose largest error is at most `epsilon` (rejection ABC at a threshold).
+
+    Over a table of prior draws, these are draws from the ABC posterior at `epsilon`: the target an
+    ABC-SMC run reaches at the same threshold, by another algorithm, so the two can check each other."""
+    x = values[[f.id for f in facts]].to_numpy(float)
+    ref = np.array([f.reference for f in facts])
+    tol = np.array([f.tolerance for f in facts])
+    return np.flatnonzero(scaled_errors(x, ref, tol).max(axis=1) <= epsilon)
 
 
 def leave_one_fact_out(values: pd.DataFrame, facts: list[Fact], keep: int) -> pd.DataFrame:
