@@ -385,10 +385,18 @@ def _plain(x):
     return x.item() if hasattr(x, "item") else str(x)
 
 
-@solara.component
 def Figure(option: dict, cls: str = "", height: int = 360, caption: str = "", grow: str = "1 1 420px"):
-    """A live chart, drawn by ECharts in the browser (hover for values), with an optional caption."""
-    text = json.dumps(option, default=_plain)
+    """A live chart, drawn by ECharts in the browser (hover for values), with an optional caption.
+
+    A plain function, not a component: the option goes into the element as its JSON text. Reacton
+    walks every argument of every element in a container looking for child elements, and compares
+    arguments between renders, so a chart's nested option (thousands of numbers) passed as a dict
+    cost a walk and a deep comparison on every render of every page."""
+    return FigureJson(json.dumps(option, default=_plain), cls, height, caption, grow)
+
+
+@solara.component
+def FigureJson(text: str, cls: str, height: int, caption: str, grow: str):
     with solara.Column(
         gap="2px",
         classes=["bc-figure"] + ([cls] if cls else []),
