@@ -54,16 +54,17 @@ WATCH = """(target) => {
 READY = 90_000
 
 
-def render_ends(output: list[str], start: float, end: float) -> list[tuple[float, str]]:
+def render_ends(output: list[str], start: float, end: float) -> list[tuple[float, str, float]]:
     """When the server's page renders ended (epoch seconds), between `start` and `end`, each with
     the room version it drew (renders of several versions in one week: pages drew a moment
-    between the last answer and the new week)."""
+    between the last answer and the new week), and how long the render took."""
     out = []
     for line in list(output):
         if line.startswith("[render]") and " at " in line:
             t = float(line.rsplit(" at ", 1)[1])
             if start <= t <= end:
-                out.append((t, line.split()[2]))
+                parts = line.split()
+                out.append((t, parts[2], float(parts[3].rstrip("s"))))
     return out
 
 
@@ -130,7 +131,7 @@ def main() -> None:
                 flush=True,
             )
 
-            latencies, server_side, renders = [], [], []
+            latencies, server_side, renders, render_seconds = [], [], [], []
             for week in range(args.weeks):
                 fac.locator(".bc-step").click()
                 proposer = None
@@ -159,13 +160,15 @@ def main() -> None:
                 lat = (max(seen) - t0) / 1000
                 latencies.append(lat)
                 ends = render_ends(server.output, t0 / 1000, max(seen) / 1000)
-                done = (max(t for t, _ in ends) - t0 / 1000) if ends else float("nan")
+                done = (max(t for t, _, _ in ends) - t0 / 1000) if ends else float("nan")
                 server_side.append(done)
                 renders.append(len(ends))
+                render_seconds.append([d for _, _, d in ends])
                 print(
                     f"week {week} -> {week + 1}: shown on all {len(pages)} pages {lat:.2f} s after the last "
                     f"answer (first page {(min(seen) - t0) / 1000:.2f} s; server done {done:.2f} s, "
-                    f"{len(ends)} renders of {len({v for _, v in ends})} room versions)",
+                    f"{len(ends)} renders of {len({v for _, v, _ in ends})} room versions, "
+                    f"{sum(d for _, _, d in ends):.2f} s of rendering)",
                     flush=True,
                 )
             browser.close()
@@ -192,6 +195,7 @@ def main() -> None:
                     "max_s": max(latencies),
                     "server_done_s": server_side,
                     "renders": renders,
+                    "render_seconds": render_seconds,
                 },
                 indent=2,
             )
