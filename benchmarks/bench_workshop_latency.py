@@ -18,7 +18,9 @@ the script also reports when the server had rendered the new week for every page
 done"), so the time the 20 Chromium processes take to draw it on the same 2 cores is told apart
 from the server's own time. In a real room each browser runs on its own laptop: `--split-cores`
 gives the server one CPU of its own and the 20 browsers the other, the nearest this 2-core machine
-comes to that.
+comes to that. `--answer-gap S` spaces the answers S seconds apart, as people in a room answer;
+by default they come all at once, so the pages are still drawing the earlier answers when the
+last comes.
 
 The script prints the figures and `met` or `missed`; it never fails because a target is missed.
 """
@@ -80,6 +82,13 @@ def main() -> None:
         help="the server on CPU 0 alone, this script and the 20 browsers on CPU 1 (a real room's "
         "server does not share its cores with the participants' browsers)",
     )
+    ap.add_argument(
+        "--answer-gap",
+        type=float,
+        default=0.0,
+        help="seconds between one participant's answer and the next (default 0: all at once, the "
+        "worst case; people in a room answer seconds apart)",
+    )
     args = ap.parse_args()
     if args.split_cores and len(os.sched_getaffinity(0)) < 2:
         raise SystemExit("--split-cores needs at least 2 CPUs")
@@ -127,7 +136,8 @@ def main() -> None:
                     f"; server on CPU {cpus[0]}, browsers on CPU {','.join(map(str, cpus[1:]))}"
                     if args.split_cores
                     else ""
-                ),
+                )
+                + (f"; {args.answer_gap:g} s between answers" if args.answer_gap else ""),
                 flush=True,
             )
 
@@ -147,6 +157,7 @@ def main() -> None:
                     p.evaluate(WATCH, f"Week {week + 1} ·")
                 for p in answering[:-1]:
                     p.locator(".bc-reject").click()
+                    time.sleep(args.answer_gap)
                 t0 = time.time() * 1000
                 answering[-1].locator(".bc-reject").click()
                 deadline = time.time() + 30
@@ -189,6 +200,7 @@ def main() -> None:
                 {
                     "browsers": args.browsers,
                     "split_cores": args.split_cores,
+                    "answer_gap_s": args.answer_gap,
                     "area": args.area,
                     "latencies_s": latencies,
                     "median_s": med,
