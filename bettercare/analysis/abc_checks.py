@@ -57,23 +57,24 @@ def accept(errors: np.ndarray, keep: int) -> np.ndarray:
     return np.argsort(distance, kind="stable")[:keep]
 
 
+def fact_errors(values: pd.DataFrame, facts: list[Fact]) -> np.ndarray:
+    """Each run's error on each fact against its reference, in tolerance units (runs x facts)."""
+    x = values[[f.id for f in facts]].to_numpy(float)
+    return scaled_errors(x, np.array([f.reference for f in facts]), np.array([f.tolerance for f in facts]))
+
+
 def within_epsilon(values: pd.DataFrame, facts: list[Fact], epsilon: float) -> np.ndarray:
     """Indices of the runs whose largest error is at most `epsilon` (rejection ABC at a threshold).
 
     Over a table of prior draws, these are draws from the ABC posterior at `epsilon`: the target an
     ABC-SMC run reaches at the same threshold, by another algorithm, so the two can check each other."""
-    x = values[[f.id for f in facts]].to_numpy(float)
-    ref = np.array([f.reference for f in facts])
-    tol = np.array([f.tolerance for f in facts])
-    return np.flatnonzero(scaled_errors(x, ref, tol).max(axis=1) <= epsilon)
+    return np.flatnonzero(fact_errors(values, facts).max(axis=1) <= epsilon)
 
 
 def leave_one_fact_out(values: pd.DataFrame, facts: list[Fact], keep: int) -> pd.DataFrame:
     """For each fact: the accepted runs' prediction of it when it was not used to accept them."""
     x = values[[f.id for f in facts]].to_numpy(float)
-    ref = np.array([f.reference for f in facts])
-    tol = np.array([f.tolerance for f in facts])
-    errors = scaled_errors(x, ref, tol)
+    errors = fact_errors(values, facts)
     rows = []
     for j, f in enumerate(facts):
         others = np.delete(errors, j, axis=1)
