@@ -22,6 +22,10 @@ comes to that. `--answer-gap S` spaces the answers S seconds apart, as people in
 by default they come all at once, so the pages are still drawing the earlier answers when the
 last comes.
 
+The server runs the code of the checkout this script is in (it starts in that folder), so to
+measure older code, run that checkout's copy of the script: PYTHONPATH alone does not switch the
+server, because `python -m` puts its working folder first on the import path.
+
 The script prints the figures and `met` or `missed`; it never fails because a target is missed.
 """
 
@@ -105,6 +109,7 @@ def main() -> None:
         "--room-code",
         "BENCH20",
         env={"BETTERCARE_WORKSHOP_DEBUG": "1"},
+        cwd=str(ROOT),
     )
     if args.split_cores:
         os.sched_setaffinity(0, set(cpus[1:]))  # Playwright's driver and Chromium inherit this
@@ -128,6 +133,7 @@ def main() -> None:
                 page.locator(".bc-clock").wait_for(timeout=READY)
                 watchers.append(page)
             pages = [fac, *people, *watchers]
+            print(f"server code: {ROOT}", flush=True)
             print(
                 f"{len(pages)} browsers: facilitator, {len(people)} seats, {len(watchers)} projectors "
                 f"({args.area}, {n_seats} parties)"

@@ -21,6 +21,7 @@ import pytest
 
 from bettercare.workshop import assets
 from bettercare.workshop.browser import CHROMIUM, join, launch, offline_context, press_slider, start_server
+from tests.workshop_room import until
 
 
 def _why_not() -> str | None:
@@ -42,6 +43,7 @@ if _reason and os.environ.get("CI"):
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(_reason is not None, reason=_reason or "")]
 
 READY = 45_000  # ms: the first render of a fresh server takes several seconds
+PAGE_WAIT = 20.0  # s: for a value on a page (Playwright waits for elements; `until` for values)
 TIMINGS = Path(
     os.environ.get("BETTERCARE_WORKSHOP_TIMINGS", Path(tempfile.gettempdir()) / "bettercare-workshop-timings.json")
 )
@@ -98,14 +100,6 @@ def facilitator(contexts, server):
     return page
 
 
-def until(check, timeout: float = 20.0) -> None:
-    """Wait for a condition on the page (Playwright waits for elements; this waits for values)."""
-    deadline = time.time() + timeout
-    while not check():
-        assert time.time() < deadline, "the page did not get there in time"
-        time.sleep(0.05)
-
-
 def choose(page, label: str, option: str) -> None:
     page.locator(".v-select", has_text=label).first.click()
     page.get_by_role("option", name=option).click()
@@ -123,7 +117,9 @@ def test_facilitator_loads_a_preset_steps_moves_trust_and_sees_table_and_charts_
     fac.locator(".bc-clock", has_text="Week 1").wait_for()
     fac.locator(".bc-lines", has_text="Week 0").wait_for()
     fac.get_by_text("1 offers so far").wait_for()
-    until(lambda: fac.locator(".bc-dance .solara-echarts").screenshot() != dance0)
+    until(
+        lambda: fac.locator(".bc-dance .solara-echarts").screenshot() != dance0, "the dance chart changing", PAGE_WAIT
+    )
 
     trust0 = fac.locator(".bc-trust .solara-echarts").screenshot()
     caption0 = fac.locator(".bc-trust .bc-caption").inner_text()
@@ -132,7 +128,9 @@ def test_facilitator_loads_a_preset_steps_moves_trust_and_sees_table_and_charts_
     fac.locator(".bc-trust .bc-caption", has_text="Mean trust at the table: 1.00").wait_for()
     assert caption0 != "Mean trust at the table: 1.00"
     fac.get_by_text("applied now: trust").wait_for()
-    until(lambda: fac.locator(".bc-trust .solara-echarts").screenshot() != trust0)
+    until(
+        lambda: fac.locator(".bc-trust .solara-echarts").screenshot() != trust0, "the trust chart changing", PAGE_WAIT
+    )
 
     fac.locator(".bc-step").click()
     fac.locator(".bc-clock", has_text="Week 2").wait_for()
@@ -192,7 +190,7 @@ def test_shares_always_add_up_and_acting_for_another_seat_is_refused(contexts, s
     share = [ann.locator(f".bc-share-input-{i} input") for i in range(5)]
     before = share[2].input_value()
     press_slider(ann, ".bc-plan-share-2", "End")  # admission avoidance as high as it goes: the others make room
-    until(lambda: share[2].input_value() != before)
+    until(lambda: share[2].input_value() != before, "the share moving", PAGE_WAIT)
     big = float(share[2].input_value())
     assert 50 < big < 100  # the other lines keep their floors
     ann.locator(".bc-plan-summary", has_text="shares add up to 100.0%").wait_for()
@@ -203,10 +201,12 @@ def test_shares_always_add_up_and_acting_for_another_seat_is_refused(contexts, s
             lambda i=i, typed=typed: (
                 abs(sum(float(x.input_value() or 0) for x in share) - 100) < 1e-6
                 and float(share[i].input_value()) >= float(typed)
-            )
+            ),
+            "the shares adding up to 100%",
+            PAGE_WAIT,
         )
         ann.locator(".bc-plan-summary", has_text="shares add up to 100.0%").wait_for()
-    until(lambda: share[3].input_value() == "37.5")
+    until(lambda: share[3].input_value() == "37.5", "the typed share staying", PAGE_WAIT)
     shares = [float(x.input_value()) for x in share]
     assert abs(sum(shares) - 100) < 1e-6 and shares[3] == 37.5
     assert ann.locator(".bc-plan-hint").count() == 0  # the plan is valid as it stands
@@ -246,6 +246,9 @@ def test_every_page_renders_with_the_network_blocked(contexts, server):
     stranger.goto(server.base + "/facilitator?key=wrong")  # keys in addresses are not read at all
     stranger.get_by_text("This page is for the facilitator").wait_for(timeout=READY)
     assert guard.blocked == [] and guard.failed == []
+    # the pages' frames are written from their render threads (docs/workshop.md §8); Solara logs a
+    # line when it has to fall back to the event loop (another uvicorn protocol, say)
+    assert [line for line in server.output if "sync_ws_write" in line] == []
 
 
 @pytest.mark.parametrize(

@@ -59,8 +59,14 @@ class Server:
                 self.proc.wait(5)
 
 
-def start_server(*args: str, port: int | None = None, timeout: float = 60.0, env: dict | None = None) -> Server:
-    """Start the workshop and wait for its links (printed once it answers); `args` go to the command line."""
+def start_server(
+    *args: str, port: int | None = None, timeout: float = 60.0, env: dict | None = None, cwd: str | None = None
+) -> Server:
+    """Start the workshop and wait for its links (printed once it answers); `args` go to the command line.
+
+    The server runs `python -m bettercare.workshop` in `cwd` (default: this process's), and `-m`
+    puts that folder first on the import path: a checkout there is the code that runs, whatever
+    PYTHONPATH says."""
     port = port or free_port()
     started = time.perf_counter()
     env = dict(os.environ, PYTHONUNBUFFERED="1", **(env or {}))
@@ -70,6 +76,7 @@ def start_server(*args: str, port: int | None = None, timeout: float = 60.0, env
         stderr=subprocess.STDOUT,
         text=True,
         env=env,
+        cwd=cwd,
     )
     server = Server(port, proc, started, base=f"http://127.0.0.1:{port}")
 

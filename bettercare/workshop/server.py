@@ -235,10 +235,23 @@ def serve(
     from solara.server import settings as solara_settings  # noqa: PLC0415 - optional extra
 
     solara_settings.main.mode = "production"
+    # Each page render sends hundreds of websocket frames. By default each is handed to the event
+    # loop (a thread hop per frame, all 20 pages' frames through one loop); written straight from
+    # the render thread instead, the next week reaches every page sooner (docs/workshop.md §8).
+    # Solara does this only on uvicorn's `websockets` protocol, which uvicorn marks deprecated.
+    solara_settings.server.sync_ws_write = True
     from solara.server.starlette import app as solara_app  # noqa: PLC0415 - optional extra
 
+    warnings.filterwarnings("ignore", message="The `websockets` implementation is deprecated")
+    warnings.filterwarnings("ignore", message=r"websockets\.(legacy|server)", category=DeprecationWarning)
     config = uvicorn.Config(
-        Gate(solara_app), host=host, port=port, log_level="warning", lifespan="on", ws_per_message_deflate=False
+        Gate(solara_app),
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        ws="websockets",
+        ws_per_message_deflate=False,
     )
     server = uvicorn.Server(config)
 

@@ -83,6 +83,7 @@ html, body { overflow-x: hidden; }
 TIMERS = {"No timer": 0, "30 seconds": 30, "1 minute": 60, "2 minutes": 120, "5 minutes": 300}
 SPEEDS = {"Slow": 1.5, "Normal": 0.6, "Fast": 0.2}
 _DEBUG = bool(os.environ.get("BETTERCARE_WORKSHOP_DEBUG"))
+ANSWER_GAP = 0.5  # seconds: within a step, a page redraws the room's changes at most this often
 THINKING_HOLD = 1.0  # seconds a page waits for a step under way to end before it draws "thinking"
 
 
@@ -139,6 +140,7 @@ def use_room_version(room) -> int:
         unsubscribe = room.subscribe(wake.set)
 
         def loop():
+            drawn_tick, drawn_at = room.tick, 0.0
             while not stop.is_set():
                 wake.wait()
                 if stop.is_set() or ctx.closed_event.is_set():
@@ -148,6 +150,11 @@ def use_room_version(room) -> int:
                 seen, t_end = room.version, time.perf_counter() + 0.15
                 while not stop.wait(0.03) and room.version != seen and time.perf_counter() < t_end:
                     seen = room.version
+                # within one step (answers coming in, a seat's prompt), draw at most every
+                # ANSWER_GAP: a burst of answers is then drawn twice, not once per answer, and
+                # the pages are free to draw the new week the moment it comes
+                while room.tick == drawn_tick and time.perf_counter() < drawn_at + ANSWER_GAP and not stop.wait(0.01):
+                    pass
                 # while the model computes the rest of a step, wait for its end (at most THINKING_HOLD):
                 # every page then draws the new week once, and the GIL is not spent on a moment
                 # nobody sees (20 pages at 30-60 ms a render, on one Python process)
@@ -156,9 +163,10 @@ def use_room_version(room) -> int:
                     pass
                 wake.clear()
                 try:
-                    t0, drawn = time.perf_counter(), room.version
+                    t0, drawn, drawn_tick = time.perf_counter(), room.version, room.tick
                     with ctx:
                         set_version(drawn)
+                    drawn_at = time.perf_counter()
                     if _DEBUG:
                         print(
                             f"[render] {threading.current_thread().name} v{drawn} "
