@@ -75,6 +75,19 @@ def public_hosts(host: str) -> list[str]:
     return [host]
 
 
+def websocket_protocol() -> str:
+    """uvicorn's `websockets` protocol, the one on which Solara writes frames from the render
+    thread; uvicorn's default where a later uvicorn or websockets no longer has it (the room then
+    works as before, a little slower, and Solara logs one line saying so)."""
+    warnings.filterwarnings("ignore", message="The `websockets` implementation is deprecated")
+    warnings.filterwarnings("ignore", message=r"websockets\.(legacy|server)", category=DeprecationWarning)
+    try:
+        import uvicorn.protocols.websockets.websockets_impl  # noqa: F401, PLC0415 - it may be gone
+    except Exception:
+        return "auto"
+    return "websockets"
+
+
 def prepare_environment() -> None:
     """Settings Solara reads when it is imported: no telemetry, no version check, production mode."""
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
@@ -242,15 +255,13 @@ def serve(
     solara_settings.server.sync_ws_write = True
     from solara.server.starlette import app as solara_app  # noqa: PLC0415 - optional extra
 
-    warnings.filterwarnings("ignore", message="The `websockets` implementation is deprecated")
-    warnings.filterwarnings("ignore", message=r"websockets\.(legacy|server)", category=DeprecationWarning)
     config = uvicorn.Config(
         Gate(solara_app),
         host=host,
         port=port,
         log_level="warning",
         lifespan="on",
-        ws="websockets",
+        ws=websocket_protocol(),
         ws_per_message_deflate=False,
     )
     server = uvicorn.Server(config)
