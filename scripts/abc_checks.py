@@ -329,6 +329,8 @@ def larger(abc_dir: Path, prior_dir: Path, posterior_path: Path, record_path: Pa
     facts = abc.calibration_facts()
     national = read_table(prior_dir / "prior-runs", "national")
     kept = abc_checks.within_epsilon(abc_checks.fact_values(national, facts), facts, common)
+    if len(kept) < 10:
+        raise SystemExit(f"only {len(kept)} prior runs lie within epsilon {common:.3g}: too few to compare")
     rej = national[names].iloc[kept].reset_index(drop=True)
     vs_shipped = abc_checks.replicate_agreement(big, wbig, shipped, shipped["weight"].to_numpy(float), shapes)
     vs_rej = abc_checks.replicate_agreement(big, wbig, rej, np.ones(len(rej)), shapes)
@@ -356,7 +358,8 @@ def larger(abc_dir: Path, prior_dir: Path, posterior_path: Path, record_path: Pa
         f"{t}, effective sample size {ess:.1f}; the shipped posterior at {float(record['final_epsilon']):.3g}, "
         f"effective sample size {abc_checks.effective_sample_size(shipped['weight'].to_numpy(float)):.1f}; "
         f"{len(kept)} of {len(national):,} prior runs within {common:.3g}). Medians on the prior's range "
-        "mapped to 0-1; `agree`: within two Monte Carlo standard errors of this run's median.",
+        "mapped to 0-1; `agree`: the two medians differ by at most two Monte Carlo standard errors of the "
+        "difference (from both samples' effective sizes).",
         "",
         md(
             table,
