@@ -70,6 +70,11 @@ def write_prior(out: Path, n: int, seed: int) -> None:
     )
 
 
+def prior_shapes(record: dict) -> dict[str, tuple[str, float, float]]:
+    """The priors a calibration record names: parameter -> (shape, low, high)."""
+    return {n: (p["prior"], p["low"], p["high"]) for n, p in record["parameters"].items()}
+
+
 def md(frame: pd.DataFrame, formats: dict[str, str] | None = None) -> str:
     formats = formats or {}
     head = "| " + " | ".join(frame.columns) + " |\n|" + "---|" * len(frame.columns) + "\n"
@@ -89,7 +94,7 @@ def md(frame: pd.DataFrame, formats: dict[str, str] | None = None) -> str:
 
 def report(abc_dir: Path, earlier: Path | None) -> str:
     record = json.loads((abc_dir / abc.RECORD).read_text())
-    shapes = {n: (p["prior"], p["low"], p["high"]) for n, p in record["parameters"].items()}
+    shapes = prior_shapes(record)
     names = list(shapes)
     pops = generations(abc_dir)
     posterior = pd.read_parquet(abc_dir / abc.POSTERIOR)
@@ -152,7 +157,7 @@ def table_checks(prior_dir: Path, posterior_path: Path, record_path: Path, keep:
     """The checks that need only the stored prior table (and, for the cross-check, a posterior):
     leave one fact out, synthetic truth, and rejection ABC at the posterior's final epsilon."""
     record = json.loads(record_path.read_text())
-    shapes = {n: (p["prior"], p["low"], p["high"]) for n, p in record["parameters"].items()}
+    shapes = prior_shapes(record)
     names = list(shapes)
     facts = abc.calibration_facts()
     national = read_table(prior_dir / "prior-runs", "national")
@@ -270,7 +275,7 @@ def particles(abc_dir: Path, t: int, names: list[str]) -> tuple[pd.DataFrame, np
 def compare(dir_a: Path, dir_b: Path, old: Path | None) -> str:
     """Two seeds of the same calibration, compared at the smallest epsilon both reached."""
     record = json.loads((dir_a / abc.RECORD).read_text())
-    shapes = {n: (p["prior"], p["low"], p["high"]) for n, p in record["parameters"].items()}
+    shapes = prior_shapes(record)
     names = list(shapes)
     runs = {d: generations(d) for d in (dir_a, dir_b)}
     common = max(float(g.epsilon.iloc[-1]) for g in runs.values())
@@ -316,7 +321,7 @@ def larger(abc_dir: Path, prior_dir: Path, posterior_path: Path, record_path: Pa
     ABC on the prior table, at the smallest epsilon all three reach: do the weakly informed
     parameters settle when the particle noise shrinks?"""
     record = json.loads(record_path.read_text())
-    shapes = {n: (p["prior"], p["low"], p["high"]) for n, p in record["parameters"].items()}
+    shapes = prior_shapes(record)
     names = list(shapes)
     run = json.loads((abc_dir / abc.RECORD).read_text())
     gens = generations(abc_dir)
