@@ -875,7 +875,8 @@ def _calibrate_abc(
         f"generations {record['generations']}, simulations {record['simulations']}, "
         f"final epsilon {record['final_epsilon']:.3g} (1: every fact within tolerance), "
         f"{record['particles_with_every_fact_met']:.0%} of the last generation meet every fact; "
-        f"wrote {out / 'posterior.parquet'} and {out / 'record.json'}"
+        f"wrote {out / 'posterior.parquet'}, {out / 'record.json'} and {out / 'report.md'} "
+        "(generations, identifiability, the parameters the facts do not inform)"
     )
 
 

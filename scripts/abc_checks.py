@@ -4,8 +4,9 @@
         # DIR/prior-points.csv (draws from the ABC priors) and DIR/prior.toml (a design = "file" spec)
     bettercare sweep DIR/prior.toml --out DIR/prior-runs
         # the stored table of simulations from the prior (resumable)
-    python scripts/abc_checks.py report ABC_DIR [--earlier EARLIER_POSTERIOR]
-        # generations, identifiability, corner plot and stability, written into
+    python scripts/abc_checks.py report ABC_DIR [--earlier EARLIER_POSTERIOR | --earlier-generation T]
+        # generations, identifiability, corner plot and stability (against an earlier chunk's
+        # posterior file, or generation T of the same history), written into
         # docs/validation.md between the abc-checks markers
     python scripts/abc_checks.py table DIR [--posterior P] [--record R] [--keep 100] [--truths 50]
         # from the prior table alone: the SMC posterior (default: the shipped one) against
@@ -17,8 +18,9 @@
         # whether their posteriors agree at a common epsilon, into the abc-replicates markers
 
     python scripts/abc_checks.py larger ABC_DIR PRIOR_DIR [--posterior P] [--record R]
-        # a run with a larger population against the shipped posterior and against rejection ABC
-        # on the prior table, at a common epsilon, into the abc-larger markers
+        # a run with a larger population against an earlier posterior (default: the shipped one;
+        # once the larger run is shipped, the one it replaced, kept in docs/posteriors/) and
+        # against rejection ABC on the prior table, at a common epsilon, into the abc-larger markers
 
 ABC_DIR is a `bettercare calibrate --out` folder. EARLIER_POSTERIOR is a copy of an earlier chunk's
 posterior.parquet, for the stability comparison.
@@ -41,6 +43,7 @@ import tomli_w  # noqa: E402
 from docblock import write_block  # noqa: E402
 
 from bettercare.analysis import abc, abc_checks  # noqa: E402
+from bettercare.analysis.markdown import table as md  # noqa: E402
 from bettercare.experiments.store import read_table  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,24 +78,7 @@ def prior_shapes(record: dict) -> dict[str, tuple[str, float, float]]:
     return {n: (p["prior"], p["low"], p["high"]) for n, p in record["parameters"].items()}
 
 
-def md(frame: pd.DataFrame, formats: dict[str, str] | None = None) -> str:
-    formats = formats or {}
-    head = "| " + " | ".join(frame.columns) + " |\n|" + "---|" * len(frame.columns) + "\n"
-    lines = []
-    for row in frame.itertuples(index=False):
-        cells = []
-        for col, v in zip(frame.columns, row, strict=True):
-            if isinstance(v, bool | np.bool_):
-                cells.append("yes" if v else "**no**")
-            elif isinstance(v, float | np.floating):
-                cells.append(format(v, formats.get(col, ".3g")))
-            else:
-                cells.append(str(v))
-        lines.append("| " + " | ".join(cells) + " |")
-    return head + "\n".join(lines)
-
-
-def report(abc_dir: Path, earlier: Path | None) -> str:
+def report(abc_dir: Path, earlier: Path | None, earlier_generation: int | None = None) -> str:
     record = json.loads((abc_dir / abc.RECORD).read_text())
     shapes = prior_shapes(record)
     names = list(shapes)
@@ -125,12 +111,20 @@ def report(abc_dir: Path, earlier: Path | None) -> str:
         "",
         md(ident.drop(columns=["prior_sd", "posterior_sd"]), {"low": "g", "high": "g"}),
         "",
+        *abc.identifiability_notes(ident, abc_checks.effective_sample_size(w)),
+        "",
         "![Corner plot of the ABC posterior](img/abc-corner.png)",
         "",
     ]
-    if earlier is not None and earlier.is_file():
+    before = None
+    if earlier_generation is not None:
+        before, wb = particles(abc_dir, earlier_generation, names)
+        gen = earlier_generation
+    elif earlier is not None and earlier.is_file():
         before = pd.read_parquet(earlier)
         wb = before["weight"].to_numpy(float)
+        gen = int(before["generation"].iloc[0]) if "generation" in before else -1
+    if before is not None:
         rows = []
         for n in names:
             a = abc_checks.weighted_quantiles(before[n].to_numpy(float), wb)
@@ -142,7 +136,6 @@ def report(abc_dir: Path, earlier: Path | None) -> str:
                     "final 5-50-95%": " / ".join(f"{x:.3g}" for x in b),
                 }
             )
-        gen = int(before["generation"].iloc[0]) if "generation" in before else -1
         out += [
             f"**Stability**: the posterior after generation {gen} against the final one.",
             "",
@@ -255,15 +248,7 @@ def table_checks(prior_dir: Path, posterior_path: Path, record_path: Path, keep:
 
 
 def generations(abc_dir: Path) -> pd.DataFrame:
-    """One row per generation of a calibration: epsilon, simulations, acceptance, effective sample size."""
-    history = pyabc.History(f"sqlite:///{(abc_dir / abc.DB).resolve()}")
-    pops = history.get_all_populations()
-    pops = pops[pops.t >= 0][["t", "epsilon", "samples"]].reset_index(drop=True)
-    pops["acceptance"] = history.get_nr_particles_per_population().reindex(pops.t).to_numpy() / pops["samples"]
-    pops["effective sample size"] = [
-        abc_checks.effective_sample_size(np.asarray(history.get_distribution(m=0, t=int(t))[1], float)) for t in pops.t
-    ]
-    return pops
+    return abc.generations(pyabc.History(f"sqlite:///{(abc_dir / abc.DB).resolve()}"))
 
 
 def particles(abc_dir: Path, t: int, names: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
@@ -317,9 +302,9 @@ def compare(dir_a: Path, dir_b: Path, old: Path | None) -> str:
 
 
 def larger(abc_dir: Path, prior_dir: Path, posterior_path: Path, record_path: Path) -> str:
-    """A calibration with a larger population, against the shipped posterior and against rejection
-    ABC on the prior table, at the smallest epsilon all three reach: do the weakly informed
-    parameters settle when the particle noise shrinks?"""
+    """A calibration with a larger population, against an earlier (smaller) posterior and against
+    rejection ABC on the prior table, at the smallest epsilon all three reach: do the weakly
+    informed parameters settle when the particle noise shrinks?"""
     record = json.loads(record_path.read_text())
     shapes = prior_shapes(record)
     names = list(shapes)
@@ -330,22 +315,25 @@ def larger(abc_dir: Path, prior_dir: Path, posterior_path: Path, record_path: Pa
     common = max(float(record["final_epsilon"]), float(gens.epsilon.iloc[-1]))
     t = int(gens[gens.epsilon <= common + 1e-12].t.iloc[0])
     big, wbig = particles(abc_dir, t, names)
-    shipped = pd.read_parquet(posterior_path)
+    earlier = pd.read_parquet(posterior_path)
+    if earlier[names].equals(pd.read_parquet(abc_dir / abc.POSTERIOR)[names]):
+        raise SystemExit(f"{posterior_path} is this run's own posterior: pass the earlier one with --posterior")
+    label = f"population {record['population']}, seed {record['seed']}"
     facts = abc.calibration_facts()
     national = read_table(prior_dir / "prior-runs", "national")
     kept = abc_checks.within_epsilon(abc_checks.fact_values(national, facts), facts, common)
     if len(kept) < 10:
         raise SystemExit(f"only {len(kept)} prior runs lie within epsilon {common:.3g}: too few to compare")
     rej = national[names].iloc[kept].reset_index(drop=True)
-    vs_shipped = abc_checks.replicate_agreement(big, wbig, shipped, shipped["weight"].to_numpy(float), shapes)
+    vs_earlier = abc_checks.replicate_agreement(big, wbig, earlier, earlier["weight"].to_numpy(float), shapes)
     vs_rej = abc_checks.replicate_agreement(big, wbig, rej, np.ones(len(rej)), shapes)
     ident = abc_checks.identifiability(big, wbig, shapes).set_index("parameter")
     table = pd.DataFrame(
         {
             "parameter": names,
-            "median_larger": vs_shipped.median_a,
-            "median_shipped": vs_shipped.median_b,
-            "agree_shipped": vs_shipped.agree,
+            "median_larger": vs_earlier.median_a,
+            "median_earlier": vs_earlier.median_b,
+            "agree_earlier": vs_earlier.agree,
             "median_rejection": vs_rej.median_b,
             "agree_rejection": vs_rej.agree,
             "sd_ratio_larger": [ident.sd_ratio[n] for n in names],
@@ -359,19 +347,20 @@ def larger(abc_dir: Path, prior_dir: Path, posterior_path: Path, record_path: Pa
         "",
         md(gens, {"epsilon": ".3f", "acceptance": ".3f", "effective sample size": ".1f"}),
         "",
-        f"**Against the shipped posterior and rejection ABC** at epsilon {common:.3g} (this run's generation "
-        f"{t}, effective sample size {ess:.1f}; the shipped posterior at {float(record['final_epsilon']):.3g}, "
-        f"effective sample size {abc_checks.effective_sample_size(shipped['weight'].to_numpy(float)):.1f}; "
+        f"**Against the earlier posterior ({label}) and rejection ABC** at epsilon {common:.3g} (this run's "
+        f"generation {t}, effective sample size {ess:.1f}; the earlier posterior at "
+        f"{float(record['final_epsilon']):.3g}, effective sample size "
+        f"{abc_checks.effective_sample_size(earlier['weight'].to_numpy(float)):.1f}; "
         f"{len(kept)} of {len(national):,} prior runs within {common:.3g}). Medians on the prior's range "
         "mapped to 0-1; `agree`: the two medians differ by at most two Monte Carlo standard errors of the "
         "difference (from both samples' effective sizes).",
         "",
         md(
             table,
-            {"median_larger": ".2f", "median_shipped": ".2f", "median_rejection": ".2f", "sd_ratio_larger": ".2f"},
+            {"median_larger": ".2f", "median_earlier": ".2f", "median_rejection": ".2f", "sd_ratio_larger": ".2f"},
         ),
         "",
-        f"Agree with the shipped posterior: {int(table.agree_shipped.sum())} of {len(table)}; with rejection: "
+        f"Agree with the earlier posterior: {int(table.agree_earlier.sum())} of {len(table)}; with rejection: "
         f"{int(table.agree_rejection.sum())} of {len(table)}.",
     ]
     return "\n".join(out)
@@ -387,6 +376,7 @@ def main() -> None:
     r = sub.add_parser("report")
     r.add_argument("abc_dir", type=Path)
     r.add_argument("--earlier", type=Path)
+    r.add_argument("--earlier-generation", type=int, help="compare with this generation of the same history")
     t = sub.add_parser("table")
     t.add_argument("dir", type=Path)
     t.add_argument("--posterior", type=Path, default=SHIPPED / "england-2014-posterior.parquet")
@@ -418,7 +408,7 @@ def main() -> None:
         write_block("abc-table-checks", text)
         print(text)
     else:
-        text = report(args.abc_dir, args.earlier)
+        text = report(args.abc_dir, args.earlier, args.earlier_generation)
         write_block("abc-checks", text)
         print(text)
 

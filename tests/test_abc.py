@@ -99,6 +99,12 @@ def test_calibrate_writes_a_weighted_posterior_and_its_record(tmp_path):
     assert record["fixed"] == {"areas.names": ["Wigan"]}
     # One area cannot match national totals: the threshold reached is reported, not hidden.
     assert record["final_epsilon"] > 1 and record["particles_with_every_fact_met"] == 0.0
+    report = (tmp_path / "c" / "report.md").read_text()
+    assert "report.md" in proc.stdout and "**not reached**" in report
+    assert report.count("\n| 0 |") == 1 and "\n| 1 |" in report  # one row per generation
+    for name in abc.kept_parameters():
+        assert f"| {name} |" in report, name
+    assert "Not informed by the facts" in report and "Piled at a bound" in report
 
 
 def populations(db) -> int:

@@ -112,6 +112,25 @@ def test_identifiability_tells_pinned_from_uninformed_and_bounds():
     assert table.loc["scale", "sd_ratio"] == pytest.approx(1.0, abs=0.05)  # uniform in log: uninformed
     assert table.loc["edge", "mass_near_high"] == pytest.approx(1.0) and table.loc["edge", "mass_near_low"] == 0.0
     assert table.loc["pinned", "median"] == pytest.approx(0.5, abs=0.01)
+    # what a calibration's report says of them (`abc.report_text`)
+    assert abc_checks.uninformed(table.reset_index()) == ["free", "scale"]
+    assert abc_checks.piled_at_bounds(table.reset_index(), ess=n) == [("edge", "high", pytest.approx(1.0))]
+
+
+def test_a_bound_counts_as_piled_only_beyond_the_particle_noise():
+    """A flat posterior puts about 5% near each end, as the prior does: not piled, at any sample
+    size; 12% near an end is piled with 1,000 effective particles but not with 20."""
+    rng = np.random.default_rng(4)
+    n = 1000
+    flat = pd.DataFrame({"x": rng.random(n)})
+    tilted = pd.DataFrame({"x": np.where(rng.random(n) < 0.07, 0.99, rng.random(n))})  # ~12% above 0.95
+    prior = {"x": ("uniform", 0.0, 1.0)}
+    ident_flat = abc_checks.identifiability(flat, np.ones(n), prior)
+    ident_tilted = abc_checks.identifiability(tilted, np.ones(n), prior)
+    assert 0.09 < ident_tilted.mass_near_high[0] < 0.15
+    assert abc_checks.piled_at_bounds(ident_flat, ess=n) == []
+    assert [p for p, _, _ in abc_checks.piled_at_bounds(ident_tilted, ess=n)] == ["x"]
+    assert abc_checks.piled_at_bounds(ident_tilted, ess=20) == []
 
 
 def test_prior_sample_respects_shapes_and_seed():

@@ -45,12 +45,14 @@ from bettercare.model import posterior as shipped
 from bettercare.model.run import run_national
 from bettercare.model.scenario import ScenarioError
 
+from . import abc_checks, markdown
 from .screening import screened_parameters
 from .validation import Fact, load_facts, model_values
 
 DB = "abc.db"
 POSTERIOR = "posterior.parquet"
 RECORD = "record.json"
+REPORT = "report.md"
 MISSING = 5.0  # a fact the run cannot compute counts as 5 tolerances off (validation.distance)
 LOG_SCALE_SPAN = 10.0  # bounds spanning this factor or more above zero get a log-uniform prior
 
@@ -242,6 +244,8 @@ def calibrate_abc(
     )
     seconds = time.perf_counter() - started
     record = write_results(out, history, names, shapes, seconds, population, seed, fixed or {})
+    if record["generations"]:
+        write_report(out, history, record, shapes)
     return record
 
 
@@ -302,6 +306,75 @@ def write_results(out: Path, history, names, shapes, seconds, population, seed, 
     }
     (out / RECORD).write_text(json.dumps(record, indent=2) + "\n")
     return record
+
+
+def generations(history) -> pd.DataFrame:
+    """One row per generation of a history: epsilon, simulations, acceptance, effective sample size."""
+    pops = history.get_all_populations()
+    pops = pops[pops.t >= 0][["t", "epsilon", "samples"]].reset_index(drop=True)
+    pops["acceptance"] = history.get_nr_particles_per_population().reindex(pops.t).to_numpy() / pops["samples"]
+    pops["effective sample size"] = [
+        abc_checks.effective_sample_size(np.asarray(history.get_distribution(m=0, t=int(t))[1], float)) for t in pops.t
+    ]
+    return pops
+
+
+def report_text(record: dict[str, Any], gens: pd.DataFrame, ident: pd.DataFrame) -> str:
+    """The calibration's report: how far it got, and what the facts say about each parameter."""
+    eps = float(record["final_epsilon"])
+    ess = float(record["effective_sample_size"][-1]) if record["effective_sample_size"] else 0.0
+    reached = "reached" if eps <= 1.0 else "**not reached**"
+    fixed = ", ".join(f"`{k}` = {v!r}" for k, v in record["fixed"].items()) or "none"
+    lines = [
+        "# ABC-SMC calibration of england-2014",
+        "",
+        f"- **Method:** {record['method']}; kernel: {record['kernel']}.",
+        f"- **Run:** population {record['population']}, seed {record['seed']}, "
+        f"{record['seeds_per_particle']} run(s) per particle; fixed: {fixed}.",
+        f"- **Budget:** {record['simulations']:,} simulations in {record['generations']} generations "
+        f"({record['seconds_this_chunk']:.0f} s in the last chunk).",
+        f"- **Threshold:** final epsilon {eps:.3g}; epsilon 1 (every fact within its tolerance) is {reached}. "
+        f"{record['particles_with_every_fact_met']:.0%} of the last generation's weight meets every fact; "
+        f"effective sample size {ess:.1f}.",
+        "",
+        "## Generations",
+        "",
+        markdown.table(gens, {"epsilon": ".3f", "acceptance": ".3f", "effective sample size": ".1f"}),
+        "",
+        "## Identifiability",
+        "",
+        "sd ratio: posterior sd over prior sd, in the prior's own scale (log for log-uniform). Near 1 the "
+        "facts say little; near 0 they pin the parameter down. Mass near a bound: posterior weight within "
+        f"{abc_checks.NEAR_BOUND:.0%} of the range of that end (the prior puts {abc_checks.NEAR_BOUND:.0%} there).",
+        "",
+        markdown.table(ident.drop(columns=["prior_sd", "posterior_sd"]), {"low": "g", "high": "g"}),
+        "",
+    ]
+    return "\n".join([*lines, *identifiability_notes(ident, ess)]) + "\n"
+
+
+def identifiability_notes(ident: pd.DataFrame, ess: float) -> list[str]:
+    """Two lines a reader acts on: the parameters the facts do not inform, and the bounds that
+    shape the posterior."""
+    silent = abc_checks.uninformed(ident)
+    piled = abc_checks.piled_at_bounds(ident, ess)
+    return [
+        f"- **Not informed by the facts** (sd ratio {abc_checks.UNINFORMED:g} or more; the posterior is about "
+        f"the prior): {', '.join(f'`{n}`' for n in silent) or 'none'}.",
+        "- **Piled at a bound** (more weight near an end than the prior puts there, by over two Monte Carlo "
+        "standard errors): "
+        + (", ".join(f"`{n}` {mass:.0%} near its {end}" for n, end, mass in piled) or "none")
+        + ". Such a bound shapes the posterior: re-examine it against a source before moving it.",
+    ]
+
+
+def write_report(out: Path, history, record: dict[str, Any], shapes: dict[str, tuple[str, float, float]]) -> Path:
+    """`out/report.md`, from the history's last generation and its record."""
+    frame = pd.read_parquet(out / POSTERIOR)
+    ident = abc_checks.identifiability(frame, frame["weight"].to_numpy(float), shapes)
+    path = out / REPORT
+    path.write_text(report_text(record, generations(history), ident))
+    return path
 
 
 def ship_posterior(out: str | Path) -> list[Path]:

@@ -28,6 +28,7 @@ import pandas as pd
 from .validation import Fact, model_values
 
 NEAR_BOUND = 0.05  # "at a bound": within 5% of the prior's range (in its own scale) of an end
+UNINFORMED = 0.9  # sd ratio from which a parameter is reported as not informed by the facts
 LEVEL = 0.90
 
 
@@ -176,6 +177,26 @@ def identifiability(
             }
         )
     return pd.DataFrame(rows)
+
+
+def uninformed(ident: pd.DataFrame) -> list[str]:
+    """Parameters whose posterior spread is still at least `UNINFORMED` of the prior's: the facts
+    say little or nothing about them, and their posterior is about their prior."""
+    return list(ident.loc[ident.sd_ratio >= UNINFORMED, "parameter"])
+
+
+def piled_at_bounds(ident: pd.DataFrame, ess: float) -> list[tuple[str, str, float]]:
+    """(parameter, "low" or "high", mass) where the posterior puts more weight within
+    `NEAR_BOUND` of an end than the prior does (`NEAR_BOUND` itself), by more than two Monte
+    Carlo standard errors at effective sample size `ess`. Such a bound is shaping the posterior:
+    it needs a source before it is moved."""
+    limit = NEAR_BOUND + 2.0 * math.sqrt(NEAR_BOUND * (1.0 - NEAR_BOUND) / max(ess, 1.0))
+    out = []
+    for r in ident.itertuples(index=False):
+        for end, mass in (("low", r.mass_near_low), ("high", r.mass_near_high)):
+            if mass > limit:
+                out.append((r.parameter, end, float(mass)))
+    return out
 
 
 def effective_sample_size(weights: np.ndarray) -> float:
