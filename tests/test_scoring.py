@@ -37,3 +37,19 @@ def test_every_registered_file_still_has_its_ledger_hash():
     for row in ledger.itertuples():
         assert hashlib.sha256((docs / row.file).read_bytes()).hexdigest() == row.sha256, row.file
         assert f"`docs/{row.file}`" in (docs / "validation.md").read_text(), f"{row.file} not listed in validation.md"
+
+
+def test_every_registration_can_be_traced_to_its_posterior():
+    """The posterior a registration was drawn from is the shipped one or kept in docs/posteriors/,
+    so its particles can be checked against the ledger's SHA-256 after a better one replaces it."""
+    import hashlib
+    from pathlib import Path
+
+    from bettercare.model import posterior
+
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    ledger = pd.read_csv(docs / "predictions-registered.csv")
+    kept = {hashlib.sha256(p.read_bytes()).hexdigest() for p in (docs / "posteriors").glob("*.parquet")}
+    kept.add(posterior.digest())
+    for row in ledger.itertuples():
+        assert row.posterior_sha256 in kept, f"{row.file}: its posterior {row.posterior_sha256[:16]} is not kept"
