@@ -33,6 +33,7 @@ SYNTHETIC = {"areas.source": "synthetic", "areas.synthetic_n": SYNTHETIC_N}
 TABLE_3 = {"areas.names": ["Wigan"], "acute.at_table": 1.0}  # council + CCG + acute trust
 
 SCALE_TARGET = 11.0  # 10x the areas in at most 11x the time
+CALIBRATION_TARGET = 0.1  # s per run_national: what makes calibration comfortable (issue 14)
 NEGOTIATION_TARGET = 10.0  # ours at least 10x faster than NegMAS per negotiation
 ROUNDS = 16  # weeks for our table, n_steps for NegMAS (one offer per round on both sides)
 NEGMAS_VALUES = (5, 5, 5, 5, 5)  # five issues, 5 values each: 3,125 outcomes (NegMAS's cheapest case)
@@ -116,6 +117,35 @@ def bench_calibration_run(repeats: int) -> dict[str, list[float]]:
         t0 = now()
         run_national("england-2014", seed)
         out["national"].append(now() - t0)
+    return out
+
+
+def bench_phases(repeats: int) -> dict[str, list[float]]:
+    """A calibration simulation (`run_national`: no offer log, England's geography cached) step by
+    step, its wall time split by the phase each step starts in: where the time goes."""
+    from bettercare.model.model import BetterCareModel
+    from bettercare.model.results import collect
+    from bettercare.model.scenario import load_scenario
+
+    params = load_scenario("england-2014").params
+    out: dict[str, list[float]] = {}
+    for seed in range(1, repeats + 1):
+        gc.collect()
+        spent: dict[str, float] = {}
+        t0 = now()
+        model = BetterCareModel(params, rng=seed, record_offers=False)
+        spent["setup"] = now() - t0
+        while model.running:
+            phase = model.phase.name.lower()
+            t1 = now()
+            model.step()
+            spent[phase] = spent.get(phase, 0.0) + now() - t1
+        t2 = now()
+        collect(model, tables=())
+        spent["collect"] = now() - t2
+        spent["total"] = now() - t0
+        for k, v in spent.items():
+            out.setdefault(k, []).append(v)
     return out
 
 
@@ -509,6 +539,25 @@ def main(argv: list[str] | None = None) -> int:
     )
     print()
 
+    # 6
+    phases = bench_phases(n_nat)
+    print(f"6. Where a calibration simulation's time goes (run_national step by step; median of {n_nat})")
+    total = median(phases["total"])
+    talks = ("planning", "revised", "assurance")
+    rows = [(k, fmt_s(median(v)), f"{median(v) / total:.0%}") for k, v in phases.items() if k != "total"]
+    rows.append(
+        (
+            "weekly talks (planning + revised + assurance)",
+            fmt_s(sum(median(phases[k]) for k in talks if k in phases)),
+            "",
+        )
+    )
+    rows.append(("total", fmt_s(total), "100%"))
+    print(table(rows, ("phase (by the step's starting phase)", "median wall", "share")))
+    print("   planning/revised/assurance weeks are the tables' talks (and the centre's reviews in assurance);")
+    print("   pause = the first-round stress test, the new rules and every table rescored; delivery = 12 months.")
+    print()
+
     # targets
     print("Targets")
     t_scale = ratio["total"] <= SCALE_TARGET
@@ -516,6 +565,11 @@ def main(argv: list[str] | None = None) -> int:
     rows = [
         ("national run (setup + run + collect) <= 0.5 s on one core", fmt_s(national_s), verdict(national_s <= 0.5)),
         (f"{area_x:.0f}x areas in <= {SCALE_TARGET:.0f}x the time (total)", f"{ratio['total']:.2f}x", verdict(t_scale)),
+        (
+            "calibration simulation <= 0.1 s (issue 14's comfortable goal)",
+            fmt_s(total),
+            verdict(total <= CALIBRATION_TARGET),
+        ),
     ]
     if not isinstance(theirs, str):
         rows.append(
