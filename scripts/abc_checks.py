@@ -163,7 +163,7 @@ def table_checks(prior_dir: Path, posterior_path: Path, record_path: Path, keep:
     ]
     epsilon = float(record["final_epsilon"])
     largest = abc_checks.fact_errors(values, facts).max(axis=1)
-    within = {e: int((largest <= e).sum()) for e in (1.0, 1.25, 1.5, 2.0, epsilon, 2.5, 3.0)}
+    within = {e: int((largest <= e).sum()) for e in sorted({1.0, 1.25, 1.5, 2.0, epsilon, 2.5, 3.0})}
     out += [
         "**Prior runs within each epsilon** (how far rejection from the prior gets; one run per draw):",
         "",
