@@ -97,6 +97,7 @@ def test_calibrate_writes_a_weighted_posterior_and_its_record(tmp_path):
     record = json.loads((tmp_path / "c" / "record.json").read_text())
     assert record["generations"] == 2 and record["simulations"] >= 8
     assert record["fixed"] == {"areas.names": ["Wigan"]}
+    assert record["versions"]["pyabc"] and record["versions"]["python"] and "git_revision" in record
     # One area cannot match national totals: the threshold reached is reported, not hidden.
     assert record["final_epsilon"] > 1 and record["particles_with_every_fact_met"] == 0.0
     report = (tmp_path / "c" / "report.md").read_text()

@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bettercare.experiments.manifest import PACKAGES, git_state, package_versions, utc_now
 from bettercare.model import posterior as shipped
 from bettercare.model.run import run_national
 from bettercare.model.scenario import ScenarioError
@@ -303,6 +304,10 @@ def write_results(out: Path, history, names, shapes, seconds, population, seed, 
         ],
         "particles_with_every_fact_met": float(np.average(met, weights=stats[0])) if len(met) else math.nan,
         "posterior_mean": {n: float(np.average(posterior[n], weights=posterior["weight"])) for n in names},
+        # provenance, as a sweep's manifest has it: which code and libraries made this posterior
+        "written_utc": utc_now(),
+        **git_state(),
+        "versions": package_versions((*PACKAGES, "pyabc", "SALib")),
     }
     (out / RECORD).write_text(json.dumps(record, indent=2) + "\n")
     return record
@@ -336,6 +341,9 @@ def report_text(record: dict[str, Any], gens: pd.DataFrame, ident: pd.DataFrame)
         f"- **Threshold:** final epsilon {eps:.3g}; epsilon 1 (every fact within its tolerance) is {reached}. "
         f"{record['particles_with_every_fact_met']:.0%} of the last generation's weight meets every fact; "
         f"effective sample size {ess:.1f}.",
+        f"- **Code:** git {record.get('git_revision') or 'not recorded'}"
+        f"{' (uncommitted changes)' if record.get('git_dirty') else ''}; pyabc "
+        f"{record.get('versions', {}).get('pyabc') or 'not recorded'}; written {record.get('written_utc') or 'not recorded'}.",
         "",
         "## Generations",
         "",
