@@ -118,6 +118,11 @@ def report(abc_dir: Path, earlier: Path | None, earlier_generation: int | None =
     ]
     before = None
     if earlier_generation is not None:
+        if not 0 <= earlier_generation < int(pops.t.max()):
+            raise SystemExit(
+                f"--earlier-generation {earlier_generation}: this history's earlier generations are "
+                f"0 to {int(pops.t.max()) - 1}"
+            )
         before, wb = particles(abc_dir, earlier_generation, names)
         gen = earlier_generation
     elif earlier is not None and earlier.is_file():
