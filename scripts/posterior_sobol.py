@@ -25,8 +25,8 @@ from docblock import write_block
 
 from bettercare.analysis.abc_checks import weighted_quantiles
 from bettercare.analysis.indices import sensitivity
-from bettercare.experiments.store import read_table
 from bettercare.model import posterior
+from bettercare.model.outputs import NATIONAL_FIELDS
 
 OUTCOMES = [
     "realised_emergency_admissions_change",
@@ -73,18 +73,9 @@ def write_spec(out: Path, samples: int, replicates: int = 1) -> Path:
     return path
 
 
-NOT_OUTCOMES = {"run_id", "point_id", "replicate", "seed", "areas"}
-
-
-def every_outcome(sweep: Path) -> list[str]:
-    """Every national field of the sweep's runs but the run's own identifiers and the parameters."""
-    national = read_table(sweep, "national")
-    names = set(posterior.parameter_names())
-    return [
-        c
-        for c in national.columns
-        if c not in NOT_OUTCOMES and c not in names and pd.api.types.is_numeric_dtype(national[c])
-    ]
+def every_outcome() -> list[str]:
+    """Every national field of the output registry but `areas` (how many areas ran: a setting)."""
+    return [f for f in NATIONAL_FIELDS if f != "areas"]
 
 
 def top_three_rows(a: pd.DataFrame, b: pd.DataFrame, outcomes: list[str]) -> list[str]:
@@ -123,7 +114,7 @@ def agreement_line(rows: list[str]) -> str:
 
 
 def table(small: Path, large: Path) -> str:
-    rest = [o for o in every_outcome(large) if o not in OUTCOMES]
+    rest = [o for o in every_outcome() if o not in OUTCOMES]
     a = sensitivity(small, OUTCOMES + rest)
     b = sensitivity(large, OUTCOMES + rest)
 

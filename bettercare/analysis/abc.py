@@ -244,10 +244,7 @@ def calibrate_abc(
         max_walltime=timedelta(minutes=minutes),
     )
     seconds = time.perf_counter() - started
-    record = write_results(out, history, names, shapes, seconds, population, seed, fixed or {})
-    if record["generations"]:
-        write_report(out, history, record, shapes)
-    return record
+    return write_results(out, history, names, shapes, seconds, population, seed, fixed or {})
 
 
 DATA = "data.json"  # what a particle's data are: a continued history must keep them
@@ -270,14 +267,15 @@ def keep_data_definition(out: Path, definition: dict[str, Any]) -> None:
 
 
 def write_results(out: Path, history, names, shapes, seconds, population, seed, fixed) -> dict[str, Any]:
-    """The last generation as weighted particles (Parquet) and the calibration record (JSON)."""
+    """The last generation as weighted particles (Parquet), the calibration record (JSON) and,
+    once a generation is in, the report (Markdown)."""
     t = history.max_t
     frame, weights = history.get_distribution(m=0, t=t)
     frame = pd.DataFrame([natural(row) for row in frame.to_dict(orient="records")])[names]
     posterior = frame.assign(weight=np.asarray(weights, float), generation=t)
     posterior.to_parquet(out / POSTERIOR, index=False)
-    populations = history.get_all_populations()
-    eps = populations[populations.t == t]["epsilon"].iloc[0] if t >= 0 else math.nan
+    gens = generations(history)
+    eps = float(gens.epsilon.iloc[-1]) if t >= 0 else math.nan
     stats = history.get_weighted_sum_stats(t=t)
     met = np.array([distance(s) <= 1.0 for s in stats[1]]) if t >= 0 else np.array([])
     record = {
@@ -298,10 +296,7 @@ def write_results(out: Path, history, names, shapes, seconds, population, seed, 
         "simulations": int(history.total_nr_simulations),
         "seconds_this_chunk": round(seconds, 1),
         "final_epsilon": float(eps),
-        "effective_sample_size": [
-            round(1.0 / float(np.sum((w / np.sum(w)) ** 2)), 1)
-            for w in (np.asarray(history.get_distribution(m=0, t=g)[1], float) for g in range(t + 1))
-        ],
+        "effective_sample_size": [round(float(e), 1) for e in gens["effective sample size"]],
         "particles_with_every_fact_met": float(np.average(met, weights=stats[0])) if len(met) else math.nan,
         "posterior_mean": {n: float(np.average(posterior[n], weights=posterior["weight"])) for n in names},
         # provenance, as a sweep's manifest has it: which code and libraries made this posterior
@@ -310,6 +305,9 @@ def write_results(out: Path, history, names, shapes, seconds, population, seed, 
         "versions": package_versions((*PACKAGES, "pyabc", "SALib")),
     }
     (out / RECORD).write_text(json.dumps(record, indent=2) + "\n")
+    if t >= 0:
+        ident = abc_checks.identifiability(posterior, posterior["weight"].to_numpy(float), shapes)
+        (out / REPORT).write_text(report_text(record, gens, ident))
     return record
 
 
@@ -374,15 +372,6 @@ def identifiability_notes(ident: pd.DataFrame, ess: float) -> list[str]:
         + (", ".join(f"`{n}` {mass:.0%} near its {end}" for n, end, mass in piled) or "none")
         + ". Such a bound shapes the posterior: re-examine it against a source before moving it.",
     ]
-
-
-def write_report(out: Path, history, record: dict[str, Any], shapes: dict[str, tuple[str, float, float]]) -> Path:
-    """`out/report.md`, from the history's last generation and its record."""
-    frame = pd.read_parquet(out / POSTERIOR)
-    ident = abc_checks.identifiability(frame, frame["weight"].to_numpy(float), shapes)
-    path = out / REPORT
-    path.write_text(report_text(record, generations(history), ident))
-    return path
 
 
 def ship_posterior(out: str | Path) -> list[Path]:
